@@ -1,0 +1,75 @@
+"""Deltager: a municipality's participatory budget, from call for applications to the last receipt."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from deltager import config as config_module
+from deltager import db, i18n, security
+
+ROOT = Path(__file__).resolve().parent.parent
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, database, sign-in, CSRF, languages, blueprints, CLI."""
+    instance_path = Path(os.environ.get("DELTAGER_INSTANCE_PATH", ROOT / "instance"))
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(config_module.load(instance_path, test_config))
+    if app.config["PROXY_COUNT"]:
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    _init_login(app)
+    _register_blueprints(app)
+
+    from deltager import cli
+
+    cli.init_app(app)
+    from deltager.permissions import Permission
+
+    app.jinja_env.globals["Permission"] = Permission
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext
+
+    from deltager.accounts.services import load_session_user
+
+    manager = LoginManager(app)
+    manager.login_view = "accounts.login"
+    manager.login_message = lazy_gettext("Please sign in to see this page.")
+    manager.login_message_category = "info"
+    # No "remember me": a staff session ends with the browser or after PERMANENT_SESSION_LIFETIME.
+    manager.session_protection = "basic"
+
+    @manager.user_loader
+    def _load(session_id: str) -> Any:
+        return load_session_user(db.get_session(), session_id)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from deltager.accounts.views import bp as accounts_bp
+    from deltager.audit.views import bp as audit_bp
+    from deltager.public.views import bp as public_bp
+    from deltager.rounds.views import bp as rounds_bp
+
+    for bp in (public_bp, accounts_bp, rounds_bp, audit_bp):
+        app.register_blueprint(bp)

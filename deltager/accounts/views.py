@@ -1,0 +1,162 @@
+"""Sign-in, sign-out and the admin's user management."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from deltager.accounts import services
+from deltager.accounts.forms import (
+    ROLE_LABELS,
+    ConfirmForm,
+    LoginForm,
+    NewUserForm,
+    PasswordResetForm,
+    UserForm,
+)
+from deltager.db import get_session, utcnow
+from deltager.errors import DomainError
+from deltager.permissions import Permission, Role
+from deltager.web import public, requires, safe_next, see_other, show_error, staff_actor
+
+bp = Blueprint("accounts", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> ResponseReturnValue:
+    """Staff sign-in with e-mail and password."""
+    default = url_for("rounds.staff_index")
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), default))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        cfg = current_app.config
+        session = get_session()
+        user = services.authenticate(
+            session,
+            email=form.email.data or "",
+            password=form.password.data or "",
+            ip=request.remote_addr or "",
+            now=utcnow(),
+            window=timedelta(seconds=cfg["LOGIN_THROTTLE_WINDOW_SECONDS"]),
+            max_per_account=cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+            max_per_ip=cfg["LOGIN_MAX_FAILURES_PER_IP"],
+        )
+        session.commit()  # failed attempts count too
+        if user is not None:
+            login_user(user)
+            return redirect(safe_next(form.next.data, default), code=303)
+        form.password.errors = [_("The e-mail address or the password is wrong.")]
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+@public
+def logout() -> ResponseReturnValue:
+    """Sign out and end every session of this user on the server side."""
+    if current_user.is_authenticated and ConfirmForm().validate_on_submit():
+        session = get_session()
+        services.end_sessions(session, services.get_user(session, current_user.id))
+        session.commit()
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return see_other("public.index")
+
+
+@bp.get("/staff/users")
+@requires(Permission.USERS_MANAGE)
+def users() -> ResponseReturnValue:
+    """All staff users."""
+    return render_template(
+        "accounts/users.html", users=services.list_users(get_session()), role_labels=ROLE_LABELS
+    )
+
+
+@bp.route("/staff/users/new", methods=["GET", "POST"])
+@requires(Permission.USERS_MANAGE)
+def new_user() -> ResponseReturnValue:
+    """Create a staff user."""
+    form = NewUserForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            user = services.create_user(
+                session, staff_actor(), email=form.email.data or "", name=form.name.data or "",
+                role=Role(form.role.data), password=form.password.data or "",
+            )
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            session.commit()
+            flash(_("The user %(name)s was created.", name=user.name), "success")
+            return see_other("accounts.user", user_id=user.id)
+    return render_template("accounts/user_new.html", form=form)
+
+
+@bp.route("/staff/users/<int:user_id>", methods=["GET", "POST"])
+@requires(Permission.USERS_MANAGE)
+def user(user_id: int) -> ResponseReturnValue:
+    """Show a user; edit name and role."""
+    session = get_session()
+    target = services.get_user(session, user_id)
+    form = UserForm(obj=target if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            services.update_user(session, staff_actor(), user_id, name=form.name.data or "", role=Role(form.role.data))
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            session.commit()
+            flash(_("The changes are saved."), "success")
+            return see_other("accounts.user", user_id=user_id)
+    return render_template(
+        "accounts/user.html", target=target, form=form, reset_form=PasswordResetForm(),
+        confirm=ConfirmForm(), role_labels=ROLE_LABELS,
+    )
+
+
+@bp.post("/staff/users/<int:user_id>/password")
+@requires(Permission.USERS_MANAGE)
+def reset_password(user_id: int) -> ResponseReturnValue:
+    """Set a new password for a user; their sessions end."""
+    session = get_session()
+    target = services.get_user(session, user_id)
+    reset_form = PasswordResetForm()
+    if reset_form.validate_on_submit():
+        try:
+            services.reset_password(session, staff_actor(), user_id, reset_form.password.data or "")
+        except DomainError as error:
+            show_error(error, reset_form)
+        else:
+            session.commit()
+            flash(_("The password was changed and the user's sessions ended."), "success")
+            return see_other("accounts.user", user_id=user_id)
+    return render_template(
+        "accounts/user.html", target=target, form=UserForm(obj=target), reset_form=reset_form,
+        confirm=ConfirmForm(), role_labels=ROLE_LABELS,
+    ), 400
+
+
+@bp.post("/staff/users/<int:user_id>/active")
+@requires(Permission.USERS_MANAGE)
+def set_active(user_id: int) -> ResponseReturnValue:
+    """Deactivate or reactivate a user."""
+    session = get_session()
+    if ConfirmForm().validate_on_submit():
+        activate = request.form.get("active") == "1"
+        try:
+            target = services.set_active(session, staff_actor(), user_id, activate)
+        except DomainError as error:
+            show_error(error)
+        else:
+            session.commit()
+            message = _("%(name)s can sign in again.", name=target.name) if activate else _(
+                "%(name)s is deactivated and signed out everywhere.", name=target.name
+            )
+            flash(message, "success")
+    return see_other("accounts.user", user_id=user_id)

@@ -1,0 +1,612 @@
+"""Allocate a participatory budget by votes: greedy by votes, or the Method of Equal Shares.
+
+Pure: values in, an immutable :class:`AllocationResult` out. No database, no Flask, no floats
+where a decision is made. Money is an ``int`` in the smallest unit (øre in the app); the same
+inputs always give the same result, and :func:`inputs_hash` fingerprints those inputs.
+
+Definitions used throughout
+---------------------------
+Ballot
+    The set of project ids one voter approved. Empty ballots count as voters (they matter for
+    the Method of Equal Shares, where every voter gets an equal part of the budget).
+Votes
+    The number of ballots that approve a project.
+Vote order and rank
+    Most votes first; projects with equal votes are ordered by the tie-break. ``rank`` is the
+    1-based position in this order, for every project of the round (funded or not).
+Tie-breaks
+    Each is a total order, so results never depend on dict or set order:
+
+    ``id``
+        Ascending project id as the values compare in Python: ``int`` ids numerically
+        (application numbers), ``str`` ids by code point, so ``"10" < "9"``. For Pabulib's string
+        ids this is exactly pabutools' default ``lexico_tie_breaking``. (Mixed: ints first.)
+    ``cost``
+        Fewest kroner first; equal cost falls back to ``id``.
+    ``lottery``
+        A seeded draw: ascending SHA-256 hex digest of ``f"{seed}\\n{json.dumps(project_id)}"``,
+        then ``id``. The seed (an int or str, stored as ``str(seed)``) is required and stored in
+        the result, so anyone can redo the draw.
+Greedy by votes (``"greedy"``, the rule Aarhus and CONSUL use)
+    Walk the vote order; fund a project if its full cost fits in what is left, otherwise skip it
+    and go on. Projects with zero votes are walked too (last) and are funded if they fit: that is
+    what pabutools' ``greedy_utilitarian_welfare`` does and what the differential tests check.
+Method of Equal Shares (``"mes"``), approval ballots, cost utilities, as equalshares.net runs it
+    1. *MES with per-voter budget b*: every voter starts with ``b``. Repeatedly fund the project
+       whose supporters can pay for it with the lowest price per unit of utility: the price
+       ``ρ`` is the smallest amount such that ``Σ min(budget_i, ρ)`` over the supporters equals
+       the cost, and the project's factor is ``ρ / cost``; ties go to the tie-break. Supporters
+       pay ``min(budget_i, ρ)``. Stop when no project can be paid for by its supporters.
+       Projects that cost 0 take no part (their cost utility is 0; pabutools does the same).
+    2. *Add1*: start with ``b = budget / voters`` and raise ``b`` by one currency unit
+       (``currency_unit``, 100 øre = 1 kr.) per step, keeping the last outcome whose total cost
+       fits in the real budget; stop at the first outcome that does not (or when ``b`` would pass
+       ``budget`` currency units above the start, pabutools' bound).
+    3. *Completion*: fill what is left greedily by votes (as above) among the other projects.
+
+    This is exactly pabutools' ``exhaustion_by_budget_increase(..., method_of_equal_shares,
+    {"sat_profile": profile.as_sat_profile(Cost_Sat)}, budget_step=<voters>,
+    exhaustive_stop=False)`` followed by ``greedy_utilitarian_welfare(..., sat_class=Cost_Sat,
+    initial_budget_allocation=...)``, which the differential tests compare against.
+
+Why the MES search is fast
+--------------------------
+Within one MES run every quantity (each voter's budget, each price ``ρ``) is an affine function
+of the start budget ``b`` as long as the run's decisions stay the same (which project wins each
+round, which supporters pay all they have). One exact run at ``b`` therefore also tells us up to
+which ``b'`` its outcome cannot change; we jump straight to the first Add1 step past that point.
+This is not a binary search (feasibility is not monotone in ``b``): every step is covered, by a
+run or by a proof that its outcome equals the previous run's. Rounds evaluate projects lazily,
+as pabutools does, using an earlier affine price as a lower bound.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import chain
+from types import MappingProxyType
+from typing import Literal, TypeAlias
+
+from deltager.money import format_ore
+
+ProjectId: TypeAlias = int | str
+Rule: TypeAlias = Literal["greedy", "mes"]
+TieBreak: TypeAlias = Literal["id", "cost", "lottery"]
+Phase: TypeAlias = Literal["greedy", "mes", "completion"]
+Decision: TypeAlias = Literal["funded", "skipped"]
+
+RULES: tuple[Rule, ...] = ("greedy", "mes")
+TIE_BREAKS: tuple[TieBreak, ...] = ("id", "cost", "lottery")
+ORE_PER_KRONE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One line of the allocation protocol: a project considered, and what happened to it."""
+
+    number: int  # 1-based line number in the protocol
+    phase: Phase  # "greedy" (greedy rule), "mes" (equal shares), "completion" (greedy after MES)
+    project_id: ProjectId
+    votes: int
+    cost: int
+    decision: Decision
+    remaining: int  # real budget left after this step
+    price: Fraction | None = None  # MES only: the most one supporter paid, in money units
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """The result for one project: votes, rank in the vote order and the amount granted."""
+
+    project_id: ProjectId
+    votes: int
+    rank: int
+    cost: int
+    granted: int
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationResult:
+    """What a rule gives: selected ids in selection order, one line per project, and the trace."""
+
+    rule: Rule
+    tie_break: TieBreak
+    seed: str | None
+    budget: int
+    num_ballots: int
+    selected: tuple[ProjectId, ...]
+    lines: tuple[Line, ...]  # in rank order
+    remainder: int
+    trace: tuple[TraceStep, ...]
+    mes_voter_budget: Fraction | None = None  # MES: each voter's budget in the kept outcome
+    mes_increments: int | None = None  # MES: how many Add1 steps that budget is above the start
+
+    @property
+    def votes(self) -> Mapping[ProjectId, int]:
+        """Votes per project id."""
+        return MappingProxyType({line.project_id: line.votes for line in self.lines})
+
+    @property
+    def granted(self) -> Mapping[ProjectId, int]:
+        """Amount granted per project id (0 when not funded)."""
+        return MappingProxyType({line.project_id: line.granted for line in self.lines})
+
+    @property
+    def rank(self) -> Mapping[ProjectId, int]:
+        """Rank in the vote order per project id."""
+        return MappingProxyType({line.project_id: line.rank for line in self.lines})
+
+
+# --------------------------------------------------------------------------- tie-breaks
+
+
+def _id_key(project_id: ProjectId) -> tuple[bool, ProjectId]:
+    # ints before strs, so a total order exists even for mixed ids
+    return (isinstance(project_id, str), project_id)
+
+
+def tie_break_key(
+    tie_break: TieBreak, costs: Mapping[ProjectId, int], seed: int | str | None = None
+) -> Callable[[ProjectId], tuple]:
+    """The sort key of a tie-break: smaller key wins a tie (see the module docstring)."""
+    if tie_break == "id":
+        return _id_key
+    if tie_break == "cost":
+        return lambda pid: (costs[pid], _id_key(pid))
+    if tie_break == "lottery":
+        if seed is None:
+            raise ValueError("the lottery tie-break needs a seed")
+        prefix = f"{seed}\n"
+
+        def lottery_key(pid: ProjectId) -> tuple:
+            digest = hashlib.sha256((prefix + json.dumps(pid)).encode()).hexdigest()
+            return (digest, _id_key(pid))
+
+        return lottery_key
+    raise ValueError(f"unknown tie-break {tie_break!r}; use one of {TIE_BREAKS}")
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    costs: Mapping[ProjectId, int]
+    ballots: list[frozenset[ProjectId]]
+    budget: int
+    votes: Counter[ProjectId]
+    order: list[ProjectId]  # vote order
+
+
+def _prepare(
+    costs: Mapping[ProjectId, int],
+    ballots: Iterable[Collection[ProjectId]],
+    budget: int,
+    key: Callable[[ProjectId], tuple],
+) -> _Inputs:
+    for pid, cost in costs.items():
+        if isinstance(pid, bool) or not isinstance(pid, int | str):
+            raise TypeError(f"project id {pid!r} must be an int or a str")
+        if isinstance(cost, bool) or not isinstance(cost, int) or cost < 0:
+            raise ValueError(f"cost of {pid!r} must be a non-negative int, got {cost!r}")
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
+        raise ValueError(f"budget must be a non-negative int, got {budget!r}")
+    frozen = [b if type(b) is frozenset else frozenset(b) for b in ballots]
+    # Counting over one flat iterator runs in C: 100k ballots tally in a few hundredths of a second.
+    votes = Counter(chain.from_iterable(frozen))
+    unknown = votes.keys() - costs.keys()
+    if unknown:
+        raise ValueError(f"ballots name unknown projects: {sorted(map(str, unknown))[:5]}")
+    order = sorted(costs, key=lambda pid: (-votes[pid], key(pid)))
+    return _Inputs(dict(costs), frozen, budget, votes, order)
+
+
+# --------------------------------------------------------------------------- greedy
+
+
+def _greedy_steps(
+    inputs: _Inputs,
+    skip: Collection[ProjectId],
+    remaining: int,
+    phase: Phase,
+    first_number: int,
+) -> tuple[list[ProjectId], list[TraceStep], int]:
+    """Walk the vote order, funding each project that still fits; returns (funded, steps, left)."""
+    funded: list[ProjectId] = []
+    steps: list[TraceStep] = []
+    for pid in inputs.order:
+        if pid in skip:
+            continue
+        cost = inputs.costs[pid]
+        decision: Decision = "skipped"
+        if cost <= remaining:
+            remaining -= cost
+            funded.append(pid)
+            decision = "funded"
+        steps.append(
+            TraceStep(first_number + len(steps), phase, pid, inputs.votes[pid], cost, decision, remaining)
+        )
+    return funded, steps, remaining
+
+
+# --------------------------------------------------------------------------- equal shares
+
+
+def _first_violation(d0: Fraction, ds: Fraction) -> Fraction | None:
+    """For d(b') = d0 + ds·(b' - b) with d0 ≥ 0: how far above b it first reaches 0 (None: never)."""
+    if ds >= 0:
+        return None
+    return d0 / -ds
+
+
+class _MesData:
+    """Ballots grouped into distinct types, indexed per project, for repeated MES runs."""
+
+    def __init__(self, inputs: _Inputs, key: Callable[[ProjectId], tuple]) -> None:
+        costs = inputs.costs
+        self.costs = costs
+        self.num_voters = len(inputs.ballots)
+        # Only projects with a positive cost and at least one supporter take part: a zero-cost
+        # project has zero cost utility, exactly as with pabutools' Cost_Sat.
+        self.projects = [p for p in inputs.order if costs[p] > 0 and inputs.votes[p] > 0]
+        taking_part = set(self.projects)
+        types = Counter(b & taking_part for b in inputs.ballots)
+        types.pop(frozenset(), None)
+        self.type_mult: list[int] = list(types.values())
+        self.supporters: dict[ProjectId, list[int]] = {p: [] for p in self.projects}
+        for index, ballot in enumerate(types):
+            for pid in ballot:
+                self.supporters[pid].append(index)
+        self.votes = {p: inputs.votes[p] for p in self.projects}
+        ranked = sorted(self.projects, key=key)
+        self.tie_rank = {p: i for i, p in enumerate(ranked)}
+
+    def run(self, b: Fraction) -> tuple[list[ProjectId], list[tuple[Fraction, Fraction]], Fraction | None]:
+        """One MES run with per-voter budget ``b``.
+
+        Returns the funded projects in order, each one's price ρ as an affine function of the
+        start budget (value at ``b``, slope), and how far above ``b`` the run is proven unchanged
+        (None: for ever).
+        """
+        costs, mult, tie_rank = self.costs, self.type_mult, self.tie_rank
+        # Voters with the same budget history form a group; a group's budget is the affine
+        # function gval + gslope·(b' - b). Group -1 holds voters with nothing left.
+        gval: list[Fraction] = [b]
+        gslope: list[Fraction] = [Fraction(1)]
+        gid = [0] * len(mult)
+        # Price of each project as an affine function of the start budget; where not evaluated
+        # this round it is an earlier round's price, a lower bound (prices only rise in a run).
+        rho: dict[ProjectId, tuple[Fraction, Fraction]] = {
+            p: (Fraction(costs[p], self.votes[p]), Fraction(0)) for p in self.projects
+        }
+        remaining = set(self.projects)
+        funded: list[ProjectId] = []
+        prices: list[tuple[Fraction, Fraction]] = []
+        slack: Fraction | None = None  # distance above b until the first decision may change
+
+        def tighten(delta: Fraction | None) -> None:
+            nonlocal slack
+            if delta is not None and (slack is None or delta < slack):
+                slack = delta
+
+        while remaining:
+            best: ProjectId | None = None
+            best_factor = Fraction(0)
+            best_split: tuple[list[int], list[int]] = ([], [])
+            evaluated: set[ProjectId] = set()
+            unaffordable: list[ProjectId] = []
+            for pid in sorted(remaining, key=lambda p: rho[p][0] / costs[p]):
+                cost = costs[pid]
+                if best is not None and rho[pid][0] / cost > best_factor:
+                    break  # lower bounds only grow: nothing further on can beat the best
+                counts: dict[int, int] = {}
+                for t in self.supporters[pid]:
+                    g = gid[t]
+                    if g >= 0:
+                        counts[g] = counts.get(g, 0) + mult[t]
+                available = sum(n * gval[g] for g, n in counts.items())
+                if available < cost:
+                    unaffordable.append(pid)
+                    # it stays unaffordable until its supporters' money reaches the cost
+                    growth = sum(n * gslope[g] for g, n in counts.items())
+                    tighten(_first_violation(cost - available, -growth))
+                    continue
+                price, slope, poor, rich = self._price(cost, counts, gval, gslope)
+                # The affine price is right while each supporter stays on its side of ρ.
+                for g in poor:
+                    tighten(_first_violation(price - gval[g], slope - gslope[g]))
+                for g in rich:
+                    tighten(_first_violation(gval[g] - price, gslope[g] - slope))
+                rho[pid] = (price, slope)
+                evaluated.add(pid)
+                factor = price / cost
+                if (
+                    best is None
+                    or factor < best_factor
+                    or (factor == best_factor and tie_rank[pid] < tie_rank[best])
+                ):
+                    best, best_factor, best_split = pid, factor, (poor, rich)
+            remaining.difference_update(unaffordable)
+            if best is None:
+                break
+            best_value, best_slope = rho[best]
+            best_cost = costs[best]
+            factor_slope = best_slope / best_cost
+            # The winner stays the winner while every other factor stays above it (an evaluated
+            # project tied now keeps losing the tie only if it does not fall below).
+            for pid in remaining:
+                if pid != best:
+                    value, slope = rho[pid]
+                    cost = costs[pid]
+                    tighten(_first_violation(value / cost - best_factor, slope / cost - factor_slope))
+            # Pay: the poor give everything, the rich give ρ each and form new groups.
+            poor, rich = best_split
+            new_group = {g: -1 for g in poor}
+            for g in rich:
+                val, sl = gval[g] - best_value, gslope[g] - best_slope
+                if val == 0 and sl == 0:
+                    new_group[g] = -1
+                else:
+                    new_group[g] = len(gval)
+                    gval.append(val)
+                    gslope.append(sl)
+            for t in self.supporters[best]:
+                g = gid[t]
+                if g >= 0:
+                    gid[t] = new_group[g]
+            remaining.remove(best)
+            funded.append(best)
+            prices.append(rho[best])
+        return funded, prices, slack
+
+    @staticmethod
+    def _price(
+        cost: int, counts: dict[int, int], gval: list[Fraction], gslope: list[Fraction]
+    ) -> tuple[Fraction, Fraction, list[int], list[int]]:
+        """The smallest ρ with Σ min(budget, ρ) = cost; returns (ρ, its slope, poor, rich groups)."""
+        order = sorted(counts, key=gval.__getitem__)
+        rich_count = sum(counts.values())
+        paid_value = Fraction(0)
+        paid_slope = Fraction(0)
+        split = len(order)
+        for i, g in enumerate(order):
+            # ρ = (cost - paid) / rich_count; compare without dividing
+            if cost - paid_value <= gval[g] * rich_count:
+                split = i
+                break
+            n = counts[g]
+            paid_value += n * gval[g]
+            paid_slope += n * gslope[g]
+            rich_count -= n
+        price = (cost - paid_value) / rich_count
+        return price, -paid_slope / rich_count, order[:split], order[split:]
+
+    def add1(self, budget: int, unit: int, *, jump: bool = True) -> tuple[list[ProjectId], list[Fraction], Fraction, int]:
+        """Raise each voter's budget by ``unit`` per step; keep the last outcome within ``budget``.
+
+        Returns the funded projects, their prices, the per-voter budget and the step count of
+        the kept outcome. With ``jump=False`` every step is run (slow; used to test the jumps).
+        """
+        start = Fraction(budget, self.num_voters)
+        last_step = budget // unit  # pabutools stops once the total passes budget·(voters + 1)
+        kept: tuple[list[ProjectId], list[tuple[Fraction, Fraction]], Fraction, int] | None = None
+        step = 0
+        while True:
+            b = start + step * unit
+            funded, prices, slack = self.run(b)
+            if sum(self.costs[p] for p in funded) > budget:
+                break  # never at step 0: MES with the real budget cannot overspend
+            if not jump:
+                covered = step
+            elif slack is None:
+                covered = last_step
+            else:  # every step strictly below b + slack has this same outcome
+                covered = max(step, math.ceil((b + slack - start) / unit) - 1)
+            covered = min(covered, last_step)
+            kept = (funded, prices, b, covered)
+            if covered >= last_step:
+                break
+            step = covered + 1
+        assert kept is not None
+        funded, prices, b, covered = kept
+        voter_budget = start + covered * unit
+        return funded, [v + s * (voter_budget - b) for v, s in prices], voter_budget, covered
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def allocate(
+    costs: Mapping[ProjectId, int],
+    ballots: Iterable[Collection[ProjectId]],
+    budget: int,
+    rule: Rule = "greedy",
+    tie_break: TieBreak = "id",
+    seed: int | str | None = None,
+    *,
+    currency_unit: int = ORE_PER_KRONE,
+) -> AllocationResult:
+    """Allocate ``budget`` among ``costs`` by the approval ``ballots`` under ``rule``.
+
+    ``costs`` maps every project of the round to its cost (int, e.g. øre); ``ballots`` are sets of
+    approved project ids. ``currency_unit`` is the MES Add1 step per voter in the same units
+    (100 øre = 1 kr.).
+    """
+    return _allocate(_prepare(costs, ballots, budget, tie_break_key(tie_break, costs, seed)),
+                     rule, tie_break, seed, currency_unit)
+
+
+def _allocate(
+    inputs: _Inputs, rule: Rule, tie_break: TieBreak, seed: int | str | None, currency_unit: int
+) -> AllocationResult:
+    key = tie_break_key(tie_break, inputs.costs, seed)
+    voter_budget: Fraction | None = None
+    increments: int | None = None
+    if rule == "greedy":
+        selected, steps, left = _greedy_steps(inputs, (), inputs.budget, "greedy", 1)
+    elif rule == "mes":
+        if currency_unit <= 0:
+            raise ValueError("currency_unit must be positive")
+        selected, steps = [], []
+        data = _MesData(inputs, key)
+        if data.num_voters and data.projects:
+            selected, prices, voter_budget, increments = data.add1(inputs.budget, currency_unit)
+            left = inputs.budget
+            for pid, price in zip(selected, prices):
+                left -= inputs.costs[pid]
+                steps.append(TraceStep(len(steps) + 1, "mes", pid, inputs.votes[pid],
+                                       inputs.costs[pid], "funded", left, price))
+        spent = sum(inputs.costs[p] for p in selected)
+        more, completion, left = _greedy_steps(
+            inputs, set(selected), inputs.budget - spent, "completion", len(steps) + 1
+        )
+        selected += more
+        steps += completion
+    else:
+        raise ValueError(f"unknown rule {rule!r}; use one of {RULES}")
+    chosen = set(selected)
+    lines = tuple(
+        Line(pid, inputs.votes[pid], rank, inputs.costs[pid], inputs.costs[pid] if pid in chosen else 0)
+        for rank, pid in enumerate(inputs.order, start=1)
+    )
+    return AllocationResult(
+        rule=rule,
+        tie_break=tie_break,
+        seed=None if seed is None else str(seed),
+        budget=inputs.budget,
+        num_ballots=len(inputs.ballots),
+        selected=tuple(selected),
+        lines=lines,
+        remainder=left,
+        trace=tuple(steps),
+        mes_voter_budget=voter_budget,
+        mes_increments=increments,
+    )
+
+
+def compare_rules(
+    costs: Mapping[ProjectId, int],
+    ballots: Iterable[Collection[ProjectId]],
+    budget: int,
+    tie_break: TieBreak = "id",
+    seed: int | str | None = None,
+    rules: Iterable[Rule] = RULES,
+    *,
+    currency_unit: int = ORE_PER_KRONE,
+) -> dict[Rule, AllocationResult]:
+    """What each rule would give on the same data (the ballots are tallied once)."""
+    inputs = _prepare(costs, ballots, budget, tie_break_key(tie_break, costs, seed))
+    return {rule: _allocate(inputs, rule, tie_break, seed, currency_unit) for rule in rules}
+
+
+def inputs_hash(
+    costs: Mapping[ProjectId, int],
+    ballots: Iterable[Collection[ProjectId]],
+    budget: int,
+    rule: Rule,
+    tie_break: TieBreak,
+    seed: int | str | None = None,
+    *,
+    currency_unit: int = ORE_PER_KRONE,
+) -> str:
+    """SHA-256 (hex) of a canonical form of everything the allocation depends on.
+
+    Ballot order and the order inside a ballot do not matter (ballots are anonymous sets); ids
+    keep their type, so project ``7`` and project ``"7"`` hash differently.
+    """
+    canonical = {
+        "format": 1,
+        "costs": sorted(([pid, cost] for pid, cost in costs.items()), key=lambda pc: _id_key(pc[0])),
+        "ballots": sorted(sorted(ballot, key=_id_key) for ballot in map(set, ballots)),
+        "budget": budget,
+        "rule": rule,
+        "tie_break": tie_break,
+        "seed": None if seed is None else str(seed),
+        "currency_unit": currency_unit,
+    }
+    text = json.dumps(canonical, separators=(",", ":"), ensure_ascii=False, default=_no_json)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _no_json(value: object) -> object:
+    raise TypeError(f"cannot hash {value!r}")
+
+
+# --------------------------------------------------------------------------- protocol text
+
+_TEXTS = {
+    "da": {
+        "vote": "stemme",
+        "votes": "stemmer",
+        "funded": "{n}. {name}, {votes}, {cost}: bevilget, {left} tilbage",
+        "skipped": "{n}. {name}, {votes}, {cost}: springes over, kun {left} tilbage",
+        "mes_funded": "{n}. {name}, {votes}, {cost}: bevilget med lige andele "
+        "(højst {price} pr. tilhænger), {left} tilbage",
+        "mes_header": "Metoden med lige andele: hver vælger rådede over {voter_budget}.",
+        "completion_header": "Resten fordeles efter stemmetal:",
+        "remainder": "Ikke fordelt: {left}",
+    },
+    "en": {
+        "vote": "vote",
+        "votes": "votes",
+        "funded": "{n}. {name}, {votes}, {cost}: funded, {left} left",
+        "skipped": "{n}. {name}, {votes}, {cost}: skipped, only {left} left",
+        "mes_funded": "{n}. {name}, {votes}, {cost}: funded by equal shares "
+        "(at most {price} per supporter), {left} left",
+        "mes_header": "Method of Equal Shares: each voter had {voter_budget} to spend.",
+        "completion_header": "The rest goes by votes:",
+        "remainder": "Not allocated: {left}",
+    },
+}
+
+
+def format_trace(
+    result: AllocationResult,
+    names: Mapping[ProjectId, str] | None = None,
+    money: Callable[[int], str] = format_ore,
+    lang: str = "da",
+) -> list[str]:
+    """The protocol as text lines in Danish (``lang="da"``) or English (``"en"``).
+
+    ``names`` maps ids to titles (missing ones show the id); ``money`` formats an amount in the
+    result's units, by default øre as "18.500 kr.". MES prices are rounded up and the voter
+    budget down, so both statements stay true.
+    """
+    texts = _TEXTS[lang]
+    names = names or {}
+    lines: list[str] = []
+    if result.mes_voter_budget is not None:
+        lines.append(texts["mes_header"].format(voter_budget=money(math.floor(result.mes_voter_budget))))
+    previous_phase: Phase | None = None
+    for step in result.trace:
+        if step.phase == "completion" and previous_phase != "completion":
+            lines.append(texts["completion_header"])
+        previous_phase = step.phase
+        template = step.decision if step.phase != "mes" else "mes_funded"
+        lines.append(
+            texts[template].format(
+                n=step.number,
+                name=names.get(step.project_id, str(step.project_id)),
+                votes=f"{step.votes} {texts['vote' if step.votes == 1 else 'votes']}",
+                cost=money(step.cost),
+                left=money(step.remaining),
+                price=money(math.ceil(step.price)) if step.price is not None else "",
+            )
+        )
+    lines.append(texts["remainder"].format(left=money(result.remainder)))
+    return lines
+
+
+def format_trace_da(
+    result: AllocationResult,
+    names: Mapping[ProjectId, str] | None = None,
+    money: Callable[[int], str] = format_ore,
+) -> list[str]:
+    """The protocol lines in Danish (shorthand for ``format_trace(..., lang="da")``)."""
+    return format_trace(result, names, money, "da")

@@ -1,0 +1,125 @@
+"""Configuration: safe defaults here, then ``instance/config.py``, then ``DELTAGER_*`` variables.
+
+Every key can be set in ``instance/config.py`` (plain Python assignments) or in the
+environment as ``DELTAGER_<KEY>``. Environment values are strings; booleans accept
+``1/0``, ``true/false``, ``yes/no`` and integers are parsed as integers.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "DELTAGER_"
+
+
+class Defaults:
+    """Defaults that are safe for a single machine; production overrides a few."""
+
+    # None means: a SQLite file in the instance folder (filled in by ``finalise``).
+    DATABASE_URL: str | None = None
+    SECRET_KEY: str | None = None
+    # Used for links that leave the browser: QR codes on ballot cards, sign-in links in e-mails.
+    BASE_URL = "http://127.0.0.1:5000"
+
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 25
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = False
+    MAIL_FROM = "Deltager <deltager@localhost>"
+    # Without SMTP, e-mails are written here as .eml files (None: instance/outbox).
+    MAIL_OUTBOX_DIR: str | None = None
+
+    # Behind a reverse proxy: how many proxies set X-Forwarded-* (0: not behind one).
+    PROXY_COUNT = 0
+
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "deltager_session"
+    PERMANENT_SESSION_LIFETIME = 8 * 60 * 60  # one working day, in seconds
+    # Referrer-Policy is no-referrer, so Flask-WTF's HTTPS referrer check would refuse every
+    # form; we check the Origin header instead (deltager/security.py).
+    WTF_CSRF_SSL_STRICT = False
+    # Tokens live as long as the session: a citizen who takes an hour over a form keeps it.
+    WTF_CSRF_TIME_LIMIT = None
+
+    # Staff login throttling (counted in the database, so it holds across workers and hosts).
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_IP = 30
+    LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
+
+    BABEL_DEFAULT_LOCALE = "da"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
+    LANGUAGES = ("da", "en")
+
+    SQLITE_BUSY_TIMEOUT_MS = 15_000
+    # Echo SQL statements (debugging only).
+    SQL_ECHO = False
+
+
+def _coerce(value: str, default: Any) -> Any:
+    """Turn an environment string into the type of the default it overrides."""
+    if isinstance(default, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(value)
+    return value
+
+
+def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the final configuration mapping for an instance folder."""
+    config: dict[str, Any] = {
+        key: getattr(Defaults, key) for key in dir(Defaults) if key.isupper()
+    }
+    config_file = instance_path / "config.py"
+    if config_file.is_file():
+        namespace: dict[str, Any] = {"__file__": str(config_file)}
+        exec(compile(config_file.read_text(encoding="utf-8"), str(config_file), "exec"), namespace)
+        config.update({k: v for k, v in namespace.items() if k.isupper()})
+    for name, value in os.environ.items():
+        if name.startswith(ENV_PREFIX):
+            key = name[len(ENV_PREFIX):]
+            config[key] = _coerce(value, config.get(key))
+    if overrides:
+        config.update(overrides)
+    return finalise(config, instance_path)
+
+
+def finalise(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
+    """Fill in values derived from others: database file, secret key, cookie flags."""
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{instance_path / 'deltager.sqlite'}"
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret(instance_path)
+    if not config.get("MAIL_OUTBOX_DIR"):
+        config["MAIL_OUTBOX_DIR"] = str(instance_path / "outbox")
+    https = str(config["BASE_URL"]).startswith("https://")
+    config.setdefault("SESSION_COOKIE_SECURE", https)
+    config.setdefault("PREFERRED_URL_SCHEME", "https" if https else "http")
+    return config
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """Read the instance's secret key, creating it (mode 0600) on first start."""
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: when several workers start at once, exactly one writes the key.
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    for _ in range(50):  # another worker may be between create and write
+        key = key_file.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{key_file} is empty")

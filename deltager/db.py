@@ -1,0 +1,175 @@
+"""Database plumbing: the declarative base, the engine, and one session per request.
+
+SQLite is the embedded default and gets its pragmas on every pooled connection:
+WAL (readers never block the writer), ``synchronous=FULL`` (a committed vote survives a power
+cut), ``foreign_keys=ON`` and a ``busy_timeout``. Python's sqlite3 driver would emit a *deferred*
+``BEGIN``; a deferred transaction that reads and then writes can fail with SQLITE_BUSY when another
+writer got in between, and ``SELECT … FOR UPDATE`` does not exist there. So we switch the driver's
+transaction handling off and emit ``BEGIN IMMEDIATE`` ourselves for every write transaction:
+the write lock is taken up front, and concurrent writers queue on ``busy_timeout`` instead.
+
+Which transactions write? Those of unsafe HTTP methods (POST …) and of CLI commands. Services
+that guard a rule (one ballot per card, Σ granted ≤ pot) also lock the rows they check with
+``with_for_update()``, which is what protects them on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask, g, request
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Execution option that makes the transaction's BEGIN an IMMEDIATE one on SQLite.
+WRITE_OPTION = "deltager_write"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_EXTENSION = "deltager.db"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model; its naming convention keeps migrations stable."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite stores no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC datetimes")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) -> Engine:
+    """Create an engine; SQLite connections get WAL, FULL sync, foreign keys and BEGIN IMMEDIATE."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see module doc
+        cursor = dbapi_connection.cursor()
+        if ":memory:" not in url and url not in {"sqlite://", "sqlite:///"}:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a write transaction (BEGIN IMMEDIATE on SQLite).
+
+    Must be called before the transaction's first statement; a no-op if one is already open.
+    """
+    if not session.in_transaction():
+        session.connection(execution_options={WRITE_OPTION: True})
+
+
+class Database:
+    """The engine and session factory of one app, kept in ``app.extensions``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        """A new session; the caller owns it (CLI commands use ``with db.session() as s, s.begin()``)."""
+        return self.sessionmaker()
+
+
+def init_app(app: Flask) -> None:
+    """Bind the database to an app: engine, per-request session, teardown."""
+    engine = make_engine(
+        app.config["DATABASE_URL"],
+        busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
+        echo=app.config["SQL_ECHO"],
+    )
+    app.extensions[_EXTENSION] = Database(engine)
+    app.teardown_appcontext(_close_session)
+
+
+def get_db(app: Flask | None = None) -> Database:
+    """The Database of the given (or current) app."""
+    from flask import current_app
+
+    return (app or current_app).extensions[_EXTENSION]
+
+
+def get_session() -> Session:
+    """The session of the current request, opened on first use.
+
+    Requests with unsafe methods (POST …) get a write transaction (BEGIN IMMEDIATE on SQLite).
+    """
+    if "db_session" not in g:
+        session = get_db().session()
+        g.db_session = session
+        if _is_write_request():
+            begin_write(session)
+    return g.db_session
+
+
+def _is_write_request() -> bool:
+    try:
+        return request.method not in _SAFE_METHODS
+    except RuntimeError:  # no request: an app context of a CLI command or a test
+        return False
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    """Teardown only closes (and so rolls back what was not committed); views commit."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def str_enum(enum_cls: type) -> Any:
+    """A portable enum column type: the member *values* in a VARCHAR with a CHECK constraint."""
+    from sqlalchemy import Enum
+
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.value) for m in enum_cls) + 4,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )

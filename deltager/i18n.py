@@ -1,0 +1,50 @@
+"""Danish by default, English on request; money and times formatted for Danish readers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from flask import Flask, current_app, request
+from flask_babel import Babel, format_date, format_datetime
+
+from deltager.money import format_ore, format_ore_input
+
+LANG_COOKIE = "lang"
+TRANSLATIONS_ROOT = Path(__file__).parent / "translations"
+
+
+def translation_directories() -> list[str]:
+    """One catalog folder per domain (deltager/translations/<domain>), merged at run time."""
+    return sorted(str(p) for p in TRANSLATIONS_ROOT.iterdir() if p.is_dir())
+
+
+def select_locale() -> str:
+    """The language chosen with the switch (a cookie), else Danish."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(LANG_COOKIE) if request else None
+    return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _localdatetime(value: dt.datetime | None, fmt: str = "d. MMMM y 'kl.' HH:mm") -> str:
+    if value is None:
+        return ""
+    if fmt == "d. MMMM y 'kl.' HH:mm" and select_locale() == "en":
+        fmt = "d MMMM y, HH:mm"
+    return format_datetime(value, fmt)
+
+
+def _localdate(value: dt.date | None, fmt: str = "long") -> str:
+    return "" if value is None else format_date(value, fmt)
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Babel with our catalogs and register the formatting filters."""
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories())
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.filters["money"] = format_ore
+    app.jinja_env.filters["money_input"] = format_ore_input
+    app.jinja_env.filters["localdatetime"] = _localdatetime
+    app.jinja_env.filters["localdate"] = _localdate
+    app.jinja_env.globals["current_language"] = select_locale
+    app.jinja_env.add_extension("jinja2.ext.do")

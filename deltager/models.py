@@ -1,0 +1,10 @@
+"""Imports every domain's models so that the metadata is complete (for Alembic and tests)."""
+
+from deltager.accounts import models as accounts_models
+from deltager.audit import models as audit_models
+from deltager.db import Base
+from deltager.rounds import models as rounds_models
+
+metadata = Base.metadata
+
+__all__ = ["accounts_models", "audit_models", "metadata", "rounds_models"]

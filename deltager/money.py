@@ -1,0 +1,50 @@
+"""Money is an integer number of øre. Parsing what people type, and formatting it Danish-style."""
+
+from __future__ import annotations
+
+import re
+
+from deltager.errors import N_, ValidationFailed
+
+# Digits with optional Danish thousands dots ("25.000") or spaces ("25 000"), an optional
+# ",50" of øre, and an optional "kr"/"kr."/"DKK". Nothing else: no signs, no exponents.
+_AMOUNT = re.compile(
+    r"""^(?P<kroner>\d{1,3}(?:[.\u00a0 ]\d{3})+|\d+)   # 25.000 | 25 000 | 25000
+        (?:,(?P<ore>\d{1,2}))?                           # ,5 | ,50
+        \s*(?:kr\.?|dkk)?$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+MAX_ORE = 10**13  # 100 mia. kr.: far beyond any pot, small enough for every database integer
+
+
+def parse_kroner(text: str | None) -> int:
+    """Parse an amount typed in kroner ("25.000", "25000", "25.000 kr.", "1.234,50") into øre."""
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise ValidationFailed(N_("Enter an amount in kroner, for example 25.000."))
+    match = _AMOUNT.match(cleaned)
+    if not match:
+        raise ValidationFailed(
+            N_("Write the amount in whole kroner, for example 25.000 or 25.000,50.")
+        )
+    kroner = int(re.sub(r"\D", "", match["kroner"]))
+    ore = int((match["ore"] or "0").ljust(2, "0"))
+    total = kroner * 100 + ore
+    if total > MAX_ORE:
+        raise ValidationFailed(N_("The amount is too large."))
+    return total
+
+
+def format_ore(ore: int, *, with_unit: bool = True) -> str:
+    """Format øre Danish-style: 2500000 → "25.000 kr.", 123450 → "1.234,50 kr."."""
+    sign = "-" if ore < 0 else ""
+    kroner, rest = divmod(abs(ore), 100)
+    text = f"{kroner:,}".replace(",", ".")
+    if rest:
+        text += f",{rest:02d}"
+    return f"{sign}{text} kr." if with_unit else f"{sign}{text}"
+
+
+def format_ore_input(ore: int | None) -> str:
+    """Format øre for an input field ("25.000" or "1.234,50"), the form the parser reads back."""
+    return "" if ore is None else format_ore(ore, with_unit=False)

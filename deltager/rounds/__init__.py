@@ -1,0 +1,1 @@
+"""Rounds (forløb): theme, pot, cap, funding source, dates, and the status they move through."""

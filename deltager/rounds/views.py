@@ -1,0 +1,143 @@
+"""Staff pages for rounds: overview, create, edit, move along the road."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+
+from deltager.audit.services import history
+from deltager.db import get_session
+from deltager.errors import DomainError
+from deltager.permissions import Permission
+from deltager.rounds import services
+from deltager.rounds.forms import RoundForm
+from deltager.rounds.models import Round, RoundStatus
+from deltager.timeutil import local_to_utc, utc_to_local
+from deltager.accounts.forms import ConfirmForm
+from deltager.web import requires, see_other, show_error, staff_actor
+
+bp = Blueprint("rounds", __name__, url_prefix="/staff")
+
+
+def _input(form: RoundForm) -> services.RoundInput:
+    return services.RoundInput(
+        title=form.title.data or "",
+        theme=form.theme.data or "",
+        description=form.description.data or "",
+        pot_ore=form.pot.data or 0,
+        cap_ore=form.cap.data or 0,
+        funding_source=form.funding_source.data or "",
+        partners=form.partners.data or "",
+        applications_open_at=local_to_utc(form.applications_open_at.data),
+        applications_close_at=local_to_utc(form.applications_close_at.data),
+        voting_on=form.voting_on.data,
+        project_deadline=form.project_deadline.data,
+        report_deadline=form.report_deadline.data,
+    )
+
+
+def _form_for(round_: Round) -> RoundForm:
+    form = RoundForm(obj=round_)
+    form.pot.data, form.cap.data = round_.pot_ore, round_.cap_ore
+    form.applications_open_at.data = utc_to_local(round_.applications_open_at).replace(tzinfo=None)
+    form.applications_close_at.data = utc_to_local(round_.applications_close_at).replace(tzinfo=None)
+    return form
+
+
+@bp.get("/")
+@requires(Permission.STAFF_HOME)
+def staff_index() -> ResponseReturnValue:
+    """The staff start page: every round and where it is."""
+    return render_template("rounds/index.html", rounds=services.list_rounds(get_session()))
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+@requires(Permission.ROUNDS_EDIT)
+def new_round() -> ResponseReturnValue:
+    """Create a round."""
+    form = RoundForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            round_ = services.create_round(session, staff_actor(), _input(form))
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            session.commit()
+            flash(_("The round “%(title)s” was created as a draft.", title=round_.title), "success")
+            return see_other("rounds.detail", round_id=round_.id)
+    return render_template("rounds/form.html", form=form, round=None), 400 if form.errors else 200
+
+
+@bp.get("/rounds/<int:round_id>")
+@requires(Permission.ROUNDS_VIEW)
+def detail(round_id: int) -> ResponseReturnValue:
+    """One round: its facts, its status and its history."""
+    session = get_session()
+    round_ = services.get_round(session, round_id)
+    return render_template(
+        "rounds/detail.html",
+        round=round_,
+        transitions=services.allowed_transitions(round_),
+        history=history(session, "round", round_.id),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+@requires(Permission.ROUNDS_EDIT)
+def edit(round_id: int) -> ResponseReturnValue:
+    """Edit a round."""
+    session = get_session()
+    round_ = services.get_round(session, round_id)
+    form = RoundForm() if request.method == "POST" else _form_for(round_)
+    if form.validate_on_submit():
+        try:
+            services.update_round(session, staff_actor(), round_id, _input(form))
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            session.commit()
+            flash(_("The changes are saved."), "success")
+            return see_other("rounds.detail", round_id=round_id)
+    return render_template("rounds/form.html", form=form, round=round_), 400 if form.errors else 200
+
+
+@bp.post("/rounds/<int:round_id>/status")
+@requires(Permission.ROUNDS_EDIT)
+def change_status(round_id: int) -> ResponseReturnValue:
+    """Move a round to the status named in the form."""
+    session = get_session()
+    services.get_round(session, round_id)
+    try:
+        target = RoundStatus(request.form.get("status", ""))
+    except ValueError:
+        abort(400)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.transition_round(session, staff_actor(), round_id, target)
+        except DomainError as error:
+            show_error(error)
+        else:
+            session.commit()
+            flash(_("The round's status was changed."), "success")
+    return see_other("rounds.detail", round_id=round_id)
+
+
+STATUS_LABELS = {
+    RoundStatus.DRAFT: lazy_gettext("Draft"),
+    RoundStatus.OPEN: lazy_gettext("Open for applications"),
+    RoundStatus.SCREENING: lazy_gettext("Screening applications"),
+    RoundStatus.VOTING: lazy_gettext("Voting"),
+    RoundStatus.ALLOCATED: lazy_gettext("Result decided"),
+    RoundStatus.RUNNING: lazy_gettext("Projects under way"),
+    RoundStatus.CLOSED: lazy_gettext("Closed"),
+}
+
+
+@bp.app_template_filter("round_status")
+def round_status_label(status: RoundStatus) -> str:
+    """A round status in plain words."""
+    return str(STATUS_LABELS[RoundStatus(status)])

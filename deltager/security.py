@@ -1,0 +1,77 @@
+"""Secure defaults every response gets: headers, a same-origin check on POSTs, error pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from deltager.errors import NotFound, Throttled
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
+
+
+def _headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+
+
+def _same_origin() -> None:
+    """Refuse a state-changing request that a browser says comes from another site.
+
+    Flask-WTF's referrer check cannot work with Referrer-Policy: no-referrer, so the Origin
+    header (sent by browsers on every cross-site POST) does that job here.
+    """
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+        abort(400)
+
+
+def _error_page(error: HTTPException) -> tuple[str, int]:
+    code = error.code or 500
+    return render_template("errors/error.html", code=code if code in ERROR_CODES else 400), code
+
+
+def _csrf_error(_error: CSRFError) -> tuple[str, int]:
+    return render_template("errors/error.html", code=400, csrf=True), 400
+
+
+def _domain_not_found(_error: NotFound) -> tuple[str, int]:
+    return render_template("errors/error.html", code=404), 404
+
+
+def _throttled(error: Throttled) -> tuple[str, int]:
+    return render_template("errors/error.html", code=429, error=error), 429
+
+
+def init_app(app: Flask) -> None:
+    """Install the headers, the origin check and the friendly error pages."""
+    app.after_request(_headers)
+    app.before_request(_same_origin)
+    for code in ERROR_CODES:
+        app.register_error_handler(code, _error_page)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(NotFound, _domain_not_found)
+    app.register_error_handler(Throttled, _throttled)

@@ -1,0 +1,165 @@
+"""Shared fixtures: an app on a migrated database, each test inside a rolled-back transaction.
+
+The suite runs on SQLite by default. With DELTAGER_TEST_DATABASE_URL set (``make test`` sets it
+when PostgreSQL answers) it runs on that database instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from deltager import create_app, migrate
+from deltager.accounts.models import User
+from deltager.db import get_db, make_engine
+from deltager.permissions import Role
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+TEST_PASSWORD = "correct horse battery"
+_PASSWORD_HASH: str | None = None
+
+
+def password_hash() -> str:
+    """One scrypt hash for every test user (hashing is deliberately slow)."""
+    global _PASSWORD_HASH
+    if _PASSWORD_HASH is None:
+        from deltager.accounts.services import hash_password
+
+        _PASSWORD_HASH = hash_password(TEST_PASSWORD)
+    return _PASSWORD_HASH
+
+
+def reset_database(url: str) -> None:
+    """Drop everything in a PostgreSQL test database so migrations start from nothing."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated to head, shared by the session (tests roll back their changes)."""
+    url = os.environ.get("DELTAGER_TEST_DATABASE_URL")
+    if url:
+        reset_database(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any]:
+    """The configuration tests run with."""
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "MAIL_OUTBOX_DIR": str(instance / "outbox"),
+        "BASE_URL": "http://localhost",
+        "SERVER_NAME": None,
+        **extra,
+    }
+
+
+@pytest.fixture
+def instance_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh instance folder per test."""
+    path = tmp_path / "instance"
+    path.mkdir()
+    monkeypatch.setenv("DELTAGER_INSTANCE_PATH", str(path))
+    return path
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, Any]:
+    """Override in a test module to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, instance_path: Path, app_overrides: dict[str, Any]) -> Iterator[Flask]:
+    """The app, with every session joined to one outer transaction that is rolled back."""
+    app = create_app(app_config(database_url, instance_path, **app_overrides))
+    db = get_db(app)
+    connection = db.engine.connect()
+    outer = connection.begin()
+    db.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield app
+    finally:
+        outer.rollback()
+        connection.close()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A session for service tests, inside the test's transaction and an app context."""
+    with app.app_context():
+        s = get_db(app).session()
+        try:
+            yield s
+        finally:
+            s.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client."""
+    return app.test_client()
+
+
+def make_user(session: Session, role: Role = Role.CASEWORKER, email: str | None = None, **kw: Any) -> User:
+    """A staff user with the shared test password."""
+    email = email or f"{role.value}-{os.urandom(3).hex()}@test.dk"
+    user = User(email=email, name=kw.pop("name", email.split("@")[0]), role=role,
+                password_hash=password_hash(), **kw)
+    session.add(user)
+    session.commit()
+    return user
+
+
+class Auth:
+    """Sign a test client in as a staff member of a given role."""
+
+    def __init__(self, app: Flask, client: FlaskClient) -> None:
+        self.app, self.client = app, client
+
+    def login(self, role: Role = Role.CASEWORKER, **kw: Any) -> User:
+        """Create a user and put its session in the client's cookie (no slow password check)."""
+        with self.app.app_context():
+            s = get_db(self.app).session()
+            user = make_user(s, role, **kw)
+            s.close()
+        with self.client.session_transaction() as flask_session:
+            flask_session["_user_id"] = user.get_id()
+            flask_session["_fresh"] = True
+        return user
+
+
+@pytest.fixture
+def auth(app: Flask, client: FlaskClient) -> Auth:
+    """Signs the client in: ``auth.login(Role.ADMIN)``."""
+    return Auth(app, client)
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token in a rendered page (for tests that run with CSRF on)."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
