@@ -1,10 +1,19 @@
 """Imports every domain's models so that the metadata is complete (for Alembic and tests)."""
 
 from deltager.accounts import models as accounts_models
+from deltager.applications import models as applications_models
 from deltager.audit import models as audit_models
 from deltager.db import Base
+from deltager.meetings import models as meetings_models
 from deltager.rounds import models as rounds_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "audit_models", "metadata", "rounds_models"]
+__all__ = [
+    "accounts_models",
+    "applications_models",
+    "audit_models",
+    "meetings_models",
+    "metadata",
+    "rounds_models",
+]

@@ -23,6 +23,8 @@ from deltager.accounts.models import User
 from deltager.db import get_db, make_engine
 from deltager.permissions import Role
 
+pytest_plugins = ["tests.fixtures.smtp"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 TEST_PASSWORD = "correct horse battery"

@@ -1,0 +1,1 @@
+"""Meetings: the information meeting, "get help with your application" meetings, voting meetings."""

@@ -1,0 +1,73 @@
+"""Meetings of a round and the citizens who sign up for them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from deltager.db import Base, UTCDateTime, str_enum, utcnow
+from deltager.rounds.models import Round
+
+
+class MeetingKind(enum.StrEnum):
+    """What a meeting is for."""
+
+    INFO = "info"  # information meeting: how to apply, where to get help, accounting rules
+    HELP = "help"  # "Få hjælp til din ansøgning"
+    VOTE = "vote"  # afstemningsmøde
+
+
+class Meeting(Base):
+    """A meeting at a time and place; sign-up optional, capacity optional."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+        CheckConstraint("walk_in_count >= 0", name="walk_ins_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    kind: Mapped[MeetingKind] = mapped_column(str_enum(MeetingKind))
+    title: Mapped[str] = mapped_column(String(120))
+    place: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    # People who came without signing up, counted by staff at the door.
+    walk_in_count: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    round: Mapped[Round] = relationship()
+    registrations: Mapped[list[Registration]] = relationship(
+        back_populates="meeting", order_by="Registration.id"
+    )
+
+
+class Registration(Base):
+    """A citizen's sign-up for a meeting; cancelled through the secret link in the e-mail."""
+
+    __tablename__ = "registration"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
+    # Set when the sign-up was made by (or matched to) a signed-in applicant.
+    applicant_id: Mapped[int | None] = mapped_column(ForeignKey("applicant.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # e.g. "needs an interpreter"
+    # SHA-256 of the cancel token that was e-mailed; the token itself is never stored.
+    cancel_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    attended: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="registrations")
