@@ -1,0 +1,627 @@
+"""The rules of applications: applicants and sign-in links, drafts, submission, screening, the ballot.
+
+Status road (DESIGN.md): draft → submitted → (needs_info ↔ submitted) → on_ballot | rejected | withdrawn.
+
+Decisions written down here (and tested):
+- The applicant may withdraw from draft, submitted and needs_info; also from on_ballot as long as the
+  round has not reached voting (before the ballot is printed). Once voting has begun, the ballot is fixed.
+- A first submission needs the round to accept applications (open and inside the window). Answering a
+  "more information needed" request (needs_info → submitted) is allowed after the deadline, while the
+  round is still open or in screening: the caseworker asked for it.
+- Caseworkers decide only on submitted applications, while the round is open or in screening.
+  "On the ballot" needs a ticked checklist (theme, budget, eligibility, and a børneattest that is not
+  needed or received when children take part) and assigns the next free stand number.
+- The public list of projects on the ballot is shown once the round has reached voting (screening done).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from deltager.applications import photos
+from deltager.applications.models import (
+    Applicant,
+    ApplicantType,
+    Application,
+    ApplicationStatus,
+    BudgetLine,
+    ChildCertificate,
+    Photo,
+    SignInToken,
+)
+from deltager.audit.services import Actor, record
+from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
+from deltager.rounds.models import Round, RoundStatus
+
+S = ApplicationStatus
+TOKEN_LIFETIME = dt.timedelta(minutes=30)
+LINK_WINDOW = dt.timedelta(hours=1)
+MAX_LINKS_PER_WINDOW = 5
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CVR_WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
+MAX_BUDGET_LINES = 20
+
+#: Every move the road allows, and who makes it.
+TRANSITIONS: dict[tuple[ApplicationStatus, ApplicationStatus], str] = {
+    (S.DRAFT, S.SUBMITTED): "applicant",
+    (S.NEEDS_INFO, S.SUBMITTED): "applicant",
+    (S.SUBMITTED, S.NEEDS_INFO): "staff",
+    (S.SUBMITTED, S.ON_BALLOT): "staff",
+    (S.SUBMITTED, S.REJECTED): "staff",
+    (S.DRAFT, S.WITHDRAWN): "applicant",
+    (S.SUBMITTED, S.WITHDRAWN): "applicant",
+    (S.NEEDS_INFO, S.WITHDRAWN): "applicant",
+    (S.ON_BALLOT, S.WITHDRAWN): "applicant",  # only before voting, see check_transition
+}
+EDITABLE = frozenset({S.DRAFT, S.NEEDS_INFO})
+DECISIONS = (S.ON_BALLOT, S.NEEDS_INFO, S.REJECTED)
+
+
+# --- applicants and sign-in links ---------------------------------------------------------------
+
+
+def normalise_email(email: str) -> str:
+    """Lower-case and trimmed."""
+    return email.strip().lower()
+
+
+def check_email(email: str) -> str:
+    """The normalised address, or ValidationFailed naming the field ``email``."""
+    email = normalise_email(email)
+    if len(email) > 254 or not _EMAIL.match(email) or any(ord(c) < 32 or ord(c) == 127 for c in email):
+        raise ValidationFailed(N_("Enter a valid e-mail address, for example navn@example.dk."), field="email")
+    return email
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a sign-in token (only the hash is stored)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def applicant_actor(applicant: Applicant) -> Actor:
+    """The applicant as an audit actor."""
+    return Actor(user_id=None, label=f"applicant:{applicant.id} {applicant.email}")
+
+
+def get_or_create_applicant(session: Session, email: str, now: dt.datetime) -> Applicant:
+    """The applicant with this address, created if new (starting needs nothing but an address)."""
+    email = check_email(email)
+    applicant = session.scalar(select(Applicant).where(Applicant.email == email))
+    if applicant is None:
+        applicant = Applicant(email=email, created_at=now)
+        session.add(applicant)
+        session.flush()
+    return applicant
+
+
+def request_sign_in_link(
+    session: Session, email: str, now: dt.datetime, *,
+    max_per_window: int = MAX_LINKS_PER_WINDOW, window: dt.timedelta = LINK_WINDOW,
+) -> tuple[Applicant, str]:
+    """Make a one-time sign-in token for the address; returns (applicant, raw token to e-mail).
+
+    Known and unknown addresses are treated alike (an unknown one becomes a new applicant), so the
+    answer never tells whether an address is known. Requests are limited per address, counted in
+    the database so the limit holds across workers.
+    """
+    applicant = get_or_create_applicant(session, email, now)
+    session.execute(
+        delete(SignInToken).where(SignInToken.expires_at < now - window, SignInToken.applicant_id == applicant.id)
+    )
+    recent = session.scalar(
+        select(func.count(SignInToken.id)).where(
+            SignInToken.applicant_id == applicant.id, SignInToken.created_at >= now - window
+        )
+    ) or 0
+    if recent >= max_per_window:
+        raise Throttled(
+            N_("Too many sign-in links were asked for this address. Wait %(minutes)d minutes and try again."),
+            minutes=int(window.total_seconds() // 60),
+        )
+    token = secrets.token_urlsafe(32)
+    session.add(SignInToken(
+        applicant_id=applicant.id, token_hash=hash_token(token), created_at=now, expires_at=now + TOKEN_LIFETIME
+    ))
+    session.flush()
+    return applicant, token
+
+
+def _valid_token(session: Session, token: str, now: dt.datetime, *, for_update: bool = False) -> SignInToken:
+    query = select(SignInToken).where(SignInToken.token_hash == hash_token(token[:200]))
+    if for_update:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        raise NotAllowed(N_("The sign-in link is used or has expired. Ask for a new one."))
+    return row
+
+
+def check_sign_in_token(session: Session, token: str, now: dt.datetime) -> None:
+    """Raise NotAllowed if the token cannot be used (for the page that shows the sign-in button)."""
+    _valid_token(session, token, now)
+
+
+def redeem_sign_in_token(session: Session, token: str, now: dt.datetime) -> Applicant:
+    """Use a token once: mark it used and return its applicant."""
+    row = _valid_token(session, token, now, for_update=True)
+    row.used_at = now
+    row.applicant.last_sign_in_at = now
+    record(session, applicant_actor(row.applicant), "applicant.sign_in", "applicant", row.applicant_id, at=now)
+    return row.applicant
+
+
+def load_session_applicant(session: Session, value: object) -> Applicant | None:
+    """The applicant of a session value "applicant_id:session_version", if it is still valid."""
+    if not isinstance(value, str):
+        return None
+    applicant_id, _, version = value.partition(":")
+    if not (applicant_id.isdigit() and version.isdigit() and len(applicant_id) < 12 and len(version) < 12):
+        return None
+    applicant = session.get(Applicant, int(applicant_id))
+    if applicant is None or applicant.session_version != int(version):
+        return None
+    return applicant
+
+
+def session_value(applicant: Applicant) -> str:
+    """What the Flask session keeps for a signed-in applicant."""
+    return f"{applicant.id}:{applicant.session_version}"
+
+
+def end_applicant_sessions(session: Session, applicant: Applicant) -> None:
+    """Sign out everywhere: every cookie with the old version stops working."""
+    applicant.session_version += 1
+
+
+# --- validation helpers ---------------------------------------------------------------------------
+
+
+def valid_cvr(cvr: str) -> bool:
+    """A Danish CVR number: 8 digits, first not 0, weighted sum (2,7,6,5,4,3,2,1) divisible by 11."""
+    if not re.fullmatch(r"[1-9]\d{7}", cvr):
+        return False
+    return sum(int(d) * w for d, w in zip(cvr, CVR_WEIGHTS, strict=True)) % 11 == 0
+
+
+# --- drafts and submission ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplicationInput:
+    """What the applicant (or staff on their behalf) fills in. Empty strings are allowed in a draft."""
+
+    title: str = ""
+    summary: str = ""
+    what: str = ""
+    for_whom: str = ""
+    where: str = ""
+    when: str = ""
+    applicant_type: ApplicantType = ApplicantType.PERSON
+    association_name: str = ""
+    cvr: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_address: str = ""
+    requested_ore: int | None = None
+    budget_lines: tuple[tuple[str, int], ...] = ()
+    involves_children: bool | None = None
+    consent: bool = False
+    photo: bytes | None = None
+    remove_photo: bool = False
+
+    TEXT_LIMITS = {
+        "title": 80, "summary": 300, "what": 4000, "for_whom": 4000, "where": 2000, "when": 2000,
+        "association_name": 200, "contact_name": 120, "contact_phone": 40, "contact_address": 200,
+    }
+
+
+@dataclass
+class Problems:
+    """Collected problems, field → msgid (a submission lists all of them at once)."""
+
+    items: list[ValidationFailed] = field(default_factory=list)
+
+    def add(self, message: str, field_name: str, **params: object) -> None:
+        self.items.append(ValidationFailed(message, field=field_name, **params))
+
+
+class IncompleteApplication(ValidationFailed):
+    """The application cannot be submitted yet; ``problems`` lists every field to fix."""
+
+    def __init__(self, problems: list[ValidationFailed]) -> None:
+        super().__init__(N_("The application is not complete yet. Fix the fields marked below."))
+        self.problems = problems
+
+
+def _check_format(data: ApplicationInput, round_: Round) -> None:
+    """Rules that hold even for a draft: lengths, amounts, CVR format, budget lines."""
+    for name, limit in ApplicationInput.TEXT_LIMITS.items():
+        value = getattr(data, name)
+        if len(value) > limit:
+            raise ValidationFailed(N_("Write at most %(max)d characters."), field=name, max=limit)
+        if any((ord(c) < 32 and c not in "\r\n\t") or ord(c) == 127 for c in value):
+            raise ValidationFailed(N_("The text contains characters that are not allowed."), field=name)
+    if data.requested_ore is not None:
+        if data.requested_ore <= 0:
+            raise ValidationFailed(N_("The amount must be more than 0 kr."), field="requested")
+        if data.requested_ore > round_.cap_ore:
+            raise ValidationFailed(N_("You can apply for at most %(cap)s kr."), field="requested",
+                                   cap=f"{round_.cap_ore // 100:,}".replace(",", "."))
+    if data.cvr and not valid_cvr(data.cvr):
+        raise ValidationFailed(
+            N_("The CVR number is not valid. It has 8 digits; check that you typed it correctly."), field="cvr"
+        )
+    if len(data.budget_lines) > MAX_BUDGET_LINES:
+        raise ValidationFailed(N_("Use at most %(max)d budget lines."), field="budget", max=MAX_BUDGET_LINES)
+    for description, amount in data.budget_lines:
+        if not description.strip() or len(description) > 200:
+            raise ValidationFailed(N_("Each budget line needs a short description (at most 200 characters)."),
+                                   field="budget")
+        if amount <= 0:
+            raise ValidationFailed(N_("Each budget line needs an amount above 0 kr."), field="budget")
+
+
+def completeness_problems(application: Application) -> list[ValidationFailed]:
+    """What is missing before the application can be submitted (empty list: ready)."""
+    p = Problems()
+    for name in ("title", "summary", "what", "for_whom", "where", "when", "contact_name", "contact_phone"):
+        if not getattr(application, name).strip():
+            p.add(N_("This field is required."), name)
+    if application.applicant_type is ApplicantType.ASSOCIATION:
+        if not application.association_name.strip():
+            p.add(N_("Write the name of the association."), "association_name")
+        if not application.cvr:
+            p.add(N_("Write the association's CVR number."), "cvr")
+    if application.requested_ore <= 0:
+        p.add(N_("Write how much money you apply for."), "requested")
+    elif application.requested_ore > application.round.cap_ore:
+        p.add(N_("You can apply for at most %(cap)s kr."), "requested",
+              cap=f"{application.round.cap_ore // 100:,}".replace(",", "."))
+    total = sum(line.amount_ore for line in application.budget_lines)
+    if not application.budget_lines:
+        p.add(N_("Write at least one budget line."), "budget")
+    elif total != application.requested_ore:
+        p.add(N_("The budget lines add up to %(total)s kr., but you apply for %(amount)s kr. They must be the same."),
+              "budget", total=_kr(total), amount=_kr(application.requested_ore))
+    if application.involves_children is None:
+        p.add(N_("Answer whether children or young people under 18 take part."), "involves_children")
+    if application.consent_at is None:
+        p.add(N_("You must accept the privacy notice to submit."), "consent")
+    return p.items
+
+
+def _kr(ore: int) -> str:
+    kroner, rest = divmod(ore, 100)
+    text = f"{kroner:,}".replace(",", ".")
+    return f"{text},{rest:02d}" if rest else text
+
+
+def snapshot(application: Application) -> dict[str, object]:
+    """The fields the audit trail records."""
+    return {
+        "status": application.status,
+        "title": application.title,
+        "summary": application.summary,
+        "requested_ore": application.requested_ore,
+        "applicant_type": application.applicant_type,
+        "association_name": application.association_name,
+        "cvr": application.cvr,
+        "involves_children": application.involves_children,
+        "budget": [[line.description, line.amount_ore] for line in application.budget_lines],
+        "has_photo": application.photo is not None,
+        "stand_number": application.stand_number,
+    }
+
+
+def _apply_input(application: Application, data: ApplicationInput, now: dt.datetime) -> None:
+    for name in ApplicationInput.TEXT_LIMITS:
+        setattr(application, name, getattr(data, name).strip())
+    application.applicant_type = data.applicant_type
+    if data.applicant_type is ApplicantType.PERSON:
+        application.association_name, application.cvr = "", ""
+    else:
+        application.cvr = data.cvr
+    application.requested_ore = data.requested_ore or 0
+    application.involves_children = data.involves_children
+    application.budget_lines = [
+        BudgetLine(position=i, description=desc.strip(), amount_ore=amount)
+        for i, (desc, amount) in enumerate(data.budget_lines)
+    ]
+    if data.consent and application.consent_at is None:
+        application.consent_at = now
+    elif not data.consent:
+        application.consent_at = None
+    if data.remove_photo and application.photo is not None:
+        application.photo = None
+    if data.photo is not None:
+        processed = photos.process(data.photo)
+        application.photo = Photo(
+            content=processed.content, thumbnail=processed.thumbnail,
+            width=processed.width, height=processed.height, created_at=now,
+        )
+    application.updated_at = now
+
+
+def create_draft(
+    session: Session, actor: Actor, applicant: Applicant, round_id: int, data: ApplicationInput,
+    now: dt.datetime, *, created_by_user_id: int | None = None,
+) -> Application:
+    """Start an application in a round that accepts applications; saved as a draft."""
+    round_ = session.get(Round, round_id)
+    if round_ is None or not round_.is_public:
+        raise NotFound(N_("The round does not exist."))
+    _require_accepting(round_, now)
+    _check_format(data, round_)
+    application = Application(
+        round=round_, applicant=applicant, status=S.DRAFT, created_at=now,
+        created_by_user_id=created_by_user_id,
+    )
+    if not data.contact_name and applicant.name:
+        data = ApplicationInput(**{**data.__dict__, "contact_name": applicant.name})
+    _apply_input(application, data, now)
+    session.add(application)
+    session.flush()
+    after = {**snapshot(application), "on_behalf_by_user_id": created_by_user_id}
+    record(session, actor, "application.create", "application", application.id, after=after, at=now)
+    return application
+
+
+def update_draft(
+    session: Session, actor: Actor, application_id: int, data: ApplicationInput, now: dt.datetime
+) -> Application:
+    """Save changes to a draft, or to an application that was sent back for more information."""
+    application = get_application(session, application_id, for_update=True)
+    if application.status not in EDITABLE:
+        raise NotAllowed(N_("The application can only be changed while it is a draft or more information is needed."))
+    if application.status is S.DRAFT:
+        _require_accepting(application.round, now)
+    _check_format(data, application.round)
+    before = snapshot(application)
+    _apply_input(application, data, now)
+    session.flush()
+    record(session, actor, "application.update", "application", application.id,
+           before=before, after=snapshot(application), at=now)
+    return application
+
+
+def _require_accepting(round_: Round, now: dt.datetime) -> None:
+    if round_.accepts_applications(now):
+        return
+    if round_.status is RoundStatus.OPEN and now < round_.applications_open_at:
+        raise NotAllowed(N_("The round does not accept applications yet."))
+    raise NotAllowed(N_("The deadline for applications has passed. The application cannot be sent."))
+
+
+def check_transition(application: Application, target: ApplicationStatus) -> None:
+    """Raise NotAllowed with a clear message unless the road allows this move now."""
+    source = application.status
+    if (source, target) not in TRANSITIONS:
+        raise NotAllowed(
+            N_("An application cannot go from “%(source)s” to “%(target)s”."),
+            source=source.value, target=target.value,
+        )
+    if (source, target) == (S.ON_BALLOT, S.WITHDRAWN) and application.round.status.index >= RoundStatus.VOTING.index:
+        raise NotAllowed(N_("The ballot is fixed: a project cannot be withdrawn once voting has begun. Contact the municipality."))
+
+
+def submit(session: Session, actor: Actor, application_id: int, now: dt.datetime) -> Application:
+    """Send a draft (before the deadline), or send back an application after more information was asked for."""
+    application = get_application(session, application_id, for_update=True)
+    check_transition(application, S.SUBMITTED)
+    if application.status is S.DRAFT:
+        _require_accepting(application.round, now)
+    elif application.round.status not in (RoundStatus.OPEN, RoundStatus.SCREENING):
+        raise NotAllowed(N_("Screening is over; the application cannot be sent again."))
+    problems = completeness_problems(application)
+    if problems:
+        raise IncompleteApplication(problems)
+    before = snapshot(application)
+    application.status = S.SUBMITTED
+    application.submitted_at = now
+    application.updated_at = now
+    record(session, actor, "application.submit", "application", application.id,
+           before=before, after=snapshot(application), at=now)
+    return application
+
+
+def withdraw(session: Session, actor: Actor, application_id: int, now: dt.datetime) -> Application:
+    """The applicant withdraws the application (see the module doc for when)."""
+    application = get_application(session, application_id, for_update=True)
+    check_transition(application, S.WITHDRAWN)
+    before = snapshot(application)
+    application.status = S.WITHDRAWN
+    application.stand_number = None
+    application.updated_at = now
+    record(session, actor, "application.withdraw", "application", application.id,
+           before=before, after=snapshot(application), at=now)
+    return application
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def get_application(session: Session, application_id: int, *, for_update: bool = False) -> Application:
+    """An application by id, or NotFound."""
+    query = select(Application).where(Application.id == application_id)
+    if for_update:
+        query = query.with_for_update()
+    application = session.scalar(query)
+    if application is None:
+        raise NotFound(N_("The application does not exist."))
+    return application
+
+
+def get_own_application(session: Session, applicant: Applicant, application_id: int) -> Application:
+    """An application of this applicant; NotFound for anyone else's (no hint that it exists)."""
+    application = session.get(Application, application_id)
+    if application is None or application.applicant_id != applicant.id:
+        raise NotFound(N_("The application does not exist."))
+    return application
+
+
+def list_own(session: Session, applicant: Applicant) -> list[Application]:
+    """The applicant's applications, newest first."""
+    return list(session.scalars(
+        select(Application).where(Application.applicant_id == applicant.id)
+        .order_by(Application.created_at.desc(), Application.id.desc())
+    ))
+
+
+def rounds_accepting(session: Session, now: dt.datetime) -> list[Round]:
+    """Rounds a citizen can apply to right now."""
+    rounds = session.scalars(select(Round).where(Round.status == RoundStatus.OPEN).order_by(Round.applications_close_at))
+    return [r for r in rounds if r.accepts_applications(now)]
+
+
+def status_counts(session: Session, round_id: int) -> dict[ApplicationStatus, int]:
+    """How many applications of the round are in each status (every status present)."""
+    rows = session.execute(
+        select(Application.status, func.count(Application.id))
+        .where(Application.round_id == round_id).group_by(Application.status)
+    ).all()
+    counts = dict.fromkeys(ApplicationStatus, 0)
+    counts.update({ApplicationStatus(status): n for status, n in rows})
+    return counts
+
+
+def screening_queue(
+    session: Session, round_id: int, *, status: ApplicationStatus | None = None, query: str = "",
+    page: int = 1, per_page: int = 25,
+) -> tuple[list[Application], int]:
+    """One page of a round's applications for staff (drafts are the applicants' own and not listed
+    unless asked for), oldest submission first, and the total."""
+    where = [Application.round_id == round_id]
+    where.append(Application.status == status if status else Application.status != S.DRAFT)
+    if query:
+        where.append(Application.title.contains(query[:80], autoescape=True))
+    total = session.scalar(select(func.count(Application.id)).where(*where)) or 0
+    rows = session.scalars(
+        select(Application).where(*where)
+        .order_by(Application.submitted_at.is_(None), Application.submitted_at, Application.id)
+        .limit(per_page).offset((max(page, 1) - 1) * per_page)
+    ).all()
+    return list(rows), total
+
+
+def ballot_projects(session: Session, round_id: int) -> list[Application]:
+    """The round's applications on the ballot, by stand number."""
+    return list(session.scalars(
+        select(Application).where(Application.round_id == round_id, Application.status == S.ON_BALLOT)
+        .order_by(Application.stand_number.is_(None), Application.stand_number, Application.id)
+    ))
+
+
+def ballot_is_public(round_: Round) -> bool:
+    """The ballot list is public once screening is done: the round has reached voting."""
+    return round_.status.index >= RoundStatus.VOTING.index
+
+
+def photo_is_public(application: Application) -> bool:
+    """Photos of projects on a public ballot are public; others only for the applicant and staff."""
+    return application.status is S.ON_BALLOT
+
+
+# --- screening --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScreeningInput:
+    """The caseworker's checklist and internal notes."""
+
+    fits_theme: bool | None
+    budget_plausible: bool | None
+    eligible_applicant: bool | None
+    child_certificate: ChildCertificate
+    child_certificate_received_on: dt.date | None
+    screening_notes: str
+
+
+def _screening_snapshot(a: Application) -> dict[str, object]:
+    return {
+        "fits_theme": a.fits_theme, "budget_plausible": a.budget_plausible,
+        "eligible_applicant": a.eligible_applicant, "child_certificate": a.child_certificate,
+        "child_certificate_received_on": a.child_certificate_received_on,
+        "screening_notes": a.screening_notes,
+    }
+
+
+def update_screening(
+    session: Session, actor: Actor, application_id: int, data: ScreeningInput, now: dt.datetime
+) -> Application:
+    """Save the checklist and notes (any time; they are internal)."""
+    application = get_application(session, application_id, for_update=True)
+    if application.status is S.DRAFT:
+        raise NotAllowed(N_("A draft cannot be screened; it has not been sent yet."))
+    if data.child_certificate is ChildCertificate.RECEIVED and data.child_certificate_received_on is None:
+        raise ValidationFailed(N_("Write the date the børneattest was received."), field="child_certificate_received_on")
+    if data.child_certificate_received_on and data.child_certificate_received_on > now.date() + dt.timedelta(days=1):
+        raise ValidationFailed(N_("The date cannot be in the future."), field="child_certificate_received_on")
+    if len(data.screening_notes) > 10_000:
+        raise ValidationFailed(N_("Write at most %(max)d characters."), field="screening_notes", max=10_000)
+    before = _screening_snapshot(application)
+    application.fits_theme = data.fits_theme
+    application.budget_plausible = data.budget_plausible
+    application.eligible_applicant = data.eligible_applicant
+    application.child_certificate = data.child_certificate
+    application.child_certificate_received_on = (
+        data.child_certificate_received_on if data.child_certificate is ChildCertificate.RECEIVED else None
+    )
+    application.screening_notes = data.screening_notes.strip()
+    application.updated_at = now
+    record(session, actor, "application.screening", "application", application.id,
+           before=before, after=_screening_snapshot(application), at=now)
+    return application
+
+
+def decide(
+    session: Session, actor: Actor, application_id: int, decision: ApplicationStatus, message: str,
+    now: dt.datetime,
+) -> Application:
+    """Put on the ballot, ask for more information (message to the applicant), or reject (reason required)."""
+    application = get_application(session, application_id, for_update=True)
+    if decision not in DECISIONS:
+        raise NotAllowed(N_("Choose a decision."))
+    check_transition(application, decision)
+    if application.round.status not in (RoundStatus.OPEN, RoundStatus.SCREENING):
+        raise NotAllowed(N_("Decisions can only be made while the round is open or in screening."))
+    message = message.strip()
+    if len(message) > 5000:
+        raise ValidationFailed(N_("Write at most %(max)d characters."), field="message", max=5000)
+    before = snapshot(application)
+    if decision is S.ON_BALLOT:
+        _check_ready_for_ballot(application)
+        application.stand_number = (session.scalar(
+            select(func.max(Application.stand_number)).where(Application.round_id == application.round_id)
+        ) or 0) + 1
+    elif not message:
+        raise ValidationFailed(
+            N_("Write what the applicant must add.") if decision is S.NEEDS_INFO
+            else N_("Write the reason for the rejection; the applicant will get it."),
+            field="message",
+        )
+    if decision is S.NEEDS_INFO:
+        application.info_request = message
+    elif decision is S.REJECTED:
+        application.rejection_reason = message
+    application.status = decision
+    application.decided_at = now
+    application.updated_at = now
+    record(session, actor, "application.decision", "application", application.id,
+           before=before, after={**snapshot(application), "message": message}, at=now)
+    return application
+
+
+def _check_ready_for_ballot(application: Application) -> None:
+    if not (application.fits_theme and application.budget_plausible and application.eligible_applicant):
+        raise NotAllowed(N_("Tick the checklist (theme, budget, applicant) before putting the application on the ballot."))
+    if application.involves_children and application.child_certificate not in (
+        ChildCertificate.NOT_NEEDED, ChildCertificate.RECEIVED
+    ):
+        raise NotAllowed(N_("Children take part: the børneattest must be received (or assessed as not needed) first."))
