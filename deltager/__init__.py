@@ -18,9 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: configuration, database, sign-in, CSRF, languages, blueprints, CLI."""
-    instance_path = Path(os.environ.get("DELTAGER_INSTANCE_PATH", ROOT / "instance"))
+def create_app(test_config: dict[str, Any] | None = None, instance_path: Path | None = None) -> Flask:
+    """Build the app: configuration, database, sign-in, CSRF, languages, blueprints, CLI.
+
+    The instance folder is ``instance/`` beside the package unless DELTAGER_INSTANCE_PATH
+    (or the ``instance_path`` argument) names another.
+    """
+    instance_path = instance_path or Path(os.environ.get("DELTAGER_INSTANCE_PATH", ROOT / "instance"))
     app = Flask(
         __name__,
         instance_path=str(instance_path),

@@ -28,7 +28,11 @@ def main(domain: str, source: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         catalog = Catalog(locale="da", project="Deltager", charset="utf-8")
     for msgid, msgstr in runpy.run_path(source)["DA"].items():
-        catalog.add(msgid, msgstr)
+        key = msgid[0] if isinstance(msgid, tuple) else msgid
+        if key in catalog:
+            catalog[key].string = msgstr  # a new wording replaces the old one
+        else:
+            catalog.add(msgid, msgstr)
     with path.open("wb") as handle:
         write_po(handle, catalog, width=100, sort_output=True)
     print(f"{path.relative_to(ROOT)}: {len(catalog)} messages")
