@@ -6,6 +6,7 @@ from deltager.audit import models as audit_models
 from deltager.db import Base
 from deltager.meetings import models as meetings_models
 from deltager.rounds import models as rounds_models
+from deltager.voting import models as voting_models  # noqa: F401
 
 metadata = Base.metadata
 
