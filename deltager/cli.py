@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from deltager import migrate
 from deltager.audit.services import Actor
@@ -19,6 +19,7 @@ CLI_ACTOR = Actor.system("cli")
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema to the newest migration."""
     migrate.upgrade(get_db().engine)
@@ -27,6 +28,7 @@ def init_db() -> None:
 
 @click.command("make-migration")
 @click.argument("message")
+@with_appcontext
 def make_migration(message: str) -> None:
     """(Development) write a new migration from the models' difference to the database."""
     migrate.revision(get_db().engine, message)
@@ -61,6 +63,7 @@ def create_user(email: str, role: str, name: str | None, password_stdin: bool) -
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has users.")
+@with_appcontext
 def demo(if_empty: bool) -> None:
     """Fill the database with a demo municipality: staff of every role and rounds in every state."""
     from deltager.demo import DEMO_USERS, load_demo

@@ -12,7 +12,7 @@ _AMOUNT = re.compile(
     r"""^(?P<kroner>\d{1,3}(?:[.\u00a0 ]\d{3})+|\d+)   # 25.000 | 25 000 | 25000
         (?:,(?P<ore>\d{1,2}))?                           # ,5 | ,50
         \s*(?:kr\.?|dkk)?$""",
-    re.VERBOSE | re.IGNORECASE,
+    re.VERBOSE | re.IGNORECASE | re.ASCII,  # \d must not match Arabic-Indic or full-width digits
 )
 MAX_ORE = 10**13  # 100 mia. kr.: far beyond any pot, small enough for every database integer
 

@@ -41,7 +41,7 @@ _EVERYTHING = frozenset(Permission)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: _EVERYTHING,
-    Role.CASEWORKER: _EVERYTHING - {Permission.USERS_MANAGE},
+    Role.CASEWORKER: _EVERYTHING - {Permission.USERS_MANAGE, Permission.AUDIT_READ},
     Role.MEETING_STAFF: frozenset(
         {
             Permission.STAFF_HOME,

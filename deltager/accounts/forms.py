@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _
 from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from deltager.forms import BaseForm, no_control_characters, required_message
@@ -26,7 +27,7 @@ class LoginForm(BaseForm):
 def _role_field() -> SelectField:
     return SelectField(
         _("Role"),
-        choices=[(role.value, label) for role, label in ROLE_LABELS.items()],
+        choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()],
         validators=[DataRequired(required_message())],
     )
 

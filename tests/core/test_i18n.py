@@ -1,0 +1,58 @@
+"""Danish is complete: every message in the code and the templates has a Danish translation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from deltager.i18n import TRANSLATIONS_ROOT
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None}
+
+
+def _extracted() -> dict[str, str]:
+    found: dict[str, str] = {}
+    method_map = [("deltager/**.py", "python"), ("templates/**.html", "jinja2")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.do"}}
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map=method_map, options_map=options, keywords=KEYWORDS
+    ):
+        msgid = message[0] if isinstance(message, tuple) else message
+        if msgid:
+            found.setdefault(msgid, filename)
+    return found
+
+
+def _danish() -> dict[str, object]:
+    translated: dict[str, object] = {}
+    for po in TRANSLATIONS_ROOT.glob("*/da/LC_MESSAGES/messages.po"):
+        with po.open("rb") as handle:
+            for message in read_po(handle, locale="da"):
+                if not message.id or message.fuzzy:
+                    continue
+                msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                if all(strings):
+                    translated[msgid] = message.string
+    return translated
+
+
+def test_every_message_has_a_danish_translation() -> None:
+    extracted = _extracted()
+    assert len(extracted) > 100
+    danish = _danish()
+    missing = sorted(f"{where}: {msgid!r}" for msgid, where in extracted.items() if msgid not in danish)
+    assert missing == [], "add Danish translations (scripts/i18n_fill.py):\n" + "\n".join(missing)
+
+
+def test_placeholders_survive_translation() -> None:
+    import re
+
+    placeholder = re.compile(r"%\((\w+)\)[sd]")
+    for msgid, string in _danish().items():
+        strings = string if isinstance(string, tuple) else (string,)
+        for s in strings:
+            assert set(placeholder.findall(s)) <= set(placeholder.findall(msgid)), (msgid, s)
