@@ -1,0 +1,316 @@
+"""Meetings: staff plan them and tick off who came; citizens see them, sign up and cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, render_template, request, session as flask_session
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
+
+from deltager.accounts.forms import ConfirmForm
+from deltager.applications.auth import applicant_required, current_applicant
+from deltager.audit.services import Actor, history
+from deltager.db import get_session, utcnow
+from deltager.errors import DomainError
+from deltager.meetings import emails, services
+from deltager.meetings.forms import KIND_LABELS, AttendanceForm, MeetingForm, SignUpForm
+from deltager.meetings.models import Meeting, MeetingKind
+from deltager.permissions import Permission
+from deltager.rounds.models import Round
+from deltager.rounds.services import get_round
+from deltager.timeutil import local_to_utc, utc_to_local
+from deltager.web import public, requires, see_other, show_error, staff_actor
+
+bp = Blueprint("meetings", __name__)
+
+#: The flask-session key that lets the confirmation page show the sign-up just made (and only that).
+SIGNED_UP_KEY = "meetings_signed_up"
+
+
+def _status(form: Any) -> int:
+    return 400 if form.errors else 200
+
+
+def _citizen_actor() -> Actor:
+    applicant = current_applicant()
+    return Actor(user_id=None, label=f"applicant:{applicant.id}" if applicant else "citizen")
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+
+def _meeting_input(form: MeetingForm) -> services.MeetingInput:
+    return services.MeetingInput(
+        kind=MeetingKind(form.kind.data),
+        title=form.title.data or "",
+        place=form.place.data or "",
+        address=form.address.data or "",
+        description=form.description.data or "",
+        starts_at=local_to_utc(form.starts_at.data),
+        ends_at=local_to_utc(form.ends_at.data),
+        capacity=form.capacity.data,
+    )
+
+
+def _form_for(meeting: Meeting) -> MeetingForm:
+    form = MeetingForm(obj=meeting)
+    form.kind.data = meeting.kind.value
+    form.starts_at.data = utc_to_local(meeting.starts_at).replace(tzinfo=None)
+    form.ends_at.data = utc_to_local(meeting.ends_at).replace(tzinfo=None)
+    return form
+
+
+@bp.get("/staff/rounds/<int:round_id>/meetings")
+@requires(Permission.MEETINGS_VIEW)
+def round_meetings(round_id: int) -> ResponseReturnValue:
+    """The meetings of a round with their sign-up counts."""
+    session = get_session()
+    round_ = get_round(session, round_id)
+    meetings = services.list_meetings(session, round_id)
+    totals = {m.id: services.totals(m) for m in meetings}
+    return render_template("meetings/staff_list.html", round=round_, meetings=meetings, totals=totals, now=utcnow())
+
+
+@bp.route("/staff/rounds/<int:round_id>/meetings/new", methods=["GET", "POST"])
+@requires(Permission.MEETINGS_EDIT)
+def new(round_id: int) -> ResponseReturnValue:
+    """Plan a meeting."""
+    session = get_session()
+    round_ = get_round(session, round_id)
+    form = MeetingForm()
+    if form.validate_on_submit():
+        try:
+            meeting = services.create_meeting(session, staff_actor(), round_id, _meeting_input(form))
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            session.commit()
+            flash(_("The meeting “%(title)s” was created.", title=meeting.title), "success")
+            return see_other("meetings.detail", meeting_id=meeting.id)
+    return render_template("meetings/staff_form.html", form=form, round=round_, meeting=None), _status(form)
+
+
+@bp.get("/staff/meetings/<int:meeting_id>")
+@requires(Permission.MEETINGS_VIEW)
+def detail(meeting_id: int) -> ResponseReturnValue:
+    """One meeting: facts, totals, the people signed up, history."""
+    session = get_session()
+    meeting = services.get_meeting(session, meeting_id)
+    return render_template(
+        "meetings/staff_detail.html",
+        meeting=meeting,
+        round=meeting.round,
+        totals=services.totals(meeting),
+        active=services.active_registrations(meeting),
+        cancelled=[r for r in meeting.registrations if r.cancelled_at is not None],
+        history=history(session, "meeting", meeting.id),
+        now=utcnow(),
+    )
+
+
+@bp.route("/staff/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@requires(Permission.MEETINGS_EDIT)
+def edit(meeting_id: int) -> ResponseReturnValue:
+    """Edit a meeting."""
+    session = get_session()
+    meeting = services.get_meeting(session, meeting_id)
+    form = MeetingForm() if request.method == "POST" else _form_for(meeting)
+    if form.validate_on_submit():
+        try:
+            services.update_meeting(session, staff_actor(), meeting_id, _meeting_input(form))
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            session.commit()
+            flash(_("The changes are saved."), "success")
+            return see_other("meetings.detail", meeting_id=meeting_id)
+    return render_template(
+        "meetings/staff_form.html", form=form, round=meeting.round, meeting=meeting
+    ), _status(form)
+
+
+@bp.route("/staff/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
+@requires(Permission.MEETINGS_EDIT)
+def cancel_meeting(meeting_id: int) -> ResponseReturnValue:
+    """Cancel a meeting (after a confirmation page); everyone signed up is e-mailed."""
+    session = get_session()
+    meeting = services.get_meeting(session, meeting_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            to_tell = services.cancel_meeting(session, staff_actor(), meeting_id, utcnow())
+        except DomainError as error:
+            show_error(error)
+        else:
+            session.commit()
+            failed = emails.send_cancellation_notices(meeting, to_tell)
+            flash(_("The meeting is cancelled. %(sent)d of %(total)d people signed up were e-mailed.",
+                    sent=len(to_tell) - failed, total=len(to_tell)), "success" if not failed else "warning")
+        return see_other("meetings.detail", meeting_id=meeting_id)
+    return render_template(
+        "meetings/staff_cancel.html", meeting=meeting, round=meeting.round, form=form,
+        active=services.active_registrations(meeting),
+    )
+
+
+@bp.route("/staff/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
+@requires(Permission.MEETINGS_ATTENDANCE)
+def attendance(meeting_id: int) -> ResponseReturnValue:
+    """Tick off who came and count the walk-ins, in one form."""
+    session = get_session()
+    meeting = services.get_meeting(session, meeting_id)
+    active = services.active_registrations(meeting)
+    form = AttendanceForm()
+    form.attended.choices = [SelectChoice(r.id, r.name) for r in active]
+    if request.method == "GET":
+        form.attended.data = [r.id for r in active if r.attended]
+        form.walk_ins.data = meeting.walk_in_count
+    if form.validate_on_submit():
+        try:
+            services.record_attendance(
+                session, staff_actor(), meeting_id, form.attended.data or [], form.walk_ins.data or 0, utcnow()
+            )
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            session.commit()
+            flash(_("Attendance is saved."), "success")
+            return see_other("meetings.detail", meeting_id=meeting_id)
+    return render_template(
+        "meetings/staff_attendance.html", meeting=meeting, round=meeting.round, form=form, active=active,
+        totals=services.totals(meeting),
+    ), _status(form)
+
+
+# --- citizens --------------------------------------------------------------------------------
+
+
+@bp.app_template_global()
+def round_public_meetings(round_: Round) -> list[Meeting]:
+    """The upcoming info and help meetings of a round, for the public round page."""
+    return services.upcoming_public_meetings(get_session(), round_.id, utcnow())
+
+
+@bp.app_template_filter("meeting_kind")
+def meeting_kind_label(kind: MeetingKind) -> str:
+    """A meeting kind in plain words."""
+    return str(KIND_LABELS[MeetingKind(kind)])
+
+
+def _prefilled_sign_up_form() -> SignUpForm:
+    form = SignUpForm()
+    applicant = current_applicant()
+    if request.method == "GET" and applicant is not None:
+        form.name.data, form.email.data, form.phone.data = applicant.name, applicant.email, applicant.phone
+    return form
+
+
+@bp.route("/meetings/<int:meeting_id>", methods=["GET", "POST"])
+@public
+def public_meeting(meeting_id: int) -> ResponseReturnValue:
+    """A meeting as citizens see it, with the sign-up form while there are seats."""
+    session = get_session()
+    meeting = services.get_public_meeting(session, meeting_id)
+    form = _prefilled_sign_up_form()
+    if form.validate_on_submit():
+        applicant = current_applicant()
+        data = services.RegistrationInput(
+            name=form.name.data or "", email=form.email.data or "",
+            phone=form.phone.data or "", note=form.note.data or "",
+        )
+        try:
+            registration, token = services.register(
+                session, _citizen_actor(), meeting_id, data, utcnow(),
+                applicant_id=applicant.id if applicant else None,
+            )
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            session.commit()
+            flask_session[SIGNED_UP_KEY] = registration.id
+            emails.send_confirmation(registration, token)
+            return see_other("meetings.confirmation", meeting_id=meeting_id)
+    now = utcnow()
+    return render_template(
+        "meetings/public_meeting.html", meeting=meeting, round=meeting.round, form=form,
+        open=services.sign_up_open(meeting, now), seats_left=services.seats_left(session, meeting),
+        ended=meeting.ends_at <= now,
+    ), 400 if request.method == "POST" else 200
+
+
+@bp.get("/meetings/<int:meeting_id>/signed-up")
+@public
+def confirmation(meeting_id: int) -> ResponseReturnValue:
+    """"You are signed up", for the sign-up this browser just made."""
+    session = get_session()
+    meeting = services.get_public_meeting(session, meeting_id)
+    registration = next(
+        (r for r in meeting.registrations if r.id == flask_session.get(SIGNED_UP_KEY)), None
+    )
+    if registration is None:
+        abort(404)
+    return render_template("meetings/confirmation.html", meeting=meeting, round=meeting.round,
+                           registration=registration)
+
+
+@bp.get("/meetings/<int:meeting_id>/calendar.ics")
+@public
+def calendar(meeting_id: int) -> ResponseReturnValue:
+    """The meeting as a calendar file."""
+    meeting = services.get_public_meeting(get_session(), meeting_id)
+    return Response(
+        emails.meeting_ics(meeting),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="meeting-{meeting.id}.ics"'},
+    )
+
+
+@bp.route("/meetings/cancel/<token>", methods=["GET", "POST"])
+@public
+def cancel(token: str) -> ResponseReturnValue:
+    """The cancel link from the e-mail: a page with a button; only the POST cancels."""
+    session = get_session()
+    registration = services.registration_by_token(session, token)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_registration(session, _citizen_actor(), registration, utcnow())
+        except DomainError as error:
+            show_error(error)
+        else:
+            session.commit()
+            flash(_("Your sign-up is cancelled. Thank you for letting us know."), "success")
+        return see_other("meetings.cancel", token=token)
+    return render_template("meetings/cancel.html", registration=registration, meeting=registration.meeting,
+                           form=form, now=utcnow())
+
+
+@bp.get("/meetings/mine")
+@applicant_required
+def mine() -> ResponseReturnValue:
+    """The signed-in applicant's own sign-ups."""
+    applicant = current_applicant()
+    assert applicant is not None
+    registrations = services.registrations_of_applicant(get_session(), applicant.id, applicant.email)
+    return render_template("meetings/mine.html", registrations=registrations, form=ConfirmForm(), now=utcnow())
+
+
+@bp.post("/meetings/mine/<int:registration_id>/cancel")
+@applicant_required
+def mine_cancel(registration_id: int) -> ResponseReturnValue:
+    """Cancel one of the applicant's own sign-ups (someone else's is a 404)."""
+    applicant = current_applicant()
+    assert applicant is not None
+    session = get_session()
+    registration = services.registration_of_applicant(session, applicant.id, applicant.email, registration_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.cancel_registration(session, _citizen_actor(), registration, utcnow())
+        except DomainError as error:
+            show_error(error)
+        else:
+            session.commit()
+            flash(_("Your sign-up is cancelled. Thank you for letting us know."), "success")
+    return see_other("meetings.mine")
