@@ -1,0 +1,742 @@
+"""The rules of the voting meeting: preparing the ballot, cards, casting, closing and allocating.
+
+Casting a ballot is the hot path (hundreds of phones at once): one short write transaction that
+reads the card with its meeting's settings, checks the choices, moves the card issued → used with
+a conditional UPDATE (the rowcount says who won a race), inserts the ballot (``card_id`` UNIQUE)
+and its choices. Nothing in it names a person, an address or a device, and it writes no audit
+event: a ballot must not be linkable to a time and a person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from deltager import allocation as alloc
+from deltager.applications.models import Application, ApplicationStatus, Photo
+from deltager.audit.services import Actor, record
+from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
+from deltager.meetings.models import Meeting, MeetingKind
+from deltager.rounds.models import Round, RoundStatus
+from deltager.rounds.services import TRANSITION_GUARDS, get_round, transition_round
+from deltager.voting.models import (
+    Allocation,
+    AllocationLine,
+    AllocationRule,
+    Ballot,
+    BallotCard,
+    BallotChannel,
+    BallotChoice,
+    CardAttempt,
+    CardStatus,
+    TieBreak,
+    VoteSettings,
+    VoteState,
+)
+
+#: 18 random bytes: 144 bits, 24 URL-safe characters (no padding).
+CODE_BYTES = 18
+MAX_CARDS_PER_BATCH = 5000
+MAX_CHOICES = 50
+
+
+class CardUsed(NotAllowed):
+    """The card has already been used to vote."""
+
+
+class CardVoided(NotAllowed):
+    """The card was cancelled by staff (reported lost)."""
+
+
+class VoteNotOpen(NotAllowed):
+    """The vote of the card's meeting is not open."""
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class BallotProject:
+    """A project as it stands on the ballot."""
+
+    id: int
+    title: str
+    summary: str
+    cost_ore: int
+    stand_number: int | None
+    has_photo: bool
+
+
+def get_vote_meeting(session: Session, meeting_id: int) -> Meeting:
+    """A voting meeting by id, or NotFound (other kinds of meetings are not voting meetings)."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.kind is not MeetingKind.VOTE:
+        raise NotFound(N_("The voting meeting does not exist."))
+    return meeting
+
+
+def list_vote_meetings(session: Session) -> list[Meeting]:
+    """Every voting meeting, newest first."""
+    return list(
+        session.scalars(
+            select(Meeting).where(Meeting.kind == MeetingKind.VOTE).order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+        )
+    )
+
+
+def get_settings(session: Session, meeting_id: int) -> VoteSettings:
+    """The ballot settings of a voting meeting; defaults (not saved) if none were set yet."""
+    get_vote_meeting(session, meeting_id)
+    settings = session.get(VoteSettings, meeting_id)
+    if settings is None:
+        settings = VoteSettings(
+            meeting_id=meeting_id, min_choices=3, max_choices=5, rule=AllocationRule.GREEDY,
+            tie_break=TieBreak.COST, state=VoteState.PREPARING, cards_issued=0,
+        )
+    return settings
+
+
+def _settings_for_write(session: Session, meeting_id: int) -> VoteSettings:
+    """The settings row, locked (PostgreSQL), created with defaults if missing."""
+    get_vote_meeting(session, meeting_id)
+    settings = session.scalar(
+        select(VoteSettings).where(VoteSettings.meeting_id == meeting_id).with_for_update()
+    )
+    if settings is None:
+        settings = get_settings(session, meeting_id)
+        session.add(settings)
+        session.flush()
+    return settings
+
+
+def ballot_projects(session: Session, round_id: int) -> list[BallotProject]:
+    """The round's projects on the ballot, by stand number then id (one query, no photo bytes)."""
+    rows = session.execute(
+        select(
+            Application.id, Application.title, Application.summary, Application.requested_ore,
+            Application.stand_number, Photo.id,
+        )
+        .outerjoin(Photo, Photo.application_id == Application.id)
+        .where(Application.round_id == round_id, Application.status == ApplicationStatus.ON_BALLOT)
+        .order_by(Application.stand_number.is_(None), Application.stand_number, Application.id)
+    ).all()
+    return [BallotProject(r[0], r[1], r[2], r[3], r[4], r[5] is not None) for r in rows]
+
+
+def order_for_card(projects: Sequence[BallotProject], card_key: str) -> list[BallotProject]:
+    """The ballot's order for one card: random-looking, the same every time that card looks."""
+    return sorted(
+        projects, key=lambda p: hashlib.sha256(f"{card_key}:{p.id}".encode()).digest()
+    )
+
+
+# --------------------------------------------------------------------------- preparing
+
+
+@dataclass(frozen=True)
+class SettingsInput:
+    """What the caseworker sets before the vote."""
+
+    min_choices: int
+    max_choices: int
+    rule: AllocationRule
+    tie_break: TieBreak
+
+
+def update_settings(session: Session, actor: Actor, meeting_id: int, data: SettingsInput) -> VoteSettings:
+    """Set the ballot rules; only before the vote opens."""
+    settings = _settings_for_write(session, meeting_id)
+    if settings.state is not VoteState.PREPARING:
+        raise NotAllowed(N_("The ballot rules cannot change once the vote has opened."))
+    if data.min_choices < 1:
+        raise ValidationFailed(N_("Each ballot must have at least 1 project."), field="min_choices")
+    if data.max_choices < data.min_choices:
+        raise ValidationFailed(
+            N_("The largest number of projects cannot be smaller than the smallest."), field="max_choices"
+        )
+    if data.max_choices > MAX_CHOICES:
+        raise ValidationFailed(N_("At most %(max)d projects per ballot.", max=MAX_CHOICES), field="max_choices")
+    before = settings.audit_snapshot()
+    settings.min_choices, settings.max_choices = data.min_choices, data.max_choices
+    settings.rule, settings.tie_break = data.rule, data.tie_break
+    record(session, actor, "voting.settings", "meeting", meeting_id, before=before, after=settings.audit_snapshot())
+    return settings
+
+
+def _require_preparing(session: Session, meeting_id: int) -> tuple[Meeting, VoteSettings]:
+    settings = _settings_for_write(session, meeting_id)
+    if settings.state is not VoteState.PREPARING:
+        raise NotAllowed(N_("Stand numbers cannot change once the vote has opened."))
+    return settings.meeting, settings
+
+
+def assign_stand_numbers(session: Session, actor: Actor, meeting_id: int) -> list[BallotProject]:
+    """Give the projects on the ballot stands 1..n in application-number order."""
+    meeting, _ = _require_preparing(session, meeting_id)
+    ids = list(session.scalars(
+        select(Application.id)
+        .where(Application.round_id == meeting.round_id, Application.status == ApplicationStatus.ON_BALLOT)
+        .order_by(Application.id)
+    ))
+    return _set_stands(session, actor, meeting, {app_id: n for n, app_id in enumerate(ids, start=1)})
+
+
+def set_stand_numbers(
+    session: Session, actor: Actor, meeting_id: int, numbers: dict[int, int | None]
+) -> list[BallotProject]:
+    """Set stand numbers by hand (application id → number); numbers must be unique and positive."""
+    meeting, _ = _require_preparing(session, meeting_id)
+    given = [n for n in numbers.values() if n is not None]
+    if any(n < 1 or n > 9999 for n in given):
+        raise ValidationFailed(N_("A stand number must be a whole number from 1 to 9999."))
+    duplicates = sorted(n for n, c in Counter(given).items() if c > 1)
+    if duplicates:
+        raise ValidationFailed(
+            N_("Stand number %(number)d is used twice. Each stand needs its own number."), number=duplicates[0]
+        )
+    valid = {p.id for p in ballot_projects(session, meeting.round_id)}
+    if set(numbers) - valid:
+        raise ValidationFailed(N_("Only projects on the ballot get a stand number."))
+    return _set_stands(session, actor, meeting, numbers)
+
+
+def _set_stands(session: Session, actor: Actor, meeting: Meeting, numbers: dict[int, int | None]) -> list[BallotProject]:
+    before = {p.id: p.stand_number for p in ballot_projects(session, meeting.round_id)}
+    # Clear first: (round_id, stand_number) is UNIQUE, and a swap would collide half-way.
+    session.execute(
+        update(Application)
+        .where(Application.round_id == meeting.round_id, Application.id.in_(list(numbers)))
+        .values(stand_number=None)
+        .execution_options(synchronize_session=False)
+    )
+    for app_id, number in numbers.items():
+        if number is not None:
+            session.execute(
+                update(Application).where(Application.id == app_id).values(stand_number=number)
+                .execution_options(synchronize_session=False)
+            )
+    session.expire_all()
+    record(session, actor, "voting.stands", "meeting", meeting.id,
+           before={str(k): v for k, v in before.items()},
+           after={str(k): numbers.get(k, before.get(k)) for k in before})
+    return ballot_projects(session, meeting.round_id)
+
+
+# --------------------------------------------------------------------------- cards
+
+
+def hash_code(code: str) -> str:
+    """The SHA-256 (hex) of a card code: all the database keeps of it."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def card_url(base_url: str, code: str) -> str:
+    """The URL a card's QR code opens."""
+    return f"{base_url.rstrip('/')}/v/{code}"
+
+
+def normalise_serial(text: str) -> str:
+    """What staff type ("42", " 0042 ") as the printed serial ("0042")."""
+    cleaned = text.strip().lstrip("#").strip()
+    return cleaned.zfill(4) if cleaned.isdigit() else cleaned.upper()
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    """A newly issued card: the code exists only here, to be printed."""
+
+    serial: str
+    code: str
+
+
+def issue_cards(session: Session, actor: Actor, meeting_id: int, count: int, now: dt.datetime) -> list[IssuedCard]:
+    """Issue ``count`` new cards; their codes are returned once and never stored."""
+    if not 1 <= count <= MAX_CARDS_PER_BATCH:
+        raise ValidationFailed(
+            N_("Issue between 1 and %(max)d cards at a time."), field="count", max=MAX_CARDS_PER_BATCH
+        )
+    settings = _settings_for_write(session, meeting_id)
+    if settings.state is VoteState.CLOSED:
+        raise NotAllowed(N_("The vote is closed; no more cards can be issued."))
+    batch = 1 + (session.scalar(select(func.max(BallotCard.batch)).where(BallotCard.meeting_id == meeting_id)) or 0)
+    first = settings.cards_issued + 1
+    cards = [IssuedCard(f"{n:04d}", secrets.token_urlsafe(CODE_BYTES)) for n in range(first, first + count)]
+    session.execute(
+        insert(BallotCard),
+        [
+            {"meeting_id": meeting_id, "code_hash": hash_code(c.code), "serial": c.serial, "batch": batch,
+             "status": CardStatus.ISSUED, "issued_at": now}
+            for c in cards
+        ],
+    )
+    settings.cards_issued += count
+    record(session, actor, "voting.cards_issue", "meeting", meeting_id,
+           after={"batch": batch, "count": count, "serials": f"{cards[0].serial}–{cards[-1].serial}"}, at=now)
+    return cards
+
+
+def find_card(session: Session, code: str) -> BallotCard | None:
+    """The card with this code, if any (looked up by the code's hash)."""
+    if not code or len(code) > 100:
+        return None
+    return session.scalar(select(BallotCard).where(BallotCard.code_hash == hash_code(code)))
+
+
+def _bucket(now: dt.datetime, window_seconds: int) -> int:
+    return int(now.timestamp()) // window_seconds
+
+
+def check_card_throttle(session: Session, ip: str, now: dt.datetime, *, limit: int, window_seconds: int) -> None:
+    """Refuse (Throttled) a client that sent too many invalid codes in this and the last window."""
+    bucket = _bucket(now, window_seconds)
+    failures = session.scalar(
+        select(func.coalesce(func.sum(CardAttempt.count), 0))
+        .where(CardAttempt.ip == ip[:64], CardAttempt.bucket >= bucket - 1)
+    ) or 0
+    if failures >= limit:
+        raise Throttled(N_("Too many invalid card codes from your network. Wait a few minutes and scan your card again."))
+
+
+def register_card_failure(session: Session, ip: str, now: dt.datetime, *, window_seconds: int) -> None:
+    """Count one invalid code for this client in the current bucket (a row per IP and bucket)."""
+    ip, bucket = ip[:64], _bucket(now, window_seconds)
+    session.execute(delete(CardAttempt).where(CardAttempt.ip == ip, CardAttempt.bucket < bucket - 1))
+    updated = session.execute(
+        update(CardAttempt).where(CardAttempt.ip == ip, CardAttempt.bucket == bucket)
+        .values(count=CardAttempt.count + 1).execution_options(synchronize_session=False)
+    )
+    if updated.rowcount == 0:  # type: ignore[attr-defined]
+        # The caller holds the write lock (SQLite) or a concurrent insert fails on the primary key
+        # (PostgreSQL) — then the attempt is counted by the other request, which is good enough.
+        session.execute(insert(CardAttempt).values(ip=ip, bucket=bucket, count=1))
+
+
+def _card_by_serial(session: Session, meeting_id: int, serial: str) -> BallotCard:
+    card = session.scalar(
+        select(BallotCard).where(BallotCard.meeting_id == meeting_id, BallotCard.serial == normalise_serial(serial))
+    )
+    if card is None:
+        raise ValidationFailed(N_("There is no card with number %(serial)s at this meeting."), field="serial",
+                               serial=serial.strip()[:20])
+    return card
+
+
+def void_card(session: Session, actor: Actor, meeting_id: int, serial: str, now: dt.datetime) -> BallotCard:
+    """Cancel a lost card so it can never vote (only an unused card can be voided)."""
+    settings = _settings_for_write(session, meeting_id)
+    if settings.state is VoteState.CLOSED:
+        raise NotAllowed(N_("The vote is closed."))
+    card = _card_by_serial(session, meeting_id, serial)
+    done = session.execute(
+        update(BallotCard).where(BallotCard.id == card.id, BallotCard.status == CardStatus.ISSUED)
+        .values(status=CardStatus.VOIDED, voided_at=now).execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(card)
+        if card.status is CardStatus.USED:
+            raise CardUsed(N_("Card %(serial)s has already been used to vote, so it cannot be cancelled."),
+                           serial=card.serial)
+        raise CardVoided(N_("Card %(serial)s is already cancelled."), serial=card.serial)
+    session.refresh(card)
+    record(session, actor, "voting.card_void", "meeting", meeting_id, after={"serial": card.serial}, at=now)
+    return card
+
+
+# --------------------------------------------------------------------------- opening and casting
+
+
+def _on_ballot_ids(session: Session, round_id: int) -> set[int]:
+    return set(session.scalars(
+        select(Application.id).where(Application.round_id == round_id, Application.status == ApplicationStatus.ON_BALLOT)
+    ))
+
+
+def open_vote(session: Session, actor: Actor, meeting_id: int, now: dt.datetime) -> VoteSettings:
+    """Open the vote: the round must be voting and every project on the ballot must have a stand."""
+    settings = _settings_for_write(session, meeting_id)
+    if settings.state is not VoteState.PREPARING:
+        raise NotAllowed(N_("The vote has already been opened."))
+    meeting = settings.meeting
+    if meeting.round.status is not RoundStatus.VOTING:
+        raise NotAllowed(N_("The round must be in the voting step before the vote can open."))
+    projects = ballot_projects(session, meeting.round_id)
+    if len(projects) < settings.min_choices:
+        raise NotAllowed(
+            N_("There are %(count)d projects on the ballot, but each ballot needs at least %(min)d."),
+            count=len(projects), min=settings.min_choices,
+        )
+    if any(p.stand_number is None for p in projects):
+        raise NotAllowed(N_("Give every project on the ballot a stand number before the vote opens."))
+    before = settings.audit_snapshot()
+    settings.state, settings.opened_at = VoteState.OPEN, now
+    record(session, actor, "voting.open", "meeting", meeting_id, before=before, after=settings.audit_snapshot(), at=now)
+    return settings
+
+
+@dataclass(frozen=True)
+class CardView:
+    """What the ballot page needs to know about the card in the visitor's cookie."""
+
+    card_id: int
+    code_hash: str
+    status: CardStatus
+    meeting_id: int
+    round_id: int
+    meeting_title: str
+    state: VoteState
+    min_choices: int
+    max_choices: int
+
+
+def card_view(session: Session, card_id: int) -> CardView | None:
+    """The card with its meeting's settings, in one query (None if unknown or not set up)."""
+    row = session.execute(
+        select(
+            BallotCard.id, BallotCard.code_hash, BallotCard.status, BallotCard.meeting_id, Meeting.round_id,
+            Meeting.title, VoteSettings.state, VoteSettings.min_choices, VoteSettings.max_choices,
+        )
+        .join(Meeting, Meeting.id == BallotCard.meeting_id)
+        .join(VoteSettings, VoteSettings.meeting_id == BallotCard.meeting_id)
+        .where(BallotCard.id == card_id)
+    ).one_or_none()
+    return None if row is None else CardView(*row)
+
+
+def check_choices(choices: Sequence[int], valid: Collection[int], min_choices: int, max_choices: int) -> None:
+    """Refuse a ballot that breaks a rule: duplicates, unknown projects, too few or too many."""
+    if len(set(choices)) != len(choices):
+        raise ValidationFailed(N_("A project can only be chosen once."), field="choice")
+    if any(c not in valid for c in choices):
+        raise ValidationFailed(N_("One of the chosen projects is not on the ballot."), field="choice")
+    if len(choices) < min_choices:
+        raise ValidationFailed(
+            N_("Choose at least %(min)d projects. You chose %(count)d."), field="choice",
+            min=min_choices, count=len(choices),
+        )
+    if len(choices) > max_choices:
+        raise ValidationFailed(
+            N_("Choose at most %(max)d projects. You chose %(count)d."), field="choice",
+            max=max_choices, count=len(choices),
+        )
+
+
+def _refuse_card(status: CardStatus, state: VoteState) -> None:
+    if status is CardStatus.USED:
+        raise CardUsed(N_("This card has already been used to vote. Each card can vote once."))
+    if status is CardStatus.VOIDED:
+        raise CardVoided(N_("This card has been cancelled. Ask the staff for a new card."))
+    if state is VoteState.PREPARING:
+        raise VoteNotOpen(N_("The vote has not opened yet. Wait until the staff open it."))
+    if state is VoteState.CLOSED:
+        raise VoteNotOpen(N_("The vote is closed. Thank you for coming."))
+
+
+def cast_ballot(
+    session: Session, card_id: int, choices: Sequence[int], channel: BallotChannel, now: dt.datetime,
+    *, meeting_id: int | None = None,
+) -> int:
+    """Cast one ballot with ``card_id``; returns the ballot id. One short write transaction.
+
+    The vote settings row is share-locked (PostgreSQL) so that closing the vote waits for ballots
+    being cast; the card's UPDATE … WHERE status = 'issued' decides a race between two requests.
+    """
+    row = session.execute(
+        select(BallotCard.status, BallotCard.meeting_id, VoteSettings.state, VoteSettings.min_choices,
+               VoteSettings.max_choices, Meeting.round_id)
+        .join(VoteSettings, VoteSettings.meeting_id == BallotCard.meeting_id)
+        .join(Meeting, Meeting.id == BallotCard.meeting_id)
+        .where(BallotCard.id == card_id)
+        .with_for_update(read=True, of=VoteSettings)
+    ).one_or_none()
+    if row is None or (meeting_id is not None and row.meeting_id != meeting_id):
+        raise NotFound(N_("The card does not belong to this meeting."))
+    _refuse_card(row.status, row.state)
+    check_choices(choices, _on_ballot_ids(session, row.round_id), row.min_choices, row.max_choices)
+    won = session.execute(
+        update(BallotCard).where(BallotCard.id == card_id, BallotCard.status == CardStatus.ISSUED)
+        .values(status=CardStatus.USED).execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:  # type: ignore[attr-defined]
+        raise CardUsed(N_("This card has already been used to vote. Each card can vote once."))
+    ballot_id = session.execute(
+        insert(Ballot).values(card_id=card_id, channel=channel, cast_at=now).returning(Ballot.id)
+    ).scalar_one()
+    session.execute(insert(BallotChoice), [{"ballot_id": ballot_id, "application_id": c} for c in choices])
+    return ballot_id
+
+
+def enter_paper_ballot(
+    session: Session, actor: Actor, meeting_id: int, serial: str, choices: Sequence[int], now: dt.datetime
+) -> BallotCard:
+    """Staff enter a paper ballot by the card's serial: the same rules, and one vote per card."""
+    card = _card_by_serial(session, meeting_id, serial)
+    cast_ballot(session, card.id, choices, BallotChannel.PAPER, now, meeting_id=meeting_id)
+    # The event says that card N voted on paper, never what it chose.
+    record(session, actor, "voting.paper_ballot", "meeting", meeting_id, after={"serial": card.serial}, at=now)
+    return card
+
+
+def set_door_count(session: Session, actor: Actor, meeting_id: int, count: int) -> VoteSettings:
+    """Record the head count at the door."""
+    if not 0 <= count <= 1_000_000:
+        raise ValidationFailed(N_("Enter the number of people as a whole number."), field="door_count")
+    settings = _settings_for_write(session, meeting_id)
+    before = settings.audit_snapshot()
+    settings.door_count = count
+    record(session, actor, "voting.door_count", "meeting", meeting_id, before=before, after=settings.audit_snapshot())
+    return settings
+
+
+# --------------------------------------------------------------------------- counting
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Cards against ballots against the head count at the door."""
+
+    issued: int
+    used_phone: int
+    used_paper: int
+    voided: int
+    unused: int
+    door_count: int | None
+
+    @property
+    def ballots(self) -> int:
+        """Ballots cast, by phone and on paper."""
+        return self.used_phone + self.used_paper
+
+
+def reconciliation(session: Session, meeting_id: int) -> Reconciliation:
+    """Count cards by status and ballots by channel (two grouped queries)."""
+    by_status = dict(session.execute(
+        select(BallotCard.status, func.count()).where(BallotCard.meeting_id == meeting_id).group_by(BallotCard.status)
+    ).all())
+    by_channel = dict(session.execute(
+        select(Ballot.channel, func.count()).join(BallotCard, BallotCard.id == Ballot.card_id)
+        .where(BallotCard.meeting_id == meeting_id).group_by(Ballot.channel)
+    ).all())
+    settings = session.get(VoteSettings, meeting_id)
+    return Reconciliation(
+        issued=sum(by_status.values()),
+        used_phone=by_channel.get(BallotChannel.PHONE, 0),
+        used_paper=by_channel.get(BallotChannel.PAPER, 0),
+        voided=by_status.get(CardStatus.VOIDED, 0),
+        unused=by_status.get(CardStatus.ISSUED, 0),
+        door_count=settings.door_count if settings else None,
+    )
+
+
+def turnout(session: Session, meeting_id: int) -> tuple[VoteState, int]:
+    """The vote's state and how many ballots were cast (one cheap query, for the big screen)."""
+    row = session.execute(
+        select(
+            VoteSettings.state,
+            select(func.count()).select_from(BallotCard)
+            .where(BallotCard.meeting_id == meeting_id, BallotCard.status == CardStatus.USED)
+            .scalar_subquery(),
+        ).where(VoteSettings.meeting_id == meeting_id)
+    ).one_or_none()
+    return (VoteState.PREPARING, 0) if row is None else (row[0], row[1])
+
+
+def ballots_of(session: Session, meeting_id: int) -> list[frozenset[int]]:
+    """Every ballot of a meeting as a set of application ids, in a canonical order (never cast order)."""
+    choices: dict[int, set[int]] = {}
+    rows = session.execute(
+        select(Ballot.id, BallotChoice.application_id)
+        .join(BallotCard, BallotCard.id == Ballot.card_id)
+        .outerjoin(BallotChoice, BallotChoice.ballot_id == Ballot.id)
+        .where(BallotCard.meeting_id == meeting_id)
+    )
+    for ballot_id, app_id in rows:
+        entry = choices.setdefault(ballot_id, set())
+        if app_id is not None:
+            entry.add(app_id)
+    return sorted((frozenset(c) for c in choices.values()), key=sorted)
+
+
+# --------------------------------------------------------------------------- closing
+
+
+def _allocate(
+    projects: Sequence[BallotProject], ballots: Iterable[frozenset[int]], pot_ore: int,
+    rule: AllocationRule, tie_break: TieBreak, seed: str | None,
+) -> tuple[alloc.AllocationResult, str]:
+    costs = {p.id: p.cost_ore for p in projects}
+    on_ballot = set(costs)
+    # A project withdrawn during the vote takes no part; its ticks are dropped from the ballots.
+    cleaned = [b & on_ballot for b in ballots]
+    result = alloc.allocate(costs, cleaned, pot_ore, rule.value, tie_break.value, seed)  # type: ignore[arg-type]
+    digest = alloc.inputs_hash(costs, cleaned, pot_ore, rule.value, tie_break.value, seed)  # type: ignore[arg-type]
+    return result, digest
+
+
+def close_vote(
+    session: Session, actor: Actor, meeting_id: int, now: dt.datetime, *, seed: str | None = None
+) -> Allocation:
+    """Close the vote, allocate the pot under the meeting's rule, freeze the result.
+
+    A lottery tie-break draws its seed here (``secrets``) and records it. A round in the voting
+    step moves on to "allocated".
+    """
+    settings = _settings_for_write(session, meeting_id)
+    if settings.state is not VoteState.OPEN:
+        raise NotAllowed(N_("Only an open vote can be closed."))
+    meeting = settings.meeting
+    round_ = get_round(session, meeting.round_id, for_update=True)
+    projects = ballot_projects(session, round_.id)
+    if settings.tie_break is TieBreak.LOTTERY:
+        seed = seed or secrets.token_hex(8)
+    else:
+        seed = None
+    result, digest = _allocate(projects, ballots_of(session, meeting_id), round_.pot_ore,
+                               settings.rule, settings.tie_break, seed)
+    titles = {p.id: p.title for p in projects}
+    selected = set(result.selected)
+    allocation = Allocation(
+        round_id=round_.id, meeting_id=meeting_id, rule=settings.rule, tie_break=settings.tie_break,
+        seed=seed, inputs_hash=digest, pot_ore=round_.pot_ore,
+        granted_total_ore=round_.pot_ore - result.remainder, remainder_ore=result.remainder,
+        num_ballots=result.num_ballots,
+        trace_da=alloc.format_trace(result, titles, lang="da"),
+        trace_en=alloc.format_trace(result, titles, lang="en"),
+        computed_at=now, frozen=True,
+        lines=[
+            AllocationLine(application_id=int(line.project_id), votes=line.votes, rank=line.rank,
+                           cost_ore=line.cost, granted_ore=line.granted, selected=line.project_id in selected)
+            for line in result.lines
+        ],
+    )
+    session.add(allocation)
+    before = settings.audit_snapshot()
+    settings.state, settings.closed_at = VoteState.CLOSED, now
+    record(session, actor, "voting.close", "meeting", meeting_id, before=before, after=settings.audit_snapshot(), at=now)
+    session.flush()
+    record(session, actor, "voting.allocate", "allocation", allocation.id, after={
+        "meeting_id": meeting_id, "rule": settings.rule, "tie_break": settings.tie_break, "seed": seed,
+        "inputs_hash": digest, "ballots": result.num_ballots,
+        "selected": [int(p) for p in result.selected], "remainder_ore": result.remainder,
+    }, at=now)
+    if round_.status is RoundStatus.VOTING:
+        transition_round(session, actor, round_.id, RoundStatus.ALLOCATED)
+    return allocation
+
+
+def get_allocation(session: Session, meeting_id: int) -> Allocation | None:
+    """The frozen allocation of a meeting, if its vote has closed."""
+    return session.scalar(select(Allocation).where(Allocation.meeting_id == meeting_id, Allocation.frozen.is_(True)))
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    """A line of a published result, with the project's stand and title."""
+
+    rank: int
+    application_id: int
+    stand_number: int | None
+    title: str
+    votes: int
+    cost_ore: int
+    granted_ore: int
+    selected: bool
+
+
+def result_lines(session: Session, allocation: Allocation) -> list[ResultLine]:
+    """The allocation's lines in rank order with titles (one query)."""
+    rows = session.execute(
+        select(AllocationLine, Application.stand_number, Application.title)
+        .join(Application, Application.id == AllocationLine.application_id)
+        .where(AllocationLine.allocation_id == allocation.id)
+        .order_by(AllocationLine.rank)
+    ).all()
+    return [
+        ResultLine(line.rank, line.application_id, stand, title, line.votes, line.cost_ore, line.granted_ore,
+                   line.selected)
+        for line, stand, title in rows
+    ]
+
+
+def round_allocation(session: Session, round_id: int) -> Allocation | None:
+    """The frozen allocation published for a round (the latest, if several meetings voted)."""
+    return session.scalar(
+        select(Allocation).where(Allocation.round_id == round_id, Allocation.frozen.is_(True))
+        .order_by(Allocation.computed_at.desc(), Allocation.id.desc()).limit(1)
+    )
+
+
+def recompute(session: Session, allocation: Allocation) -> str:
+    """Recompute a frozen allocation's inputs hash from the stored ballots (an audit check)."""
+    meeting = get_vote_meeting(session, allocation.meeting_id)
+    projects = ballot_projects(session, meeting.round_id)
+    _, digest = _allocate(projects, ballots_of(session, allocation.meeting_id), allocation.pot_ore,
+                          allocation.rule, allocation.tie_break, allocation.seed)
+    return digest
+
+
+def compare_for_meeting(session: Session, meeting_id: int) -> dict[str, alloc.AllocationResult]:
+    """What each rule would give on a meeting's ballots (only once its vote is closed)."""
+    settings = get_settings(session, meeting_id)
+    if settings.state is not VoteState.CLOSED:
+        raise NotAllowed(N_("Ballots can only be compared after the vote has closed."))
+    meeting = get_vote_meeting(session, meeting_id)
+    round_ = get_round(session, meeting.round_id)
+    projects = ballot_projects(session, round_.id)
+    costs = {p.id: p.cost_ore for p in projects}
+    ballots = [b & set(costs) for b in ballots_of(session, meeting_id)]
+    seed = "compare" if settings.tie_break is TieBreak.LOTTERY else None
+    return dict(alloc.compare_rules(costs, ballots, round_.pot_ore, settings.tie_break.value, seed))  # type: ignore[arg-type]
+
+
+def export_pb(session: Session, meeting_id: int, municipality: str = "Deltager") -> str:
+    """The closed vote as a Pabulib .pb file: projects, costs, anonymous numbered ballots."""
+    from deltager import pabulib
+
+    allocation = get_allocation(session, meeting_id)
+    if allocation is None:
+        raise NotAllowed(N_("The ballots can be exported once the vote is closed."))
+    meeting = get_vote_meeting(session, meeting_id)
+    round_ = get_round(session, meeting.round_id)
+    lines = result_lines(session, allocation)
+    on_ballot = {line.application_id for line in lines}
+    day = meeting.starts_at.date().isoformat()
+    return pabulib.export_approval(
+        projects=[(line.application_id, line.cost_ore, line.title) for line in sorted(lines, key=lambda x: x.application_id)],
+        ballots=[b & on_ballot for b in ballots_of(session, meeting_id)],
+        budget=allocation.pot_ore,
+        description=f"{round_.title}: {meeting.title}",
+        instance=municipality,
+        date_begin=day,
+        date_end=day,
+        unit=round_.theme,
+        rule="greedy" if allocation.rule is AllocationRule.GREEDY else "equalshares",
+        selected=[line.application_id for line in lines if line.selected],
+    )
+
+
+# --------------------------------------------------------------------------- the round guard
+
+
+def require_frozen_allocation(session: Session, round_: Round) -> None:
+    """Round guard: a round becomes "allocated" only with a frozen allocation."""
+    if round_allocation(session, round_.id) is None:
+        raise NotAllowed(
+            N_("The round cannot be marked as allocated before the vote has closed and its result is frozen.")
+        )
+
+
+def register_guards() -> None:
+    """Install the round transition guard (idempotent)."""
+    guards = TRANSITION_GUARDS.setdefault(RoundStatus.ALLOCATED, [])
+    if require_frozen_allocation not in guards:
+        guards.append(require_frozen_allocation)
+
+
+register_guards()
