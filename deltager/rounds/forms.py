@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from deltager.forms import (
     BaseForm,
@@ -32,10 +32,10 @@ class RoundForm(BaseForm):
         _("Description for citizens"), validators=[Optional(), Length(max=5000), no_control_characters]
     )
     pot = MoneyField(
-        _("Pot (kr.)"), default=DEFAULT_POT_ORE, validators=[InputRequired(required_message())]
+        _("Pot (kr.)"), default=DEFAULT_POT_ORE, validators=[DataRequired(required_message())]
     )
     cap = MoneyField(
-        _("Cap per application (kr.)"), default=DEFAULT_CAP_ORE, validators=[InputRequired(required_message())]
+        _("Cap per application (kr.)"), default=DEFAULT_CAP_ORE, validators=[DataRequired(required_message())]
     )
     funding_source = StringField(
         _("Funding source"),
@@ -48,12 +48,12 @@ class RoundForm(BaseForm):
         validators=[Optional(), Length(max=2000), no_control_characters],
     )
     applications_open_at = LocalDateTimeField(
-        _("Applications open"), validators=[InputRequired(required_message())]
+        _("Applications open"), validators=[DataRequired(required_message())]
     )
     applications_close_at = LocalDateTimeField(
-        _("Applications close"), validators=[InputRequired(required_message())]
+        _("Applications close"), validators=[DataRequired(required_message())]
     )
-    voting_on = LocalDateField(_("Date of the voting meeting"), validators=[InputRequired(required_message())])
+    voting_on = LocalDateField(_("Date of the voting meeting"), validators=[DataRequired(required_message())])
     project_deadline = LocalDateField(
         _("Project deadline"),
         description=_("Leave empty for one year after the voting meeting."),
