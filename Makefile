@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml
 translations: $(STAMP) $(MO)
 
 %.mo: %.po
-	@$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ -l da >/dev/null
+	@$(BIN)/pybabel -q compile --use-fuzzy -i $< -o $@ -l da
 
 # Refresh the Danish catalogs' entries from the code (development; edit the .po files after).
 extract: $(STAMP)
