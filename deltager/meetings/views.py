@@ -225,6 +225,8 @@ def public_meeting(meeting_id: int) -> ResponseReturnValue:
                 session, _citizen_actor(), meeting_id, data, utcnow(),
                 applicant_id=applicant.id if applicant else None,
             )
+        except services.MeetingFull:
+            pass  # the page itself says so, in place of the form
         except DomainError as error:
             show_error(error, form)
         else:
