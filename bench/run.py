@@ -1,0 +1,313 @@
+"""Deltager's benchmark (``make bench``): voting under load against this machine's ceiling, and allocation.
+
+Sections, each printed as a small table, then ONE machine-readable last line (``BENCH key=value …``):
+
+(a) voting load, on SQLite (and again on PostgreSQL when one answers on 127.0.0.1:5432):
+    - ceiling: a bare Flask endpoint (bench/ceiling_app.py) doing one durable insert with the
+      product's write settings, under the same gunicorn settings: what the disk allows;
+    - /healthz of the product: requests per second through the whole stack without a write;
+    - the vote: N cards issued, 64 simulated phones each scanning a card, opening the ballot and
+      posting it; votes/s and POST latency; then the database is checked against what the phones
+      were told (lost = confirmed but missing, double = more than one ballot per card).
+(b, c) allocation speed and agreement with pabutools, from bench/bench_allocation.py.
+
+Durable commits are bounded by the disk's fsync rate, so the vote is judged by its ratio to the
+ceiling (target ≥ 0.5), with p99 < 250 ms at 64 phones and nothing lost or doubled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import queue
+import random
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path[:0] = [str(BENCH), str(BENCH.parent)]
+
+import ceiling_app  # noqa: E402
+from harness import ServerSettings, Stats, format_summary, gunicorn, hammer, run_clients, table  # noqa: E402
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_BENCH_DB = "bench_deltager"
+TARGET_RATIO, TARGET_P99_MS = 0.5, 250
+
+
+@dataclass
+class LoadResult:
+    """The figures of section (a) on one database."""
+
+    backend: str
+    ceiling: Stats
+    ceiling_rows: int
+    health: Stats
+    vote: Stats | None = None
+    vote_error: str | None = None
+    cards: int = 0
+    check: Any = None
+
+    @property
+    def ratio(self) -> float | None:
+        """Votes per second over the ceiling's inserts per second."""
+        if self.vote is None or not self.ceiling.rate:
+            return None
+        return self.vote.rate / self.ceiling.rate
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every section and print the tables and the BENCH line."""
+    args = _arguments(argv)
+    settings = ServerSettings(workers=args.workers, worker_class=args.worker_class, threads=args.threads)
+    print(f"Deltager benchmark · {settings.describe()} · {args.phones} concurrent phones/clients", flush=True)
+    results: list[LoadResult] = []
+    with tempfile.TemporaryDirectory(prefix="deltager-bench-") as tmp:
+        work = Path(tmp)
+        if not args.skip_load:
+            results.append(_sqlite_load(work, settings, args))
+            print(_load_table(results[-1]), flush=True)
+            if not args.skip_postgres and _postgres_answers():
+                results.append(_postgres_load(work, settings, args))
+                print(_load_table(results[-1]), flush=True)
+            elif not args.skip_postgres:
+                print("== PostgreSQL: no server answers at 127.0.0.1:5432; section skipped.", flush=True)
+    allocation = _allocation(args)
+    print(_allocation_table(allocation), flush=True)
+    print(format_summary(_summary(results[0] if results else None, allocation)), flush=True)
+    return 0
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-box", type=float, default=120, help="seconds for the allocation section (default 120)")
+    parser.add_argument("--skip-pabutools", action="store_true", help="allocation: skip the comparison with pabutools")
+    parser.add_argument("--skip-load", action="store_true", help="skip section (a), the voting load")
+    parser.add_argument("--skip-postgres", action="store_true", help="run section (a) on SQLite only")
+    parser.add_argument("--phones", type=int, default=64, help="concurrent phones (and clients for the ceiling and /healthz)")
+    parser.add_argument("--seconds", type=float, default=10, help="length of the ceiling and /healthz runs")
+    parser.add_argument("--cards", type=int, default=0,
+                        help="cards for the vote (default: as many as the ceiling would commit in 2 × --seconds)")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--threads", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+# --------------------------------------------------------------------------- (a) voting load
+
+
+def _sqlite_load(work: Path, settings: ServerSettings, args: argparse.Namespace) -> LoadResult:
+    instance = work / "sqlite-instance"
+    instance.mkdir()
+    return _load("SQLite (WAL, synchronous=FULL)", settings, args, instance,
+                 product_url=f"sqlite:///{instance / 'deltager.sqlite'}",
+                 ceiling_target=str(work / "ceiling.sqlite"))
+
+
+def _postgres_load(work: Path, settings: ServerSettings, args: argparse.Namespace) -> LoadResult:
+    import psycopg
+
+    instance = work / "pg-instance"
+    instance.mkdir()
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {PG_BENCH_DB}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_BENCH_DB
+    try:
+        return _load("PostgreSQL", settings, args, instance, product_url=url.replace("postgresql://", "postgresql+psycopg://"),
+                     ceiling_target=url)
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
+
+
+def _postgres_answers() -> bool:
+    try:
+        import psycopg
+
+        psycopg.connect(PG_ADMIN_URL, connect_timeout=3).close()
+    except Exception:  # no driver, no server, no access: no PostgreSQL section
+        return False
+    return True
+
+
+def _load(backend: str, settings: ServerSettings, args: argparse.Namespace, instance: Path, *,
+          product_url: str, ceiling_target: str) -> LoadResult:
+    """Ceiling, /healthz and the vote on one database."""
+    print(f"-- {backend}: ceiling …", flush=True)
+    ceiling_app.create_table(ceiling_target)
+    with gunicorn("ceiling_app:app", settings=settings, chdir=BENCH, log_dir=instance,
+                  env={"BENCH_CEILING_DB": ceiling_target}) as server:
+        hammer(server.port, "POST", lambda i, n: f"/insert/warm-{i}-{n}", clients=args.phones, seconds=1)
+        ceiling = hammer(server.port, "POST", lambda i, n: f"/insert/{i}-{n}", clients=args.phones,
+                         seconds=args.seconds)
+    rows = ceiling_app.count_rows(ceiling_target)
+    result = LoadResult(backend, ceiling, rows, Stats())
+
+    env = {"DELTAGER_INSTANCE_PATH": str(instance), "DELTAGER_DATABASE_URL": product_url,
+           "DELTAGER_SECRET_KEY": "bench-secret-key-not-for-production"}
+    cards = args.cards or max(500, int(ceiling.rate * args.seconds * 2))
+    try:
+        import voting_setup
+        print(f"-- {backend}: issuing {cards} cards …", flush=True)
+        setup = voting_setup.prepare(product_url, cards)
+    except Exception as error:  # the voting domain not there yet, or its services changed
+        setup, result.vote_error = None, f"setup failed: {type(error).__name__}: {error}"
+
+    with gunicorn("wsgi:app", settings=settings, log_dir=instance, env=env, ready_path="/healthz") as server:
+        print(f"-- {backend}: /healthz …", flush=True)
+        hammer(server.port, "GET", lambda i, n: "/healthz", clients=args.phones, seconds=1)
+        result.health = hammer(server.port, "GET", lambda i, n: "/healthz", clients=args.phones,
+                               seconds=args.seconds)
+        if setup is not None:
+            print(f"-- {backend}: {args.phones} phones voting …", flush=True)
+            result.cards = len(setup.codes)
+            result.vote, confirmed = _vote(server.port, server.origin, setup, args.phones,
+                                           deadline=max(60.0, args.seconds * 6))
+            result.check = voting_setup.check(product_url, setup, confirmed)
+            if result.vote.failed and not result.vote.ok:
+                result.vote_error = f"no vote succeeded; server log:\n{server.log_tail(15)}"
+    return result
+
+
+def _vote(port: int, origin: str, setup: Any, phones: int, *, deadline: float) -> tuple[Stats, list[str]]:
+    """Phones take cards from a pile until it is empty (or the deadline): scan, ballot, POST."""
+    import voting_setup
+
+    pile: queue.SimpleQueue[str] = queue.SimpleQueue()
+    for code in setup.codes:
+        pile.put(code)
+    confirmed: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + deadline
+
+    def work(index: int, stats: Stats) -> None:
+        rng = random.Random(index)
+        while time.perf_counter() < stop_at:
+            try:
+                code = pile.get_nowait()
+            except queue.Empty:
+                return
+            phone = voting_setup.Phone(port, origin)
+            try:
+                took, ok = voting_setup.vote(phone, code, setup, rng)
+            except voting_setup.PhoneError as error:
+                stats.failed[str(error)] += 1
+                continue
+            except OSError as error:
+                stats.failed[type(error).__name__] += 1
+                continue
+            finally:
+                phone.close()
+            stats.latencies.append(took)
+            if ok:
+                stats.ok += 1
+                with lock:
+                    confirmed.append(code)
+            else:
+                stats.failed["ballot POST not accepted"] += 1
+
+    return run_clients(phones, work), confirmed
+
+
+def _load_table(result: LoadResult) -> str:
+    ceiling, health, vote = result.ceiling, result.health, result.vote
+    rows: list[tuple[str, object]] = [
+        ("ceiling: durable inserts/s", f"{ceiling.rate:.1f}  (p50 {ceiling.percentile_ms(50):.0f} ms, "
+                                       f"p99 {ceiling.percentile_ms(99):.0f} ms, rows {result.ceiling_rows} ≥ ok {ceiling.ok})"),
+        ("ceiling: failures", _failures(ceiling)),
+        ("/healthz requests/s", f"{health.rate:.1f}  (p50 {health.percentile_ms(50):.0f} ms, "
+                                f"p99 {health.percentile_ms(99):.0f} ms)"),
+        ("/healthz failures", _failures(health)),
+    ]
+    if vote is not None:
+        ratio = result.ratio or 0.0
+        p99 = vote.percentile_ms(99)
+        rows += [
+            ("cards issued", result.cards),
+            ("votes/s", f"{vote.rate:.1f}  ({vote.ok} ballots in {vote.elapsed:.1f} s)"),
+            ("vote ratio to ceiling", f"{ratio:.2f}  (target ≥ {TARGET_RATIO}: {'ok' if ratio >= TARGET_RATIO else 'MISSED'})"),
+            ("ballot POST p50 / p99", f"{vote.percentile_ms(50):.0f} ms / {p99:.0f} ms  "
+                                      f"(target p99 < {TARGET_P99_MS} ms: {'ok' if p99 < TARGET_P99_MS else 'MISSED'})"),
+            ("failed phones", _failures(vote)),
+        ]
+    if result.check is not None:
+        check = result.check
+        rows += [
+            ("ballots in database", f"{check.ballots}  (cards used {check.cards_used})"),
+            ("lost / double", f"{check.lost} / {check.double}  (target 0 / 0: "
+                              f"{'ok' if check.lost == check.double == 0 else 'MISSED'})"),
+            ("ballots without confirmation", check.unconfirmed),
+        ]
+    if result.vote_error:
+        rows.append(("vote", result.vote_error))
+    return table(f"(a) voting load on {result.backend}", rows)
+
+
+def _failures(stats: Stats) -> str:
+    if not stats.failed:
+        return "0"
+    return ", ".join(f"{reason} × {count}" for reason, count in stats.failed.most_common(4))
+
+
+# --------------------------------------------------------------------------- (b, c) allocation
+
+
+def _allocation(args: argparse.Namespace) -> dict[str, Any]:
+    """The figures of bench/bench_allocation.py, or an explanation why there are none."""
+    try:
+        import bench_allocation
+    except ImportError as error:
+        return {"error": f"bench/bench_allocation.py not importable: {error}"}
+    run = bench_allocation.run
+    accepted = inspect.signature(run).parameters
+    kwargs: dict[str, Any] = {"time_box": args.time_box}
+    if "skip_pabutools" in accepted:
+        kwargs["skip_pabutools"] = args.skip_pabutools
+    elif args.skip_pabutools:
+        print("(bench_allocation.run() takes no skip_pabutools; running it in full)", flush=True)
+    started = time.perf_counter()
+    figures = dict(run(**kwargs))
+    figures.setdefault("seconds", round(time.perf_counter() - started, 1))
+    return figures
+
+
+def _allocation_table(figures: dict[str, Any]) -> str:
+    rows: list[tuple[str, object]] = [(key, _agree(value) if key == "mes_agree" else value)
+                                      for key, value in figures.items() if key != "details"]
+    return table("(b, c) allocation", rows)
+
+
+def _agree(value: Any) -> str:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return f"{value[0]}/{value[1]}"
+    return "n/a" if value is None else str(value)
+
+
+def _summary(load: LoadResult | None, allocation: dict[str, Any]) -> dict[str, object]:
+    """The BENCH line's figures, in their fixed order; n/a where a section did not run."""
+    vote = load.vote if load and load.vote and load.vote.ok else None  # no figures from a vote that failed
+    check = load.check if load else None
+    return {
+        "vote_per_s": vote.rate if vote else None,
+        "ceiling_per_s": load.ceiling.rate if load else None,
+        "vote_ratio": load.ratio if vote and load else None,
+        "health_per_s": load.health.rate if load else None,
+        "vote_p99_ms": vote.percentile_ms(99) if vote else None,
+        "lost": check.lost if check else None,
+        "double": check.double if check else None,
+        "alloc_100k_s": allocation.get("alloc_100k_s"),
+        "greedy_speedup_min": allocation.get("greedy_speedup_min"),
+        "mes_speedup_min": allocation.get("mes_speedup_min"),
+        "mes_agree": _agree(allocation.get("mes_agree")),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""The seam between the benchmark and the voting domain: set up an open vote, drive one phone, check the DB.
+
+Setup runs in-process against the database file before gunicorn starts: the round, the voting
+meeting and the projects on the ballot are inserted as rows (the bench needs a vote, not the
+screening workflow), then cards are issued and the vote opened with the voting domain's own
+services, so codes are hashed and settings kept exactly as the product does it.
+
+A phone does what a citizen's phone does: ``GET /v/<code>`` (card cookie + 303) → the ballot page
+(a form with checkboxes and a CSRF token) → POST the ballot with between min and max projects →
+303 to the receipt. Only that POST is timed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from deltager import migrate
+from deltager.applications.models import Applicant, Application, ApplicationStatus
+from deltager.audit.services import Actor
+from deltager.db import begin_write, make_engine
+from deltager.meetings.models import Meeting, MeetingKind
+from deltager.rounds.models import Round, RoundStatus
+from deltager.voting import services as voting
+from deltager.voting.models import AllocationRule, Ballot, BallotCard, CardStatus, TieBreak
+
+ACTOR = Actor.system("bench")
+SCAN_PATH = "/v/{code}"
+PROJECTS = 12
+MIN_CHOICES, MAX_CHOICES = 3, 5
+
+
+@dataclass(frozen=True)
+class VoteSetup:
+    """An open vote with ``codes`` unused cards."""
+
+    meeting_id: int
+    codes: list[str]
+    min_choices: int
+    max_choices: int
+
+
+def prepare(database_url: str, cards: int) -> VoteSetup:
+    """Migrate the database, create a round with projects on the ballot, issue ``cards`` cards, open the vote."""
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    with Session(engine, expire_on_commit=False) as session:
+        begin_write(session)
+        meeting = _vote_meeting(session, now)
+        voting.update_settings(session, ACTOR, meeting.id, voting.SettingsInput(
+            min_choices=MIN_CHOICES, max_choices=MAX_CHOICES, rule=AllocationRule.GREEDY,
+            tie_break=TieBreak.COST))
+        codes: list[str] = []
+        while len(codes) < cards:
+            batch = min(voting.MAX_CARDS_PER_BATCH, cards - len(codes))
+            codes += [card.code for card in voting.issue_cards(session, ACTOR, meeting.id, batch, now)]
+        voting.open_vote(session, ACTOR, meeting.id, now)
+        session.commit()
+        meeting_id = meeting.id
+    engine.dispose()
+    return VoteSetup(meeting_id, codes, MIN_CHOICES, MAX_CHOICES)
+
+
+def _vote_meeting(session: Session, now: dt.datetime) -> Meeting:
+    """A round in the voting step, its voting meeting, and PROJECTS applications on the ballot."""
+    round_ = Round(
+        title="Benchmark", theme="Fællesskab", pot_ore=200_000_00, cap_ore=25_000_00,
+        funding_source="§ 18-midler", applications_open_at=now - dt.timedelta(days=60),
+        applications_close_at=now - dt.timedelta(days=30), voting_on=now.date(),
+        project_deadline=(now + dt.timedelta(days=365)).date(),
+        report_deadline=(now + dt.timedelta(days=400)).date(), status=RoundStatus.VOTING,
+    )
+    applicant = Applicant(email=f"bench-{now.timestamp():.0f}@example.org", name="Bench")
+    session.add_all([round_, applicant])
+    session.flush()
+    meeting = Meeting(round_id=round_.id, kind=MeetingKind.VOTE, title="Afstemningsmøde (benchmark)",
+                      place="Foreningernes Hus", starts_at=now - dt.timedelta(hours=1),
+                      ends_at=now + dt.timedelta(hours=3))
+    session.add(meeting)
+    for n in range(1, PROJECTS + 1):
+        session.add(Application(
+            round_id=round_.id, applicant_id=applicant.id, status=ApplicationStatus.ON_BALLOT,
+            title=f"Projekt {n}", summary=f"Et lille projekt nummer {n} for fællesskabet.",
+            requested_ore=(10_000 + 1_000 * n) * 100, stand_number=n, submitted_at=now, decided_at=now,
+        ))
+    session.flush()
+    return meeting
+
+
+@dataclass(frozen=True)
+class Check:
+    """What the database holds after the run, against what the phones were told."""
+
+    ballots: int
+    cards_used: int
+    lost: int  # a phone was told "your vote is counted" but no ballot exists for its card
+    double: int  # ballots beyond one per card
+    unconfirmed: int  # ballots whose phone got no success (e.g. a timeout after the commit)
+
+
+def check(database_url: str, setup: VoteSetup, confirmed: Iterable[str]) -> Check:
+    """Compare the ballots in the database with the codes whose POST succeeded."""
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        voted = dict(session.execute(
+            select(BallotCard.code_hash, func.count(Ballot.id))
+            .join(Ballot, Ballot.card_id == BallotCard.id)
+            .where(BallotCard.meeting_id == setup.meeting_id)
+            .group_by(BallotCard.code_hash)
+        ).all())
+        cards_used = session.scalar(select(func.count()).select_from(BallotCard).where(
+            BallotCard.meeting_id == setup.meeting_id, BallotCard.status == CardStatus.USED)) or 0
+    engine.dispose()
+    confirmed_hashes = {voting.hash_code(code) for code in confirmed}
+    return Check(
+        ballots=sum(voted.values()),
+        cards_used=int(cards_used),
+        lost=sum(1 for h in confirmed_hashes if h not in voted),
+        double=sum(n - 1 for n in voted.values() if n > 1),
+        unconfirmed=sum(1 for h in voted if h not in confirmed_hashes),
+    )
+
+
+# --------------------------------------------------------------------------- one phone
+
+
+class PhoneError(Exception):
+    """A step of the phone's flow did not answer as a citizen's phone expects."""
+
+
+class _BallotForm(HTMLParser):
+    """Finds the POST form with checkboxes: its action, hidden fields and checkbox values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, object]] = []
+        self._current: dict[str, object] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("method", "get").lower() == "post":
+            self._current = {"action": a.get("action", ""), "hidden": [], "boxes": []}
+            self.forms.append(self._current)
+        elif tag == "input" and self._current is not None:
+            kind = a.get("type", "text").lower()
+            if kind == "hidden":
+                self._current["hidden"].append((a.get("name", ""), a.get("value", "")))  # type: ignore[union-attr]
+            elif kind == "checkbox":
+                self._current["boxes"].append((a.get("name", ""), a.get("value", "on")))  # type: ignore[union-attr]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._current = None
+
+
+def ballot_form(html: str) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
+    """(action, hidden fields, checkboxes) of the page's ballot form."""
+    parser = _BallotForm()
+    parser.feed(html)
+    for form in parser.forms:
+        if form["boxes"]:
+            return form["action"], form["hidden"], form["boxes"]  # type: ignore[return-value]
+    raise PhoneError("no POST form with checkboxes on the ballot page")
+
+
+class Phone:
+    """One citizen's phone: a keep-alive connection and a cookie jar."""
+
+    def __init__(self, port: int, origin: str) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.origin = origin
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str, str]:
+        """(status, Location, body) of one request, cookies kept."""
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        if body is not None:
+            headers |= {"Content-Type": "application/x-www-form-urlencoded", "Origin": self.origin}
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return response.status, response.headers.get("Location", ""), text
+
+    def close(self) -> None:
+        """Hang up."""
+        self.connection.close()
+
+
+def vote(phone: Phone, code: str, setup: VoteSetup, rng: random.Random) -> tuple[float, bool]:
+    """Scan, open the ballot, tick min..max projects and POST; (seconds the POST took, success)."""
+    import time
+
+    status, location, _ = phone.request("GET", SCAN_PATH.format(code=code))
+    if status != 303 or not location:
+        raise PhoneError(f"scan answered {status}, not 303")
+    ballot_path = urlsplit(urljoin(phone.origin + "/", location)).path
+    status, _, html = phone.request("GET", ballot_path)
+    if status != 200:
+        raise PhoneError(f"ballot page answered {status}")
+    action, hidden, boxes = ballot_form(html)
+    chosen = rng.sample(boxes, rng.randint(setup.min_choices, min(setup.max_choices, len(boxes))))
+    body = urlencode([*hidden, *chosen])
+    started = time.perf_counter()
+    status, location, _ = phone.request("POST", urlsplit(urljoin(phone.origin + ballot_path, action)).path, body)
+    took = time.perf_counter() - started
+    return took, status == 303 and urlsplit(location).path != ballot_path
