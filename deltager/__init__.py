@@ -73,6 +73,7 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from deltager.accounts.views import bp as accounts_bp
+    from deltager.applications.views import bp as applications_bp
     from deltager.audit.views import bp as audit_bp
     from deltager.meetings.views import bp as meetings_bp
     from deltager.public.views import bp as public_bp
@@ -81,3 +82,4 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (public_bp, accounts_bp, rounds_bp, audit_bp):
         app.register_blueprint(bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(applications_bp)

@@ -35,6 +35,10 @@ def _refuse() -> ValidationFailed:
     return ValidationFailed(N_("The photo could not be read. Choose a JPEG or PNG picture."), field="photo")
 
 
+def _too_many_pixels() -> ValidationFailed:
+    return ValidationFailed(N_("The photo has too many pixels. Choose a smaller picture."), field="photo")
+
+
 def process(data: bytes) -> ProcessedPhoto:
     """Validate and re-encode an uploaded photo; ValidationFailed (field "photo") if it is not acceptable."""
     if len(data) > MAX_BYTES:
@@ -47,15 +51,15 @@ def process(data: bytes) -> ProcessedPhoto:
                     raise _refuse()
                 width, height = image.size
                 if width * height > MAX_PIXELS or width < 1 or height < 1:
-                    raise ValidationFailed(N_("The photo has too many pixels. Choose a smaller picture."),
-                                           field="photo")
+                    raise _too_many_pixels()
                 image.load()
                 upright = ImageOps.exif_transpose(image) or image
                 rgb = upright.convert("RGB")
     except ValidationFailed:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning, EOFError) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise _too_many_pixels() from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
         raise _refuse() from error
     # A fresh image carries no metadata at all.
     clean = Image.new("RGB", rgb.size)

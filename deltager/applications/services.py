@@ -321,6 +321,8 @@ def snapshot(application: Application) -> dict[str, object]:
 
 
 def _apply_input(application: Application, data: ApplicationInput, now: dt.datetime) -> None:
+    # The photo first: if it is refused, nothing of the application has been touched.
+    processed = photos.process(data.photo) if data.photo is not None else None
     for name in ApplicationInput.TEXT_LIMITS:
         setattr(application, name, getattr(data, name).strip())
     application.applicant_type = data.applicant_type
@@ -340,8 +342,7 @@ def _apply_input(application: Application, data: ApplicationInput, now: dt.datet
         application.consent_at = None
     if data.remove_photo and application.photo is not None:
         application.photo = None
-    if data.photo is not None:
-        processed = photos.process(data.photo)
+    if processed is not None:
         application.photo = Photo(
             content=processed.content, thumbnail=processed.thumbnail,
             width=processed.width, height=processed.height, created_at=now,

@@ -1,0 +1,525 @@
+"""The application road on the web: sign-in links, the citizen's form and status, staff screening,
+staff applying on a citizen's behalf, photos and the public list of projects on the ballot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import force_locale, lazy_gettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from deltager.accounts.forms import ConfirmForm
+from deltager.applications import services
+from deltager.applications.auth import applicant_required, current_applicant, sign_in as start_session, sign_out as end_session
+from deltager.applications.forms import ApplicationForm, DecisionForm, OnBehalfForm, ScreeningForm, SignInForm, yes_no
+from deltager.applications.models import Applicant, Application, ApplicationStatus, ChildCertificate
+from deltager.applications.photos import MAX_BYTES
+from deltager.audit.services import Actor, history
+from deltager.db import get_session, utcnow
+from deltager.errors import N_, DomainError, Throttled, ValidationFailed
+from deltager.mail import send
+from deltager.permissions import Permission
+from deltager.rounds.models import Round
+from deltager.rounds.services import get_public_round, get_round
+from deltager.web import page_number, public, requires, safe_next, see_other, show_error, staff_actor, translate_error
+
+bp = Blueprint("applications", __name__)
+S = ApplicationStatus
+PER_PAGE = 25
+
+STATUS_LABELS = {
+    S.DRAFT: lazy_gettext("Draft — not sent yet"),
+    S.SUBMITTED: lazy_gettext("Sent — waiting for the municipality"),
+    S.NEEDS_INFO: lazy_gettext("We need more information from you"),
+    S.ON_BALLOT: lazy_gettext("On the ballot at the voting meeting"),
+    S.REJECTED: lazy_gettext("Rejected"),
+    S.WITHDRAWN: lazy_gettext("Withdrawn"),
+}
+
+
+@bp.app_template_filter("application_status")
+def application_status_label(status: ApplicationStatus) -> str:
+    """An application status in plain words."""
+    return str(STATUS_LABELS[ApplicationStatus(status)])
+
+
+@bp.app_template_global("round_accepts_applications")
+def round_accepts_applications(round_: Round) -> bool:
+    """For the public round page: show "Apply now"."""
+    return round_.accepts_applications(utcnow())
+
+
+@bp.app_template_global("round_ballot_is_public")
+def round_ballot_is_public(round_: Round) -> bool:
+    """For the public round page: link to the projects on the ballot."""
+    return services.ballot_is_public(round_)
+
+
+# --- mail ---------------------------------------------------------------------------------------
+
+
+def _mail(to: str, subject: str, template: str, *, danish: bool = False, **context: Any) -> bool:
+    """Send one of our e-mails after the commit (Danish when staff trigger it; else the reader's language)."""
+    context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
+    if danish:
+        with force_locale("da"):
+            return send(to=to, subject=_(subject), text=render_template(f"applications/mail/{template}.html", **context))
+    return send(to=to, subject=_(subject), text=render_template(f"applications/mail/{template}.html", **context))
+
+
+def _status_url(application: Application) -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + url_for("applications.detail", application_id=application.id)
+
+
+def _send_receipt(application: Application, danish: bool = False) -> None:
+    _mail(application.applicant.email, N_("Receipt: we have received your application"), "receipt",
+          danish=danish, application=application, status_url=_status_url(application))
+
+
+# --- sign-in ------------------------------------------------------------------------------------
+
+
+@bp.route("/apply/sign-in", methods=["GET", "POST"])
+@public
+def sign_in() -> ResponseReturnValue:
+    """Ask for a sign-in link by e-mail; the answer is the same for known and unknown addresses."""
+    form = SignInForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            applicant, token = services.request_sign_in_link(session, form.email.data or "", utcnow())
+        except Throttled as error:
+            session.rollback()
+            show_error(error)
+            return render_template("applications/sign_in.html", form=form), 429
+        except ValidationFailed as error:
+            show_error(error, form)
+        else:
+            session.commit()
+            link = current_app.config["BASE_URL"].rstrip("/") + url_for(
+                "applications.sign_in_link", token=token, next=safe_next(form.next.data, "") or None
+            )
+            _mail(applicant.email, N_("Your sign-in link for Deltager"), "sign_in", link=link, minutes=30)
+            return render_template("applications/sign_in_sent.html", email=applicant.email)
+    return render_template("applications/sign_in.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/apply/sign-in/<token>", methods=["GET", "POST"])
+@public
+def sign_in_link(token: str) -> ResponseReturnValue:
+    """The link from the e-mail. GET shows a button (mail scanners that follow links use nothing up);
+    POST uses the token once and signs the applicant in."""
+    session = get_session()
+    form = ConfirmForm()
+    try:
+        if request.method == "POST" and form.validate_on_submit():
+            applicant = services.redeem_sign_in_token(session, token, utcnow())
+            session.commit()
+            start_session(applicant)
+            flash(_("You are signed in."), "success")
+            return redirect(safe_next(request.args.get("next"), url_for("applications.mine")), code=303)
+        services.check_sign_in_token(session, token, utcnow())
+    except DomainError as error:
+        return render_template("applications/sign_in_link.html", error=error, form=SignInForm()), 400
+    return render_template("applications/sign_in_link.html", error=None, form=form)
+
+
+@bp.post("/apply/sign-out")
+@public
+def sign_out() -> ResponseReturnValue:
+    """Sign the applicant out everywhere."""
+    applicant = current_applicant()
+    if applicant is not None and ConfirmForm().validate_on_submit():
+        services.end_applicant_sessions(get_session(), applicant)
+        get_session().commit()
+    end_session()
+    flash(_("You are signed out."), "info")
+    return see_other("public.index")
+
+
+# --- the citizen's own applications -------------------------------------------------------------
+
+
+def _me() -> Applicant:
+    applicant = current_applicant()
+    assert applicant is not None  # guaranteed by @applicant_required
+    return applicant
+
+
+@bp.get("/apply")
+@applicant_required
+def mine() -> ResponseReturnValue:
+    """My applications, and the rounds I can apply to now."""
+    session = get_session()
+    return render_template(
+        "applications/mine.html", applications=services.list_own(session, _me()),
+        rounds=services.rounds_accepting(session, utcnow()), applicant=_me(), confirm=ConfirmForm(),
+    )
+
+
+def _photo_bytes(form: ApplicationForm) -> bytes | None:
+    storage = form.photo.data
+    if storage is None or not hasattr(storage, "read"):
+        return None
+    data = storage.read(MAX_BYTES + 1)
+    return data or None
+
+
+def _chose_photo() -> bool:
+    storage = request.files.get("photo")
+    return bool(storage and storage.filename)
+
+
+def _render_form(form: ApplicationForm, round_: Round, application: Application | None, *, staff: bool = False) -> ResponseReturnValue:
+    failed = request.method == "POST"
+    return render_template(
+        "applications/form.html", form=form, round=round_, application=application, staff=staff,
+        photo_lost=failed and _chose_photo(),
+    ), 400 if failed else 200
+
+
+def _show_problems(error: DomainError, form: ApplicationForm) -> None:
+    problems = getattr(error, "problems", None)
+    if problems:
+        flash(_("The application is saved as a draft, but it is not complete yet. Fix the fields marked below and send it again."), "error")
+        for problem in problems:
+            show_error(problem, form)
+    else:
+        show_error(error, form)
+
+
+def _save(form: ApplicationForm, *, actor: Actor, applicant: Applicant, round_: Round,
+          application: Application | None, created_by: int | None = None) -> tuple[Application | None, str]:
+    """Save (and maybe submit) from a validated form; returns (application, "draft" | "submitted" | "failed").
+
+    On "failed" the errors are on the form (or flashed) and the application is the saved draft, if
+    any: a draft that is not complete enough to submit is still committed, so nothing typed is lost."""
+    session = get_session()
+    now = utcnow()
+    data = form.to_input(_photo_bytes(form))
+    try:
+        if application is None:
+            application = services.create_draft(session, actor, applicant, round_.id, data, now,
+                                                created_by_user_id=created_by)
+        else:
+            application = services.update_draft(session, actor, application.id, data, now)
+    except DomainError as error:
+        session.rollback()
+        show_error(error, form)
+        return application, "failed"
+    if request.form.get("action") != "submit":
+        session.commit()
+        return application, "draft"
+    try:
+        services.submit(session, actor, application.id, now)
+    except DomainError as error:
+        session.commit()  # the draft is kept
+        _show_problems(error, form)
+        return application, "failed"
+    session.commit()
+    return application, "submitted"
+
+
+@bp.route("/apply/rounds/<int:round_id>/new", methods=["GET", "POST"])
+@applicant_required
+def new(round_id: int) -> ResponseReturnValue:
+    """Start an application in a round."""
+    round_ = get_public_round(get_session(), round_id)
+    if not round_.accepts_applications(utcnow()):
+        flash(_("This round does not accept applications now."), "error")
+        return redirect(url_for("public.round_page", round_id=round_id))
+    form = ApplicationForm()
+    if form.validate_on_submit():
+        me = _me()
+        application, outcome = _save(form, actor=services.applicant_actor(me), applicant=me, round_=round_,
+                                     application=None)
+        if outcome != "failed":
+            return _after_save(application, outcome)
+        return _render_form(form, round_, application)
+    return _render_form(form, round_, None)
+
+
+def _after_save(application: Any, outcome: str) -> Response:
+    if outcome == "submitted":
+        _send_receipt(application)
+        flash(_("Thank you! Your application is sent. We have e-mailed you a receipt."), "success")
+        return see_other("applications.detail", application_id=application.id)
+    flash(_("Your draft is saved. You can come back and finish it before the deadline."), "success")
+    return see_other("applications.edit", application_id=application.id)
+
+
+@bp.route("/apply/<int:application_id>/edit", methods=["GET", "POST"])
+@applicant_required
+def edit(application_id: int) -> ResponseReturnValue:
+    """Change a draft, or answer a request for more information."""
+    session = get_session()
+    application = services.get_own_application(session, _me(), application_id)
+    if application.status not in services.EDITABLE:
+        return see_other("applications.detail", application_id=application_id)
+    form = ApplicationForm()
+    if request.method == "GET":
+        form.fill_from(application)
+    if form.validate_on_submit():
+        _saved, outcome = _save(form, actor=services.applicant_actor(_me()), applicant=_me(),
+                                round_=application.round, application=application)
+        if outcome != "failed":
+            return _after_save(application, outcome)
+    return _render_form(form, application.round, application)
+
+
+@bp.get("/apply/<int:application_id>")
+@applicant_required
+def detail(application_id: int) -> ResponseReturnValue:
+    """The status of one of my applications, in plain words."""
+    application = services.get_own_application(get_session(), _me(), application_id)
+    return render_template("applications/detail.html", application=application, confirm=ConfirmForm())
+
+
+@bp.route("/apply/<int:application_id>/withdraw", methods=["GET", "POST"])
+@applicant_required
+def withdraw(application_id: int) -> ResponseReturnValue:
+    """Ask "are you sure?", then withdraw."""
+    session = get_session()
+    application = services.get_own_application(session, _me(), application_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.withdraw(session, services.applicant_actor(_me()), application.id, utcnow())
+        except DomainError as error:
+            show_error(error)
+        else:
+            session.commit()
+            flash(_("Your application is withdrawn."), "success")
+        return see_other("applications.detail", application_id=application_id)
+    return render_template("applications/withdraw.html", application=application, form=form)
+
+
+# --- photos -------------------------------------------------------------------------------------
+
+
+def _may_see_photo(application: Application) -> bool:
+    if services.photo_is_public(application):
+        return True
+    applicant = current_applicant()
+    if applicant is not None and applicant.id == application.applicant_id:
+        return True
+    return bool(current_user.is_authenticated and (
+        current_user.can(Permission.APPLICATIONS_VIEW) or current_user.can(Permission.APPLICATIONS_ON_BEHALF)
+    ))
+
+
+def _photo_response(application_id: int, thumbnail: bool) -> Response:
+    application = get_session().get(Application, application_id)
+    if application is None or application.photo is None or not _may_see_photo(application):
+        abort(404)
+    photo = application.photo
+    response = Response(photo.thumbnail if thumbnail else photo.content, mimetype="image/jpeg")
+    public_photo = services.photo_is_public(application)
+    response.headers["Cache-Control"] = "public, max-age=300" if public_photo else "private, no-store"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.get("/applications/<int:application_id>/photo.jpg")
+@public  # access is checked inside: public only for projects on the ballot
+def photo(application_id: int) -> ResponseReturnValue:
+    """The re-encoded project photo."""
+    return _photo_response(application_id, thumbnail=False)
+
+
+@bp.get("/applications/<int:application_id>/thumbnail.jpg")
+@public  # access is checked inside: public only for projects on the ballot
+def thumbnail(application_id: int) -> ResponseReturnValue:
+    """The small project photo for lists and the ballot."""
+    return _photo_response(application_id, thumbnail=True)
+
+
+# --- public list of projects on the ballot ------------------------------------------------------
+
+
+@bp.get("/rounds/<int:round_id>/projects")
+@public
+def ballot(round_id: int) -> ResponseReturnValue:
+    """The projects on the ballot, so attendees can read up before the voting meeting."""
+    session = get_session()
+    round_ = get_public_round(session, round_id)
+    projects = services.ballot_projects(session, round_id) if services.ballot_is_public(round_) else []
+    return render_template("applications/ballot.html", round=round_, projects=projects,
+                           published=services.ballot_is_public(round_))
+
+
+# --- staff: screening ---------------------------------------------------------------------------
+
+
+@bp.get("/staff/rounds/<int:round_id>/applications")
+@requires(Permission.APPLICATIONS_VIEW)
+def queue(round_id: int) -> ResponseReturnValue:
+    """The screening queue of a round: counts per status, a filter and pages."""
+    session = get_session()
+    round_ = get_round(session, round_id)
+    try:
+        status = S(request.args.get("status", "")) if request.args.get("status") else None
+    except ValueError:
+        status = None
+    query = request.args.get("q", "").strip()[:80]
+    page = page_number()
+    rows, total = services.screening_queue(session, round_id, status=status, query=query, page=page, per_page=PER_PAGE)
+    return render_template(
+        "applications/queue.html", round=round_, rows=rows, total=total, page=page,
+        pages=max(1, -(-total // PER_PAGE)), status=status, query=query,
+        counts=services.status_counts(session, round_id), statuses=list(S),
+    )
+
+
+def _screening_form(application: Application) -> ScreeningForm:
+    form = ScreeningForm()
+    if request.method == "GET":
+        to_choice = {True: "yes", False: "no", None: ""}
+        form.fits_theme.data = to_choice[application.fits_theme]
+        form.budget_plausible.data = to_choice[application.budget_plausible]
+        form.eligible_applicant.data = to_choice[application.eligible_applicant]
+        form.child_certificate.data = application.child_certificate.value
+        form.child_certificate_received_on.data = application.child_certificate_received_on
+        form.screening_notes.data = application.screening_notes
+    return form
+
+
+def _staff_page(application: Application, screening: ScreeningForm | None = None,
+                decision: DecisionForm | None = None) -> ResponseReturnValue:
+    failed = bool((screening and screening.errors) or (decision and decision.errors))
+    return render_template(
+        "applications/staff_detail.html", application=application,
+        screening=screening or _screening_form(application), decision=decision or DecisionForm(),
+        history=history(get_session(), "application", application.id),
+        created_by=application.created_by_user_id,
+    ), 400 if failed else 200
+
+
+@bp.get("/staff/applications/<int:application_id>")
+@requires(Permission.APPLICATIONS_VIEW)
+def staff_detail(application_id: int) -> ResponseReturnValue:
+    """One application for the caseworker: contents, checklist, decision, history."""
+    return _staff_page(services.get_application(get_session(), application_id))
+
+
+@bp.post("/staff/applications/<int:application_id>/screening")
+@requires(Permission.APPLICATIONS_SCREEN)
+def screening(application_id: int) -> ResponseReturnValue:
+    """Save the checklist and internal notes."""
+    session = get_session()
+    application = services.get_application(session, application_id)
+    form = ScreeningForm()
+    if form.validate_on_submit():
+        try:
+            cert = ChildCertificate(form.child_certificate.data)
+        except ValueError:
+            cert = ChildCertificate.NOT_ASSESSED
+        data = services.ScreeningInput(
+            fits_theme=yes_no(form.fits_theme.data), budget_plausible=yes_no(form.budget_plausible.data),
+            eligible_applicant=yes_no(form.eligible_applicant.data), child_certificate=cert,
+            child_certificate_received_on=form.child_certificate_received_on.data,
+            screening_notes=form.screening_notes.data or "",
+        )
+        try:
+            services.update_screening(session, staff_actor(), application_id, data, utcnow())
+        except DomainError as error:
+            session.rollback()
+            show_error(error, form)
+            if not form.errors:
+                return see_other("applications.staff_detail", application_id=application_id)
+        else:
+            session.commit()
+            flash(_("The checklist is saved."), "success")
+            return see_other("applications.staff_detail", application_id=application_id)
+    return _staff_page(application, screening=form)
+
+
+DECISION_MAILS = {
+    S.ON_BALLOT: (N_("Your project is on the ballot"), "on_ballot"),
+    S.NEEDS_INFO: (N_("We need more information about your application"), "needs_info"),
+    S.REJECTED: (N_("Your application was not put on the ballot"), "rejected"),
+}
+
+
+@bp.post("/staff/applications/<int:application_id>/decision")
+@requires(Permission.APPLICATIONS_SCREEN)
+def decide(application_id: int) -> ResponseReturnValue:
+    """Decide: on the ballot, more information needed, or rejected; the applicant gets an e-mail."""
+    session = get_session()
+    application = services.get_application(session, application_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            decision = S(form.decision.data or "")
+            services.decide(session, staff_actor(), application_id, decision, form.message.data or "", utcnow())
+        except ValueError:
+            form.decision.errors = [_("Choose a decision.")]
+        except DomainError as error:
+            session.rollback()
+            show_error(error, form)
+            if not form.errors:
+                return see_other("applications.staff_detail", application_id=application_id)
+        else:
+            session.commit()
+            subject, template = DECISION_MAILS[decision]
+            _mail(application.applicant.email, subject, template, danish=True,
+                  application=application, status_url=_status_url(application))
+            flash(_("The decision is saved and the applicant has been told by e-mail."), "success")
+            return see_other("applications.queue", round_id=application.round_id)
+    return _staff_page(application, decision=form)
+
+
+# --- staff: applying on a citizen's behalf ------------------------------------------------------
+
+
+@bp.route("/staff/rounds/<int:round_id>/applications/new", methods=["GET", "POST"])
+@requires(Permission.APPLICATIONS_ON_BEHALF)
+def on_behalf_new(round_id: int) -> ResponseReturnValue:
+    """Fill in an application for a citizen (help meeting, phone); the citizen still gets the e-mails."""
+    session = get_session()
+    round_ = get_round(session, round_id)
+    form = OnBehalfForm()
+    if form.validate_on_submit():
+        try:
+            applicant = services.get_or_create_applicant(session, form.applicant_email.data or "", utcnow())
+        except DomainError as error:
+            form.applicant_email.errors = [translate_error(error)]
+        else:
+            application, outcome = _save(form, actor=staff_actor(), applicant=applicant, round_=round_,
+                                         application=None, created_by=current_user.id)
+            if outcome != "failed":
+                return _after_on_behalf(application, outcome)
+            return _render_form(form, round_, application, staff=True)
+    return _render_form(form, round_, None, staff=True)
+
+
+def _after_on_behalf(application: Any, outcome: str) -> Response:
+    if outcome == "submitted":
+        _send_receipt(application, danish=True)
+        flash(_("The application is sent on the citizen's behalf. The citizen gets a receipt by e-mail."), "success")
+    else:
+        flash(_("The draft is saved on the citizen's behalf."), "success")
+    return see_other("applications.on_behalf_edit", application_id=application.id)
+
+
+@bp.route("/staff/applications/<int:application_id>/on-behalf", methods=["GET", "POST"])
+@requires(Permission.APPLICATIONS_ON_BEHALF)
+def on_behalf_edit(application_id: int) -> ResponseReturnValue:
+    """Continue an application for a citizen (draft or more information needed)."""
+    session = get_session()
+    application = services.get_application(session, application_id)
+    form = OnBehalfForm(applicant_email=application.applicant.email)
+    if application.status not in services.EDITABLE:
+        return render_template("applications/on_behalf_done.html", application=application)
+    if request.method == "GET":
+        form.fill_from(application)
+    if form.validate_on_submit():
+        _saved, outcome = _save(form, actor=staff_actor(), applicant=application.applicant,
+                                round_=application.round, application=application)
+        if outcome != "failed":
+            return _after_on_behalf(application, outcome)
+    return _render_form(form, application.round, application, staff=True)

@@ -1,0 +1,273 @@
+"""The application pages: the citizen's road, access between applicants, staff screening, the public list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deltager.applications import views
+from deltager.applications.models import Application, ApplicationStatus
+from deltager.audit.models import AuditEvent
+from deltager.db import utcnow
+from deltager.permissions import Role
+from deltager.rounds.models import RoundStatus
+from deltager.rounds.services import transition_round
+from tests.applications.conftest import body, outbox, sign_in_as
+from tests.applications.factories import image_bytes, make_applicant, make_application, open_round, tick
+from tests.conftest import Auth
+from tests.rounds.factories import TEST_ACTOR
+
+S = ApplicationStatus
+
+
+def form_data(**overrides: Any) -> dict[str, Any]:
+    """A complete application as the browser posts it (6 budget rows, 2 used)."""
+    data: dict[str, Any] = {
+        "title": "Strikkeklub på biblioteket", "summary": "Vi strikker sammen hver tirsdag.",
+        "what": "Strikkeklub med garn og kaffe.", "for_whom": "Ensomme ældre", "where": "Hovedbiblioteket",
+        "when": "Tirsdage kl. 14", "applicant_type": "person", "association_name": "", "cvr": "",
+        "contact_name": "Grethe Jensen", "contact_phone": "11223344", "contact_address": "",
+        "requested": "8.000 kr.", "involves_children": "no", "consent": "y", "action": "submit",
+    }
+    rows = [("Garn", "6.000"), ("Kaffe", "2.000")] + [("", "")] * 4
+    for i, (desc, amount) in enumerate(rows):
+        data[f"budget-{i}-description"], data[f"budget-{i}-amount"] = desc, amount
+    data.update(overrides)
+    return data
+
+
+def test_applicant_pages_need_sign_in(client: FlaskClient, session: Session) -> None:
+    round_ = open_round(session)
+    response = client.get(f"/apply/rounds/{round_.id}/new")
+    assert response.status_code == 302 and "/apply/sign-in?next=" in response.headers["Location"]
+
+
+def test_citizen_applies_and_gets_a_receipt(client: FlaskClient, session: Session, instance_path: Path) -> None:
+    round_ = open_round(session)
+    applicant = make_applicant(session, "grethe@example.dk")
+    sign_in_as(client, applicant)
+    page = client.get(f"/apply/rounds/{round_.id}/new").get_data(as_text=True)
+    assert page.count('name="budget-') == 12  # 6 rows without JavaScript
+    response = client.post(f"/apply/rounds/{round_.id}/new", data=form_data(action="save", title="Kladde"))
+    assert response.status_code == 303
+    application = session.scalars(select(Application).where(Application.applicant_id == applicant.id)).one()
+    assert application.status is S.DRAFT and application.title == "Kladde"
+    assert [(b.description, b.amount_ore) for b in application.budget_lines] == [("Garn", 6_000_00), ("Kaffe", 2_000_00)]
+    response = client.post(f"/apply/{application.id}/edit", data=form_data())
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/apply/{application.id}")
+    session.refresh(application)
+    assert application.status is S.SUBMITTED and application.requested_ore == 8_000_00
+    [receipt] = outbox(instance_path)
+    assert receipt["To"] == "grethe@example.dk" and "Kvittering" in receipt["Subject"]
+    assert "Strikkeklub på biblioteket" in body(receipt) and "8.000 kr." in body(receipt)
+    status_page = client.get(f"/apply/{application.id}").get_data(as_text=True)
+    assert "Sendt — venter på kommunen" in status_page
+    assert "Strikkeklub på biblioteket" in client.get("/apply").get_data(as_text=True)
+
+
+def test_incomplete_submission_keeps_the_draft_and_everything_typed(client: FlaskClient, session: Session) -> None:
+    round_ = open_round(session)
+    applicant = make_applicant(session)
+    sign_in_as(client, applicant)
+    data = form_data(**{"budget-1-amount": "3.000", "consent": ""})
+    del data["consent"]
+    response = client.post(f"/apply/rounds/{round_.id}/new", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Budgetlinjerne giver 9.000 kr." in html and "privatlivserklæringen" in html
+    assert 'value="Garn"' in html and 'value="3.000"' in html and "Strikkeklub på biblioteket" in html
+    application = session.scalars(select(Application).where(Application.applicant_id == applicant.id)).one()
+    assert application.status is S.DRAFT  # saved as a draft, not lost
+    assert f'action="/apply/{application.id}/edit"' in html  # sending again does not make a second draft
+
+
+def test_submission_after_the_deadline_is_refused(client: FlaskClient, session: Session,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    application = make_application(session, S.DRAFT)
+    sign_in_as(client, application.applicant)
+    close = application.round.applications_close_at
+    monkeypatch.setattr(views, "utcnow", lambda: close + dt.timedelta(minutes=1))
+    response = client.post(f"/apply/{application.id}/edit", data=form_data())
+    assert response.status_code == 400
+    assert "Fristen for ansøgninger er overskredet" in response.get_data(as_text=True)
+    session.refresh(application)
+    assert application.status is S.DRAFT
+
+
+def test_needs_info_loop_and_withdraw(client: FlaskClient, session: Session) -> None:
+    application = make_application(session, S.NEEDS_INFO)
+    sign_in_as(client, application.applicant)
+    page = client.get(f"/apply/{application.id}").get_data(as_text=True)
+    assert "Hvor skal det foregå?" in page and "Vi mangler flere oplysninger fra dig" in page
+    assert client.post(f"/apply/{application.id}/edit", data=form_data(where="Salen")).status_code == 303
+    session.refresh(application)
+    assert application.status is S.SUBMITTED and application.where == "Salen"
+    assert "Vil du trække" in client.get(f"/apply/{application.id}/withdraw").get_data(as_text=True)
+    assert client.post(f"/apply/{application.id}/withdraw").status_code == 303
+    session.refresh(application)
+    assert application.status is S.WITHDRAWN
+    # a withdrawn application cannot be edited: the edit page sends you to the status page
+    assert client.post(f"/apply/{application.id}/edit", data=form_data()).status_code == 303
+    session.refresh(application)
+    assert application.status is S.WITHDRAWN
+
+
+def test_another_applicants_objects_are_not_found(client: FlaskClient, session: Session) -> None:
+    round_ = open_round(session)
+    victim = make_application(session, S.DRAFT, round_=round_, photo=image_bytes())
+    submitted = make_application(session, S.NEEDS_INFO, round_=round_, applicant=victim.applicant)
+    sign_in_as(client, make_applicant(session))
+    for target in (victim, submitted):
+        for method, url in [
+            ("get", f"/apply/{target.id}"), ("get", f"/apply/{target.id}/edit"),
+            ("post", f"/apply/{target.id}/edit"), ("get", f"/apply/{target.id}/withdraw"),
+            ("post", f"/apply/{target.id}/withdraw"),
+        ]:
+            kwargs = {"data": form_data()} if method == "post" else {}
+            assert getattr(client, method)(url, **kwargs).status_code == 404, (method, url)
+    for url in (f"/applications/{victim.id}/photo.jpg", f"/applications/{victim.id}/thumbnail.jpg"):
+        assert client.get(url).status_code == 404
+    session.refresh(victim)
+    assert victim.status is S.DRAFT and victim.title == "Skraldecafé i Gellerup"
+
+
+def test_photo_upload_and_access(client: FlaskClient, session: Session, auth: Auth) -> None:
+    round_ = open_round(session)
+    applicant = make_applicant(session)
+    sign_in_as(client, applicant)
+    data = form_data(action="save", photo=(io.BytesIO(image_bytes("PNG", exif=False)), "mit billede.png"))
+    assert client.post(f"/apply/rounds/{round_.id}/new", data=data, content_type="multipart/form-data").status_code == 303
+    application = session.scalars(select(Application).where(Application.applicant_id == applicant.id)).one()
+    own = client.get(f"/applications/{application.id}/photo.jpg")
+    assert own.status_code == 200 and own.mimetype == "image/jpeg" and own.data.startswith(b"\xff\xd8")
+    assert "private" in own.headers["Cache-Control"]
+    anonymous = client.application.test_client()
+    assert anonymous.get(f"/applications/{application.id}/thumbnail.jpg").status_code == 404
+    staff = client.application.test_client()
+    Auth(client.application, staff).login(Role.VIEWER)
+    assert staff.get(f"/applications/{application.id}/thumbnail.jpg").status_code == 200
+
+
+def test_photos_of_projects_on_the_ballot_are_public(client: FlaskClient, session: Session) -> None:
+    application = make_application(session, S.ON_BALLOT, photo=image_bytes())
+    response = client.get(f"/applications/{application.id}/thumbnail.jpg")
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+
+
+def test_bad_photo_keeps_the_text_and_says_choose_again(client: FlaskClient, session: Session) -> None:
+    round_ = open_round(session)
+    sign_in_as(client, make_applicant(session))
+    png_as_jpg = (io.BytesIO(b"GIF89a" + b"\x00" * 50), "billede.jpg")
+    response = client.post(f"/apply/rounds/{round_.id}/new", data=form_data(photo=png_as_jpg),
+                           content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Billedet kunne ikke læses" in html and "vælge billedet igen" in html
+    assert "Strikkeklub på biblioteket" in html and 'value="Garn"' in html
+
+
+def test_caseworker_screens_and_decides(client: FlaskClient, session: Session, auth: Auth, instance_path: Path) -> None:
+    application = make_application(session, S.SUBMITTED)
+    make_application(session, S.DRAFT, round_=application.round)
+    auth.login(Role.CASEWORKER)
+    round_page = client.get(f"/staff/rounds/{application.round_id}").get_data(as_text=True)
+    assert f"/staff/rounds/{application.round_id}/applications" in round_page
+    queue = client.get(f"/staff/rounds/{application.round_id}/applications").get_data(as_text=True)
+    assert "Skraldecafé i Gellerup" in queue and "Kladde — ikke sendt endnu: <strong>1</strong>" in queue
+    response = client.post(f"/staff/applications/{application.id}/decision", data={"decision": "on_ballot"})
+    assert response.status_code == 303  # refused: the checklist is not ticked
+    session.refresh(application)
+    assert application.status is S.SUBMITTED
+    checklist = {"fits_theme": "yes", "budget_plausible": "yes", "eligible_applicant": "yes",
+                 "child_certificate": "not_needed", "screening_notes": "Godt projekt"}
+    assert client.post(f"/staff/applications/{application.id}/screening", data=checklist).status_code == 303
+    response = client.post(f"/staff/applications/{application.id}/decision", data={"decision": "on_ballot"})
+    assert response.status_code == 303
+    session.refresh(application)
+    assert application.status is S.ON_BALLOT and application.stand_number == 1
+    [mail] = outbox(instance_path)
+    assert mail["To"] == application.applicant.email and "stemmesedlen" in mail["Subject"]
+
+
+def test_reject_without_reason_keeps_the_form(client: FlaskClient, session: Session, auth: Auth) -> None:
+    application = make_application(session, S.SUBMITTED)
+    auth.login(Role.CASEWORKER)
+    response = client.post(f"/staff/applications/{application.id}/decision", data={"decision": "rejected", "message": ""})
+    assert response.status_code == 400 and "Skriv begrundelsen" in response.get_data(as_text=True)
+    response = client.post(f"/staff/applications/{application.id}/decision",
+                           data={"decision": "needs_info", "message": "Hvornår <b>starter</b> I?"})
+    assert response.status_code == 303
+    session.refresh(application)
+    assert application.status is S.NEEDS_INFO and application.info_request == "Hvornår <b>starter</b> I?"
+
+
+def test_viewer_reads_but_cannot_decide(client: FlaskClient, session: Session, auth: Auth) -> None:
+    application = make_application(session, S.SUBMITTED)
+    auth.login(Role.VIEWER)
+    assert client.get(f"/staff/applications/{application.id}").status_code == 200
+    assert client.post(f"/staff/applications/{application.id}/decision", data={"decision": "rejected", "message": "x"}).status_code == 403
+    assert client.post(f"/staff/applications/{application.id}/screening", data={}).status_code == 403
+
+
+def test_staff_applies_on_a_citizens_behalf(client: FlaskClient, session: Session, auth: Auth, instance_path: Path) -> None:
+    round_ = open_round(session)
+    user = auth.login(Role.MEETING_STAFF)
+    response = client.post(f"/staff/rounds/{round_.id}/applications/new",
+                           data=form_data(applicant_email="Hassan@Example.dk"))
+    assert response.status_code == 303
+    application = session.scalars(select(Application).where(Application.round_id == round_.id)).one()
+    assert application.status is S.SUBMITTED and application.created_by_user_id == user.id
+    assert application.applicant.email == "hassan@example.dk"
+    created = session.scalars(select(AuditEvent).where(AuditEvent.action == "application.create")).one()
+    assert created.actor_user_id == user.id and created.after["on_behalf_by_user_id"] == user.id
+    [mail] = outbox(instance_path)
+    assert mail["To"] == "hassan@example.dk"
+    bad = client.post(f"/staff/rounds/{round_.id}/applications/new", data=form_data(applicant_email="ikke en adresse"))
+    assert bad.status_code == 400 and "Strikkeklub på biblioteket" in bad.get_data(as_text=True)
+
+
+def test_public_ballot_list_after_screening(client: FlaskClient, session: Session) -> None:
+    on_ballot = make_application(session, S.ON_BALLOT, photo=image_bytes())
+    make_application(session, S.SUBMITTED, round_=on_ballot.round, title="Hemmeligt forslag")
+    round_id = on_ballot.round_id
+    page = client.get(f"/rounds/{round_id}").get_data(as_text=True)
+    assert "Søg nu" in page
+    hidden = client.get(f"/rounds/{round_id}/projects").get_data(as_text=True)
+    assert "Skraldecafé i Gellerup" not in hidden
+    transition_round(session, TEST_ACTOR, round_id, RoundStatus.SCREENING)
+    transition_round(session, TEST_ACTOR, round_id, RoundStatus.VOTING)
+    session.commit()
+    page = client.get(f"/rounds/{round_id}").get_data(as_text=True)
+    assert "Søg nu" not in page and f"/rounds/{round_id}/projects" in page
+    listing = client.get(f"/rounds/{round_id}/projects").get_data(as_text=True)
+    assert "Skraldecafé i Gellerup" in listing and "12.500 kr." in listing and "Stand 1" in listing
+    assert f"/applications/{on_ballot.id}/thumbnail.jpg" in listing and "Hemmeligt forslag" not in listing
+
+
+def test_sign_out_ends_the_session_everywhere(client: FlaskClient, session: Session) -> None:
+    applicant = make_applicant(session)
+    sign_in_as(client, applicant)
+    other_browser = client.application.test_client()
+    sign_in_as(other_browser, applicant)
+    assert client.get("/apply").status_code == 200
+    assert client.post("/apply/sign-out").status_code == 303
+    assert client.get("/apply").status_code == 302
+    assert other_browser.get("/apply").status_code == 302
+
+
+def test_sign_in_answer_does_not_reveal_known_addresses(client: FlaskClient, session: Session) -> None:
+    make_applicant(session, "kendt@example.dk")
+    known = client.post("/apply/sign-in", data={"email": "kendt@example.dk"})
+    unknown = client.post("/apply/sign-in", data={"email": "ukendt@example.dk"})
+    assert known.status_code == unknown.status_code == 200
+    strip = lambda r: re.sub(r"\S+@example\.dk", "ADDR", r.get_data(as_text=True))  # noqa: E731
+    assert strip(known) == strip(unknown)
