@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from deltager.accounts.models import User
 from deltager.accounts.services import create_user
 from deltager.audit.services import Actor
+from deltager.meetings.demo import load_meetings_demo
 from deltager.permissions import Role
 from deltager.rounds.models import Round, RoundStatus
 from deltager.rounds.services import RoundInput, create_round, transition_round
@@ -119,4 +120,5 @@ def load_demo(session: Session, *, only_if_empty: bool = False, today: dt.date |
     for data, status in rounds:
         round_ = create_round(session, DEMO_ACTOR, data)
         _advance(session, round_, status)
+    load_meetings_demo(session, today)
     return True

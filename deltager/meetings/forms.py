@@ -31,6 +31,12 @@ def email_address(_form: Any, field: Any) -> None:
         raise ValidationError(gettext("Enter an e-mail address, for example navn@eksempel.dk."))
 
 
+def plausible_time(_form: Any, field: Any) -> None:
+    """A date-time within this century (the far past and future overflow time-zone arithmetic)."""
+    if field.data is not None and not 2000 <= field.data.year <= 2100:
+        raise ValidationError(gettext("Enter a date and time, for example 2026-03-01 09:00."))
+
+
 def phone_number(_form: Any, field: Any) -> None:
     """Digits, spaces, +, - and brackets, e.g. "+45 12 34 56 78"."""
     if field.data and not _PHONE.match(field.data):
@@ -54,8 +60,9 @@ class MeetingForm(BaseForm):
         validators=[DataRequired(required_message()), Length(max=200), no_control_characters],
     )
     address = StringField(_("Address"), validators=[Optional(), Length(max=200), no_control_characters])
-    starts_at = LocalDateTimeField(_("Starts"), validators=[InputRequired(required_message())])
-    ends_at = LocalDateTimeField(_("Ends"), validators=[InputRequired(required_message())])
+    # DataRequired, not InputRequired: a blank-but-present value (" ") parses to None.
+    starts_at = LocalDateTimeField(_("Starts"), validators=[DataRequired(required_message()), plausible_time])
+    ends_at = LocalDateTimeField(_("Ends"), validators=[DataRequired(required_message()), plausible_time])
     capacity = IntegerField(
         _("Number of seats"),
         description=_("Leave empty if there is no limit."),

@@ -214,3 +214,21 @@ def test_applicant_sees_own_registrations_by_id_or_email(session: Session) -> No
     assert {r.id for r in found} == {linked.id, by_email.id}
     with pytest.raises(NotFound):
         services.registration_of_applicant(session, mine.id, mine.email, foreign.id)
+
+
+def test_demo_meetings(session: Session) -> None:
+    from deltager.meetings.demo import load_meetings_demo
+    from deltager.meetings.models import Meeting
+
+    today = utcnow().date()
+    round_ = make_round(session, RoundStatus.OPEN)  # titled "Del dit fællesskab"
+    load_meetings_demo(session, today)
+    meetings = services.list_meetings(session, round_.id)
+    assert [m.kind for m in meetings].count(MeetingKind.HELP) == 4
+    assert [m.kind for m in meetings].count(MeetingKind.INFO) == 1
+    assert len(services.upcoming_public_meetings(session, round_.id, utcnow())) == 4
+    assert any("tolk" in r.note for m in meetings for r in m.registrations)
+    past = [m for m in meetings if m.ends_at < utcnow()]
+    assert len(past) == 1
+    assert services.totals(past[0]).came == 5
+    assert session.scalars(select(Meeting)).all()
