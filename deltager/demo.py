@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from deltager.accounts.models import User
 from deltager.accounts.services import create_user
+from deltager.applications.demo import load_applications_demo
 from deltager.audit.services import Actor
 from deltager.meetings.demo import load_meetings_demo
 from deltager.permissions import Role
@@ -121,4 +122,5 @@ def load_demo(session: Session, *, only_if_empty: bool = False, today: dt.date |
         round_ = create_round(session, DEMO_ACTOR, data)
         _advance(session, round_, status)
     load_meetings_demo(session, today)
+    load_applications_demo(session, today)
     return True
