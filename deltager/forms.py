@@ -78,7 +78,7 @@ class LocalDateTimeField(StringField):
             return
         for fmt in self.FORMATS:
             try:
-                self.data = dt.datetime.strptime(text, fmt)
+                self.data = _plausible(dt.datetime.strptime(text, fmt))
                 return
             except ValueError:
                 continue
@@ -103,9 +103,16 @@ class LocalDateField(StringField):
         if not text:
             return
         try:
-            self.data = dt.date.fromisoformat(text)
+            self.data = _plausible(dt.date.fromisoformat(text))
         except ValueError as error:
             raise ValueError(gettext("Enter a date, for example 2026-03-01.")) from error
+
+
+def _plausible(value: Any) -> Any:
+    """Refuse years no municipal round will use (and that time-zone arithmetic cannot handle)."""
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("year out of range")
+    return value
 
 
 def required_message() -> Any:

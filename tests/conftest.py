@@ -111,13 +111,16 @@ def app(database_url: str, instance_path: Path, app_overrides: dict[str, Any]) -
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    """A session for service tests, inside the test's transaction and an app context."""
-    with app.app_context():
-        s = get_db(app).session()
-        try:
-            yield s
-        finally:
-            s.close()
+    """A session for service tests, inside the test's transaction.
+
+    Services never need Flask, so no app context is pushed: a context held open for the whole
+    test would be shared by the test client's requests (and Flask-Login's cached user with it).
+    """
+    s = get_db(app).session()
+    try:
+        yield s
+    finally:
+        s.close()
 
 
 @pytest.fixture
