@@ -45,6 +45,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MEETING_STAFF: frozenset(
         {
             Permission.STAFF_HOME,
+            Permission.ROUNDS_VIEW,  # to reach a round's meetings and its voting meeting
             Permission.MEETINGS_VIEW,
             Permission.MEETINGS_ATTENDANCE,
             Permission.APPLICATIONS_ON_BEHALF,
