@@ -83,3 +83,6 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(meetings_bp)
     app.register_blueprint(applications_bp)
+    from deltager.voting.views import bp as voting_bp
+
+    app.register_blueprint(voting_bp)

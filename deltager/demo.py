@@ -20,6 +20,7 @@ from deltager.permissions import Role
 from deltager.rounds.models import Round, RoundStatus
 from deltager.rounds.services import RoundInput, create_round, transition_round
 from deltager.timeutil import local_to_utc
+from deltager.voting.demo import load_voting_demo
 
 DEMO_ACTOR = Actor.system("demo")
 DEMO_USERS: list[tuple[str, str, Role, str]] = [
@@ -118,9 +119,16 @@ def load_demo(session: Session, *, only_if_empty: bool = False, today: dt.date |
             RoundStatus.DRAFT,
         ),
     ]
+    created = []
     for data, status in rounds:
         round_ = create_round(session, DEMO_ACTOR, data)
-        _advance(session, round_, status)
+        # A round becomes "allocated" only with a frozen allocation: stop at voting until the vote has closed.
+        _advance(session, round_, min(status, RoundStatus.VOTING, key=lambda s: s.index))
+        created.append((round_, status))
     load_meetings_demo(session, today)
     load_applications_demo(session, today)
+    load_voting_demo(session, today)
+    for round_, status in created:
+        if status.index > round_.status.index:
+            _advance(session, round_, status)
     return True

@@ -359,13 +359,13 @@ def _on_ballot_ids(session: Session, round_id: int) -> set[int]:
 
 
 def open_vote(session: Session, actor: Actor, meeting_id: int, now: dt.datetime) -> VoteSettings:
-    """Open the vote: the round must be voting and every project on the ballot must have a stand."""
+    """Open the vote: the round must be in screening or voting, and every project on the ballot needs a stand."""
     settings = _settings_for_write(session, meeting_id)
     if settings.state is not VoteState.PREPARING:
         raise NotAllowed(N_("The vote has already been opened."))
     meeting = settings.meeting
-    if meeting.round.status is not RoundStatus.VOTING:
-        raise NotAllowed(N_("The round must be in the voting step before the vote can open."))
+    if meeting.round.status not in (RoundStatus.SCREENING, RoundStatus.VOTING):
+        raise NotAllowed(N_("The vote can only open while the round is in screening or voting."))
     projects = ballot_projects(session, meeting.round_id)
     if len(projects) < settings.min_choices:
         raise NotAllowed(

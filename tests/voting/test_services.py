@@ -153,10 +153,10 @@ def test_vote_must_be_open_and_card_issued_and_of_the_meeting(session: Session) 
         services.void_card(session, TEST_ACTOR, setup.meeting.id, card.serial, NOW)
 
 
-def test_opening_needs_a_voting_round_enough_projects_and_stands(session: Session) -> None:
-    screening = make_vote_meeting(session, round_status=RoundStatus.SCREENING)
-    with pytest.raises(NotAllowed, match="voting step"):
-        services.open_vote(session, TEST_ACTOR, screening.meeting.id, NOW)
+def test_opening_needs_a_round_in_screening_or_voting_enough_projects_and_stands(session: Session) -> None:
+    too_early = make_vote_meeting(session, round_status=RoundStatus.OPEN)
+    with pytest.raises(NotAllowed, match="screening or voting"):
+        services.open_vote(session, TEST_ACTOR, too_early.meeting.id, NOW)
     session.rollback()
     no_stands = make_vote_meeting(session, stands=False)
     with pytest.raises(NotAllowed, match="stand number"):

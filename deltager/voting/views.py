@@ -1,0 +1,693 @@
+"""The voting meeting on the web: the phone ballot, the big screen, and the staff pages.
+
+Public URLs (no account):
+  GET  /v/<code>                 scan a card: sets the card cookie, 303 to /ballot (the code leaves the URL)
+  GET  /ballot                   the ballot for the card in the cookie
+  GET  /ballot/confirm?choice=…  the confirmation step (reads only)
+  POST /ballot                   cast (choice=<application id> …, csrf_token) → 303 /ballot/done
+  GET  /ballot/done              "Tak for din stemme"
+  GET  /m/<meeting_id>/screen    the big screen
+  GET  /m/<meeting_id>/turnout.json   {"state", "ballots"}; ETag, Cache-Control: max-age=2
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from deltager.accounts.forms import ConfirmForm
+from deltager.applications.models import Application, ApplicationStatus, Photo
+from deltager.audit.services import Actor
+from deltager.db import begin_write, get_session, utcnow
+from deltager.errors import DomainError, NotAllowed, ValidationFailed
+from deltager.i18n import select_locale
+from deltager.permissions import Permission
+from deltager.rounds.models import Round
+from deltager.rounds.services import get_round
+from deltager.voting import services
+from deltager.voting.forms import (
+    RULE_LABELS,
+    TIE_BREAK_LABELS,
+    CompareForm,
+    DoorCountForm,
+    IssueCardsForm,
+    SerialForm,
+    SettingsForm,
+)
+from deltager.voting.models import AllocationRule, BallotChannel, TieBreak, VoteState
+from deltager.web import public, requires, see_other, show_error, staff_actor, translate_error
+
+bp = Blueprint("voting", __name__)
+
+CARD_COOKIE = "deltager_card"
+CARD_COOKIE_MAX_AGE = 12 * 60 * 60
+THROTTLE_LIMIT = 20  # invalid codes per client IP in the current and the previous window
+THROTTLE_WINDOW_SECONDS = 5 * 60
+
+
+# --------------------------------------------------------------------------- the card cookie
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="deltager.ballot-card")
+
+
+def _card_id() -> int | None:
+    """The card id in the visitor's signed cookie, if any."""
+    raw = request.cookies.get(CARD_COOKIE)
+    if not raw:
+        return None
+    try:
+        value = _serializer().loads(raw)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+@bp.get("/v/<code>")
+@public
+def scan(code: str) -> ResponseReturnValue:
+    """A scanned card: remember it in a cookie and redirect at once, so the code leaves the URL."""
+    session = get_session()
+    now = utcnow()
+    window = current_app.config.get("VOTING_THROTTLE_WINDOW_SECONDS", THROTTLE_WINDOW_SECONDS)
+    services.check_card_throttle(
+        session, _client_ip(), now, limit=current_app.config.get("VOTING_THROTTLE_LIMIT", THROTTLE_LIMIT),
+        window_seconds=window,
+    )
+    card = services.find_card(session, code)
+    if card is None:
+        session.rollback()
+        begin_write(session)  # a read transaction must not turn into a write one (SQLite)
+        services.register_card_failure(session, _client_ip(), now, window_seconds=window)
+        session.commit()
+        return render_template("voting/card_invalid.html"), 404
+    response = see_other("voting.ballot")
+    response.set_cookie(
+        CARD_COOKIE, _serializer().dumps(card.id), max_age=CARD_COOKIE_MAX_AGE, httponly=True, samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure,
+    )
+    return response
+
+
+# --------------------------------------------------------------------------- the phone ballot
+
+
+def _current_card() -> services.CardView | None:
+    card_id = _card_id()
+    return None if card_id is None else services.card_view(get_session(), card_id)
+
+
+def _refusal(view: services.CardView) -> str | None:
+    """Why this card cannot vote now (translated), or None if it can."""
+    try:
+        services._refuse_card(view.status, view.state)
+    except DomainError as error:
+        return translate_error(error)
+    return None
+
+
+def _choices(values: list[str]) -> list[int] | None:
+    """The ticked application ids; None if something that is not a number was sent."""
+    try:
+        return [int(v) for v in values]
+    except ValueError:
+        return None
+
+
+def _render_ballot(view: services.CardView, chosen: list[int], error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    projects = services.order_for_card(services.ballot_projects(get_session(), view.round_id), view.code_hash)
+    return render_template(
+        "voting/ballot.html", card=view, projects=projects, chosen=set(chosen), error=error,
+    ), status
+
+
+def _card_status_page(message: str, status: int = 200) -> ResponseReturnValue:
+    return render_template("voting/card_status.html", message=message), status
+
+
+@bp.get("/ballot")
+@public
+def ballot() -> ResponseReturnValue:
+    """The ballot: every project on it, in this card's own order; tick between min and max."""
+    view = _current_card()
+    if view is None:
+        return render_template("voting/no_card.html")
+    refusal = _refusal(view)
+    if refusal:
+        return _card_status_page(refusal)
+    return _render_ballot(view, _choices(request.args.getlist("choice")) or [])
+
+
+@bp.get("/ballot/confirm")
+@public
+def confirm() -> ResponseReturnValue:
+    """Show the chosen projects before the vote is cast (reads only; the cast is a POST)."""
+    view = _current_card()
+    if view is None:
+        return render_template("voting/no_card.html")
+    refusal = _refusal(view)
+    if refusal:
+        return _card_status_page(refusal)
+    chosen = _choices(request.args.getlist("choice"))
+    projects = services.ballot_projects(get_session(), view.round_id)
+    try:
+        if chosen is None:
+            raise ValidationFailed(services.N_("One of the chosen projects is not on the ballot."))
+        services.check_choices(chosen, {p.id for p in projects}, view.min_choices, view.max_choices)
+    except ValidationFailed as error:
+        return _render_ballot(view, chosen or [], translate_error(error), 400)
+    by_id = {p.id: p for p in projects}
+    return render_template(
+        "voting/confirm.html", card=view, chosen=[by_id[c] for c in chosen], form=ConfirmForm()
+    )
+
+
+@bp.post("/ballot")
+@public
+def cast() -> ResponseReturnValue:
+    """Cast the ballot: one short write transaction (see services.cast_ballot)."""
+    card_id = _card_id()
+    if card_id is None:
+        return render_template("voting/no_card.html"), 400
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    chosen = _choices(request.form.getlist("choice"))
+    session = get_session()
+    try:
+        services.cast_ballot(session, card_id, chosen if chosen is not None else [-1], BallotChannel.PHONE, utcnow())
+    except ValidationFailed as error:
+        session.rollback()
+        view = _current_card()
+        if view is None:
+            abort(404)
+        return _render_ballot(view, chosen or [], translate_error(error), 400)
+    except NotAllowed as error:
+        session.rollback()
+        return _card_status_page(translate_error(error), 409)
+    session.commit()
+    return see_other("voting.done")
+
+
+@bp.get("/ballot/done")
+@public
+def done() -> ResponseReturnValue:
+    """Thank you."""
+    return render_template("voting/done.html")
+
+
+@bp.get("/ballot/photo/<int:application_id>.jpg")
+@public
+def photo(application_id: int) -> ResponseReturnValue:
+    """The thumbnail of a project on the ballot (re-encoded by us when uploaded)."""
+    from sqlalchemy import select
+
+    thumbnail = get_session().scalar(
+        select(Photo.thumbnail).join(Application, Application.id == Photo.application_id)
+        .where(Application.id == application_id, Application.status == ApplicationStatus.ON_BALLOT)
+    )
+    if thumbnail is None:
+        abort(404)
+    response = Response(thumbnail, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+# --------------------------------------------------------------------------- the big screen
+
+
+def _trace(allocation: Any) -> list[str]:
+    return allocation.trace_en if select_locale() == "en" else allocation.trace_da
+
+
+@bp.get("/m/<int:meeting_id>/screen")
+@public
+def screen(meeting_id: int) -> ResponseReturnValue:
+    """The big screen: how to vote, live turnout; after closing the result and its trace."""
+    session = get_session()
+    meeting = services.get_vote_meeting(session, meeting_id)
+    settings = services.get_settings(session, meeting_id)
+    state, ballots = services.turnout(session, meeting_id)
+    allocation = services.get_allocation(session, meeting_id) if state is VoteState.CLOSED else None
+    return render_template(
+        "voting/screen.html", meeting=meeting, settings=settings, state=state, ballots=ballots,
+        allocation=allocation, lines=services.result_lines(session, allocation) if allocation else [],
+        trace=_trace(allocation) if allocation else [],
+        base_url=current_app.config["BASE_URL"].rstrip("/"),
+    )
+
+
+@bp.get("/m/<int:meeting_id>/turnout.json")
+@public
+def turnout(meeting_id: int) -> ResponseReturnValue:
+    """Turnout only, for the screen to poll: cheap, cacheable for two seconds, with an ETag."""
+    state, ballots = services.turnout(get_session(), meeting_id)
+    body = json.dumps({"state": state.value, "ballots": ballots}, separators=(",", ":"))
+    response = Response(body, mimetype="application/json")
+    response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:16])
+    response.headers["Cache-Control"] = "public, max-age=2"
+    return response.make_conditional(request)
+
+
+# --------------------------------------------------------------------------- staff: overview
+
+
+def _meeting_and_settings(meeting_id: int) -> tuple[Any, Any]:
+    session = get_session()
+    return services.get_vote_meeting(session, meeting_id), services.get_settings(session, meeting_id)
+
+
+@bp.get("/staff/voting/")
+@requires(Permission.VOTING_RESULTS)
+def index() -> ResponseReturnValue:
+    """Every voting meeting."""
+    session = get_session()
+    meetings = services.list_vote_meetings(session)
+    states = {m.id: services.get_settings(session, m.id).state for m in meetings}
+    return render_template("voting/index.html", meetings=meetings, states=states)
+
+
+@bp.get("/staff/voting/<int:meeting_id>")
+@requires(Permission.VOTING_RESULTS)
+def meeting(meeting_id: int) -> ResponseReturnValue:
+    """One voting meeting: rules, stands, cards, reconciliation, controls; the result once closed."""
+    session = get_session()
+    meeting_, settings = _meeting_and_settings(meeting_id)
+    allocation = services.get_allocation(session, meeting_id)
+    return render_template(
+        "voting/meeting.html", meeting=meeting_, settings=settings,
+        projects=services.ballot_projects(session, meeting_.round_id),
+        rec=services.reconciliation(session, meeting_id), allocation=allocation,
+        lines=services.result_lines(session, allocation) if allocation else [],
+        trace=_trace(allocation) if allocation else [],
+        door_form=DoorCountForm(door_count=settings.door_count), confirm=ConfirmForm(),
+        rule_labels=RULE_LABELS, tie_break_labels=TIE_BREAK_LABELS,
+    )
+
+
+def _act(meeting_id: int, action: Any, message: str) -> ResponseReturnValue:
+    """Run a bare-button action (CSRF only), commit, flash, back to the meeting."""
+    if ConfirmForm().validate_on_submit():
+        session = get_session()
+        try:
+            action(session, staff_actor(), meeting_id)
+        except DomainError as error:
+            session.rollback()
+            show_error(error)
+        else:
+            session.commit()
+            flash(message, "success")
+    return see_other("voting.meeting", meeting_id=meeting_id)
+
+
+@bp.post("/staff/voting/<int:meeting_id>/open")
+@requires(Permission.VOTING_RUN)
+def open_vote(meeting_id: int) -> ResponseReturnValue:
+    """Open the vote."""
+    services.get_vote_meeting(get_session(), meeting_id)
+    return _act(meeting_id, lambda s, a, m: services.open_vote(s, a, m, utcnow()), _("The vote is open."))
+
+
+@bp.route("/staff/voting/<int:meeting_id>/close", methods=["GET", "POST"])
+@requires(Permission.VOTING_RUN)
+def close_vote(meeting_id: int) -> ResponseReturnValue:
+    """Close the vote (after a confirmation page): allocate and freeze the result."""
+    meeting_, settings = _meeting_and_settings(meeting_id)
+    if request.method == "POST":
+        return _act(meeting_id, lambda s, a, m: services.close_vote(s, a, m, utcnow()),
+                    _("The vote is closed and the result is frozen."))
+    return render_template(
+        "voting/close.html", meeting=meeting_, settings=settings, confirm=ConfirmForm(),
+        rec=services.reconciliation(get_session(), meeting_id),
+    )
+
+
+@bp.post("/staff/voting/<int:meeting_id>/door")
+@requires(Permission.VOTING_RUN)
+def door_count(meeting_id: int) -> ResponseReturnValue:
+    """Record the head count at the door."""
+    services.get_vote_meeting(get_session(), meeting_id)
+    form = DoorCountForm()
+    if not form.validate_on_submit():
+        flash(_("Enter the number of people as a whole number."), "error")
+        return see_other("voting.meeting", meeting_id=meeting_id)
+    count = form.door_count.data or 0
+    return _act(meeting_id, lambda s, a, m: services.set_door_count(s, a, m, count), _("The head count is saved."))
+
+
+# --------------------------------------------------------------------------- staff: preparing
+
+
+@bp.route("/staff/voting/<int:meeting_id>/settings", methods=["GET", "POST"])
+@requires(Permission.VOTING_PREPARE)
+def settings(meeting_id: int) -> ResponseReturnValue:
+    """Set the ballot rules: how many projects per ballot, allocation rule, tie-break."""
+    meeting_, current = _meeting_and_settings(meeting_id)
+    form = SettingsForm() if request.method == "POST" else SettingsForm(
+        min_choices=current.min_choices, max_choices=current.max_choices,
+        rule=current.rule.value, tie_break=current.tie_break.value,
+    )
+    if form.validate_on_submit():
+        session = get_session()
+        data = services.SettingsInput(form.min_choices.data or 0, form.max_choices.data or 0,
+                                      AllocationRule(form.rule.data), TieBreak(form.tie_break.data))
+        try:
+            services.update_settings(session, staff_actor(), meeting_id, data)
+        except DomainError as error:
+            session.rollback()
+            show_error(error, form)
+        else:
+            session.commit()
+            flash(_("The ballot rules are saved."), "success")
+            return see_other("voting.meeting", meeting_id=meeting_id)
+    status = 400 if form.errors else 200
+    return render_template("voting/settings.html", meeting=meeting_, settings=current, form=form), status
+
+
+@bp.route("/staff/voting/<int:meeting_id>/stands", methods=["GET", "POST"])
+@requires(Permission.VOTING_PREPARE)
+def stands(meeting_id: int) -> ResponseReturnValue:
+    """Stand numbers: edit them by hand (the form posts stand-<application id> fields)."""
+    session = get_session()
+    meeting_, settings_ = _meeting_and_settings(meeting_id)
+    projects = services.ballot_projects(session, meeting_.round_id)
+    typed = {p.id: request.form.get(f"stand-{p.id}", "").strip() for p in projects} if request.method == "POST" else {}
+    if request.method == "POST" and ConfirmForm().validate_on_submit():
+        try:
+            numbers = {pid: int(text) if text else None for pid, text in typed.items()}
+        except ValueError:
+            flash(_("A stand number must be a whole number from 1 to 9999."), "error")
+        else:
+            try:
+                services.set_stand_numbers(session, staff_actor(), meeting_id, numbers)
+            except DomainError as error:
+                session.rollback()
+                show_error(error)
+            else:
+                session.commit()
+                flash(_("The stand numbers are saved."), "success")
+                return see_other("voting.meeting", meeting_id=meeting_id)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "voting/stands.html", meeting=meeting_, settings=settings_, projects=projects, typed=typed,
+        confirm=ConfirmForm(),
+    ), status
+
+
+@bp.post("/staff/voting/<int:meeting_id>/stands/auto")
+@requires(Permission.VOTING_PREPARE)
+def stands_auto(meeting_id: int) -> ResponseReturnValue:
+    """Give the projects stands 1..n in application-number order."""
+    services.get_vote_meeting(get_session(), meeting_id)
+    return _act(meeting_id, services.assign_stand_numbers, _("The projects have stands 1, 2, 3 … in application order."))
+
+
+def _download(data: bytes | str, filename: str, mimetype: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _cards_file(meeting_: Any, cards: list[services.IssuedCard], fmt: str) -> Response:
+    base = current_app.config["BASE_URL"]
+    stem = f"stemmekort-{meeting_.id}-{cards[0].serial}-{cards[-1].serial}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["serial", "url"])
+        writer.writerows([c.serial, services.card_url(base, c.code)] for c in cards)
+        return _download(buffer.getvalue(), f"{stem}.csv", "text/csv")
+    from deltager.pdf.cards import CardPrint, cards_pdf
+    from deltager.i18n import _localdatetime
+
+    pdf = cards_pdf([CardPrint(c.serial, services.card_url(base, c.code)) for c in cards],
+                    meeting_title=meeting_.title, meeting_when=_localdatetime(meeting_.starts_at))
+    return _download(pdf, f"{stem}.pdf", "application/pdf")
+
+
+@bp.route("/staff/voting/<int:meeting_id>/cards", methods=["GET", "POST"])
+@requires(Permission.VOTING_PREPARE)
+def cards(meeting_id: int) -> ResponseReturnValue:
+    """Issue N cards and download them at once (PDF or CSV): the codes are never shown again."""
+    meeting_, settings_ = _meeting_and_settings(meeting_id)
+    form = IssueCardsForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            issued = services.issue_cards(session, staff_actor(), meeting_id, form.count.data or 0, utcnow())
+        except DomainError as error:
+            session.rollback()
+            show_error(error, form)
+        else:
+            response = _cards_file(meeting_, issued, form.format.data)
+            session.commit()
+            return response
+    status = 400 if form.errors else 200
+    return render_template(
+        "voting/cards.html", meeting=meeting_, settings=settings_, form=form,
+        rec=services.reconciliation(get_session(), meeting_id),
+    ), status
+
+
+@bp.get("/staff/voting/<int:meeting_id>/posters.pdf")
+@requires(Permission.VOTING_PREPARE)
+def posters(meeting_id: int) -> ResponseReturnValue:
+    """One poster per stand (PDF)."""
+    from deltager.pdf.posters import StandPoster, posters_pdf
+
+    session = get_session()
+    meeting_ = services.get_vote_meeting(session, meeting_id)
+    stands_ = [
+        StandPoster(p.stand_number, p.title, p.summary, p.cost_ore)
+        for p in services.ballot_projects(session, meeting_.round_id) if p.stand_number is not None
+    ]
+    return _download(posters_pdf(stands_, meeting_title=meeting_.title), f"standplakater-{meeting_id}.pdf",
+                     "application/pdf")
+
+
+# --------------------------------------------------------------------------- staff: during the vote
+
+
+def _paper_projects(meeting_: Any) -> list[services.BallotProject]:
+    return services.ballot_projects(get_session(), meeting_.round_id)
+
+
+@bp.route("/staff/voting/<int:meeting_id>/paper", methods=["GET", "POST"])
+@requires(Permission.VOTING_RUN)
+def paper(meeting_id: int) -> ResponseReturnValue:
+    """Enter a paper ballot by the card's number (same rules; a card votes once)."""
+    meeting_, settings_ = _meeting_and_settings(meeting_id)
+    form = SerialForm()
+    chosen = _choices(request.form.getlist("choice")) if request.method == "POST" else []
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            card = services.enter_paper_ballot(
+                session, staff_actor(), meeting_id, form.serial.data or "",
+                chosen if chosen is not None else [-1], utcnow(),
+            )
+        except DomainError as error:
+            session.rollback()
+            if isinstance(error, ValidationFailed) and error.field == "choice":
+                return _paper_page(meeting_, settings_, form, chosen or [], translate_error(error)), 400
+            show_error(error, form)
+        else:
+            session.commit()
+            flash(_("The paper ballot for card %(serial)s is counted.", serial=card.serial), "success")
+            return see_other("voting.paper", meeting_id=meeting_id)
+    status = 400 if form.errors or request.method == "POST" else 200
+    return _paper_page(meeting_, settings_, form, chosen or [], None), status
+
+
+def _paper_page(meeting_: Any, settings_: Any, form: SerialForm, chosen: list[int], choice_error: str | None) -> str:
+    return render_template(
+        "voting/paper.html", meeting=meeting_, settings=settings_, form=form, projects=_paper_projects(meeting_),
+        chosen=set(chosen), choice_error=choice_error,
+    )
+
+
+def _qr_data_uri(url: str) -> str:
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
+    return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
+
+
+@bp.route("/staff/voting/<int:meeting_id>/void", methods=["GET", "POST"])
+@requires(Permission.VOTING_RUN)
+def void(meeting_id: int) -> ResponseReturnValue:
+    """Cancel a lost card and, if asked, issue a replacement shown once as a QR code on screen."""
+    meeting_, settings_ = _meeting_and_settings(meeting_id)
+    form = SerialForm()
+    if form.validate_on_submit():
+        session = get_session()
+        actor: Actor = staff_actor()
+        try:
+            card = services.void_card(session, actor, meeting_id, form.serial.data or "", utcnow())
+            replacement = None
+            if request.form.get("replace") == "1":
+                replacement = services.issue_cards(session, actor, meeting_id, 1, utcnow())[0]
+        except DomainError as error:
+            session.rollback()
+            show_error(error, form)
+        else:
+            session.commit()
+            if replacement is None:
+                flash(_("Card %(serial)s is cancelled.", serial=card.serial), "success")
+                return see_other("voting.meeting", meeting_id=meeting_id)
+            url = services.card_url(current_app.config["BASE_URL"], replacement.code)
+            response = Response(render_template(
+                "voting/replacement.html", meeting=meeting_, voided=card, card=replacement, url=url,
+                qr=_qr_data_uri(url),
+            ))
+            response.headers["Cache-Control"] = "private, no-store"
+            return response
+    status = 400 if form.errors else 200
+    return render_template("voting/void.html", meeting=meeting_, settings=settings_, form=form), status
+
+
+# --------------------------------------------------------------------------- staff: after the vote
+
+
+def _closed_allocation(meeting_id: int) -> Any:
+    allocation = services.get_allocation(get_session(), meeting_id)
+    if allocation is None:
+        abort(404)
+    return allocation
+
+
+@bp.get("/staff/voting/<int:meeting_id>/protocol.pdf")
+@requires(Permission.VOTING_RESULTS)
+def protocol(meeting_id: int) -> ResponseReturnValue:
+    """The protocol of the closed vote (PDF)."""
+    from deltager.i18n import _localdatetime
+    from deltager.pdf.protocol import ProtocolData, ProtocolLine, protocol_pdf
+
+    session = get_session()
+    meeting_ = services.get_vote_meeting(session, meeting_id)
+    allocation = _closed_allocation(meeting_id)
+    round_: Round = get_round(session, meeting_.round_id)
+    rec = services.reconciliation(session, meeting_id)
+    data = ProtocolData(
+        round_title=round_.title, meeting_title=meeting_.title, place=meeting_.place,
+        held_at=_localdatetime(meeting_.starts_at), rule=str(RULE_LABELS[allocation.rule]),
+        tie_break=str(TIE_BREAK_LABELS[allocation.tie_break]), seed=allocation.seed,
+        cards_issued=rec.issued, cards_used_phone=rec.used_phone, cards_used_paper=rec.used_paper,
+        cards_voided=rec.voided, door_count=rec.door_count,
+        lines=[ProtocolLine(x.rank, x.stand_number, x.title, x.votes, x.cost_ore, x.granted_ore, x.selected)
+               for x in services.result_lines(session, allocation)],
+        pot_ore=allocation.pot_ore, granted_total_ore=allocation.granted_total_ore,
+        remainder_ore=allocation.remainder_ore, trace_lines=_trace(allocation), inputs_hash=allocation.inputs_hash,
+    )
+    return _download(protocol_pdf(data), f"protokol-{meeting_id}.pdf", "application/pdf")
+
+
+@bp.get("/staff/voting/<int:meeting_id>/ballots.pb")
+@requires(Permission.VOTING_RESULTS)
+def export_pb(meeting_id: int) -> ResponseReturnValue:
+    """The closed vote as a Pabulib file: anonymous ballots, no personal data."""
+    try:
+        text = services.export_pb(get_session(), meeting_id)
+    except NotAllowed:
+        abort(404)
+    return _download(text, f"afstemning-{meeting_id}.pb", "text/plain")
+
+
+@bp.route("/staff/voting/compare", methods=["GET", "POST"])
+@requires(Permission.VOTING_PREPARE)
+def compare() -> ResponseReturnValue:
+    """What each rule would give, on an uploaded .pb file or a closed meeting's ballots."""
+    from deltager import allocation as alloc
+    from deltager import pabulib
+
+    session = get_session()
+    form = CompareForm()
+    closed = [m for m in services.list_vote_meetings(session) if services.get_settings(session, m.id).state is VoteState.CLOSED]
+    form.meeting_id.choices = [SelectChoice("", _("— choose —"))] + [
+        SelectChoice(str(m.id), f"{m.title} ({m.round.title})") for m in closed
+    ]
+    results: dict[str, Any] | None = None
+    names: dict[Any, str] = {}
+    unit = 100
+    if form.validate_on_submit():
+        upload = form.pb_file.data
+        try:
+            if upload and getattr(upload, "filename", ""):
+                election = pabulib.loads(upload.read().decode("utf-8-sig"))
+                inputs = pabulib.allocation_inputs(election)
+                names = {p.project_id: p.name or p.project_id for p in election.projects}
+                unit = inputs.currency_unit
+                results = dict(alloc.compare_rules(inputs.costs, inputs.ballots, inputs.budget,
+                                                   form.tie_break.data, currency_unit=unit))
+            elif form.meeting_id.data:
+                meeting_id = int(form.meeting_id.data)
+                results = services.compare_for_meeting(session, meeting_id)
+                names = {p.id: p.title for p in services.ballot_projects(session, services.get_vote_meeting(session, meeting_id).round_id)}
+            else:
+                flash(_("Upload a .pb file or choose a closed voting meeting."), "error")
+        except (ValueError, UnicodeDecodeError):
+            flash(_("The file could not be read as a Pabulib .pb file with approval votes."), "error")
+        except DomainError as error:
+            show_error(error)
+    return render_template("voting/compare.html", form=form, results=results, names=names, unit=unit,
+                           rule_labels=RULE_LABELS), 400 if form.errors else 200
+
+
+@bp.app_template_filter("vote_money")
+def vote_money(amount: int, unit: int = 100) -> str:
+    """An amount in a file's smallest unit: øre as kroner, other units as plain numbers."""
+    from deltager.money import format_ore
+
+    if unit == 100:
+        return format_ore(amount)
+    return f"{amount / unit:,.2f}".replace(",", " ")
+
+
+# --------------------------------------------------------------------------- the public round page
+
+
+@bp.app_template_global()
+def round_results(round_: Round) -> tuple[Any, list[services.ResultLine], list[str]] | None:
+    """The published result of a round (allocation, lines, trace) once a vote has closed."""
+    session = get_session()
+    allocation = services.round_allocation(session, round_.id)
+    if allocation is None:
+        return None
+    return allocation, services.result_lines(session, allocation), _trace(allocation)
+
+
+VOTE_STATE_LABELS = {
+    VoteState.PREPARING: lazy_gettext("Being prepared"),
+    VoteState.OPEN: lazy_gettext("Open for votes"),
+    VoteState.CLOSED: lazy_gettext("Closed"),
+}
+
+
+@bp.app_template_filter("vote_state")
+def vote_state_label(state: VoteState) -> str:
+    """A vote's state in plain words."""
+    return str(VOTE_STATE_LABELS[VoteState(state)])
+
+
+@bp.app_template_global()
+def ballot_photo_url(project: services.BallotProject) -> str | None:
+    """The ballot thumbnail's URL, if the project has a photo."""
+    return url_for("voting.photo", application_id=project.id) if project.has_photo else None

@@ -1,0 +1,307 @@
+"""The voting pages: scanning a card, the phone ballot, the big screen, and the staff pages."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from deltager.audit.models import AuditEvent
+from deltager.permissions import Role
+from deltager.voting import services
+from deltager.voting.models import Allocation, Ballot, BallotCard, CardStatus, VoteSettings, VoteState
+from deltager.voting.views import CARD_COOKIE
+from tests.conftest import Auth
+from tests.voting.factories import issue, make_vote_meeting
+
+LONG_SUMMARY = "Vi mødes hver uge og laver mad sammen med naboerne i gården. " * 5
+
+
+def _scan(client: FlaskClient, code: str) -> Any:
+    return client.get(f"/v/{code}")
+
+
+def _setup(session: Session, **kw: Any) -> Any:
+    kw.setdefault("open_vote", True)
+    return make_vote_meeting(session, **kw)
+
+
+def _choice_query(ids: list[int]) -> str:
+    return "&".join(f"choice={i}" for i in ids)
+
+
+def test_scan_sets_a_safe_cookie_and_redirects_without_the_code(
+    client: FlaskClient, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    setup = _setup(session)
+    code = issue(session, setup, 1)[0].code
+    caplog.set_level(logging.DEBUG)
+    response = _scan(client, code)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/ballot")
+    assert code not in response.headers["Location"]
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(f"{CARD_COOKIE}=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert code not in cookie
+    page = client.get("/ballot")
+    assert page.status_code == 200
+    assert code not in page.get_data(as_text=True)
+    assert all(code not in record.getMessage() for record in caplog.records)
+
+
+def test_the_cookie_is_secure_on_https(app: Flask, session: Session) -> None:
+    setup = _setup(session)
+    code = issue(session, setup, 1)[0].code
+    response = app.test_client().get(f"/v/{code}", base_url="https://localhost")
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_invalid_codes_are_counted_per_ip_and_throttled(app: Flask, client: FlaskClient, session: Session) -> None:
+    app.config["VOTING_THROTTLE_LIMIT"] = 3
+    setup = _setup(session)
+    good = issue(session, setup, 1)[0].code
+    for _ in range(3):
+        response = _scan(client, "x" * 24)
+        assert response.status_code == 404
+        assert "ikke genkendt" in response.get_data(as_text=True) or "not recognised" in response.get_data(as_text=True)
+    assert _scan(client, "y" * 24).status_code == 429
+    assert _scan(client, good).status_code == 429, "a throttled client cannot try more codes"
+    other = app.test_client()
+    assert other.get(f"/v/{good}", environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 303
+
+
+def test_phone_vote_from_ballot_to_thanks(client: FlaskClient, session: Session) -> None:
+    setup = _setup(session, min_choices=2, max_choices=3)
+    code = issue(session, setup, 1)[0].code
+    _scan(client, code)
+    page = client.get("/ballot").get_data(as_text=True)
+    for project in setup.projects:
+        assert project.title in page
+    assert "mellem 2 og 3" in page
+    confirm = client.get(f"/ballot/confirm?{_choice_query(setup.ids[:2])}")
+    assert confirm.status_code == 200
+    text = confirm.get_data(as_text=True)
+    assert setup.projects[0].title in text and setup.projects[2].title not in text
+    cast = client.post("/ballot", data={"choice": setup.ids[:2]})
+    assert cast.status_code == 303 and cast.headers["Location"].endswith("/ballot/done")
+    assert "Tak for din stemme" in client.get("/ballot/done").get_data(as_text=True)
+    again = client.get("/ballot")
+    assert "allerede brugt" in again.get_data(as_text=True)
+    second = client.post("/ballot", data={"choice": setup.ids[2:4]})
+    assert second.status_code == 409
+    assert "allerede brugt" in second.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Ballot)) == 1
+
+
+def test_invalid_choices_reshow_the_ballot_with_a_danish_message(client: FlaskClient, session: Session) -> None:
+    setup = _setup(session, min_choices=2, max_choices=3)
+    _scan(client, issue(session, setup, 1)[0].code)
+    response = client.get(f"/ballot/confirm?{_choice_query(setup.ids[:1])}")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "Vælg mindst 2 projekter" in text
+    assert re.search(rf'value="{setup.ids[0]}"\s+aria-describedby="s{setup.ids[0]}"\s+checked', text), "the tick is kept"
+    too_many = client.post("/ballot", data={"choice": setup.ids[:4]})
+    assert too_many.status_code == 400 and "Vælg højst 3" in too_many.get_data(as_text=True)
+    junk = client.post("/ballot", data={"choice": ["abc"]})
+    assert junk.status_code == 400
+    assert session.scalar(select(func.count()).select_from(Ballot)) == 0
+
+
+def test_ballot_order_is_stable_per_card(client: FlaskClient, app: Flask, session: Session) -> None:
+    setup = _setup(session, projects=[(f"Projekt nummer {n:02d}", 1000) for n in range(15)])
+    one, two = issue(session, setup, 2)
+
+    def order(c: FlaskClient, code: str) -> list[str]:
+        _scan(c, code)
+        return re.findall(r"Projekt nummer \d\d", c.get("/ballot").get_data(as_text=True))
+
+    first = order(client, one.code)
+    assert first == order(client, one.code)
+    assert first != order(app.test_client(), two.code)
+
+
+def test_ballot_page_is_small_and_needs_no_script(client: FlaskClient, session: Session) -> None:
+    projects = [(f"Et projekt med en ret lang titel for at fylde godt op nr. {n}", 25_000) for n in range(25)]
+    setup = make_vote_meeting(session, projects=projects, open_vote=False)
+    for p in setup.projects:
+        p.summary = LONG_SUMMARY[:300]
+    session.commit()
+    services.open_vote(session, services.Actor.system("test"), setup.meeting.id, services.dt.datetime.now(services.dt.UTC))
+    session.commit()
+    _scan(client, issue(session, setup, 1)[0].code)
+    body = client.get("/ballot").get_data()
+    assert len(body) < 30 * 1024, f"ballot page is {len(body)} bytes"
+    assert b"<script" not in body and b"style=" not in body
+
+
+def test_no_card_used_card_voided_and_not_open(client: FlaskClient, session: Session) -> None:
+    assert "Scan" in client.get("/ballot").get_data(as_text=True)
+    setup = _setup(session, open_vote=False)
+    cards = issue(session, setup, 2)
+    _scan(client, cards[0].code)
+    assert "ikke åbnet" in client.get("/ballot").get_data(as_text=True)
+    services.open_vote(session, services.Actor.system("t"), setup.meeting.id, services.dt.datetime.now(services.dt.UTC))
+    services.void_card(session, services.Actor.system("t"), setup.meeting.id, cards[0].serial,
+                       services.dt.datetime.now(services.dt.UTC))
+    session.commit()
+    assert "annulleret" in client.get("/ballot").get_data(as_text=True)
+    assert client.post("/ballot", data={"choice": setup.ids[:1]}).status_code == 409
+
+
+def test_forged_cookie_is_ignored(client: FlaskClient, session: Session) -> None:
+    setup = _setup(session)
+    issue(session, setup, 1)
+    client.set_cookie(CARD_COOKIE, "1")
+    assert "Scan" in client.get("/ballot").get_data(as_text=True)
+    assert client.post("/ballot", data={"choice": setup.ids[:1]}).status_code == 400
+
+
+class TestCsrf:
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_cast_needs_the_csrf_token(self, client: FlaskClient, session: Session) -> None:
+        setup = _setup(session)
+        _scan(client, issue(session, setup, 1)[0].code)
+        assert client.post("/ballot", data={"choice": setup.ids[:1]}).status_code == 400
+        page = client.get(f"/ballot/confirm?{_choice_query(setup.ids[:1])}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert token
+        ok = client.post("/ballot", data={"choice": setup.ids[:1], "csrf_token": token.group(1)})
+        assert ok.status_code == 303
+
+
+def _turnout(client: FlaskClient, meeting_id: int) -> Any:
+    return client.get(f"/m/{meeting_id}/turnout.json")
+
+
+def test_screen_and_turnout_show_no_results_while_open(client: FlaskClient, auth: Auth, session: Session) -> None:
+    setup = _setup(session)
+    cards = issue(session, setup, 3)
+    for card in cards[:2]:
+        c = client.application.test_client()
+        _scan(c, card.code)
+        c.post("/ballot", data={"choice": setup.ids[:1]})
+    response = _turnout(client, setup.meeting.id)
+    assert response.get_json() == {"state": "open", "ballots": 2}
+    assert response.headers["Cache-Control"] == "public, max-age=2" and response.headers["ETag"]
+    again = client.get(f"/m/{setup.meeting.id}/turnout.json", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+    screen = client.get(f"/m/{setup.meeting.id}/screen").get_data(as_text=True)
+    assert "voting-screen.js" in screen and 'http-equiv="refresh"' in screen
+    assert setup.projects[0].title not in screen
+    auth.login(Role.CASEWORKER)
+    staff = client.get(f"/staff/voting/{setup.meeting.id}").get_data(as_text=True)
+    assert "skjult" in staff
+    assert "Ikke støttet" not in staff and 'class="result-table"' not in staff
+    assert client.get(f"/staff/voting/{setup.meeting.id}/protocol.pdf").status_code == 404
+    assert client.get(f"/staff/voting/{setup.meeting.id}/ballots.pb").status_code == 404
+
+
+def test_staff_run_the_meeting_end_to_end(client: FlaskClient, auth: Auth, session: Session) -> None:
+    setup = make_vote_meeting(session, stands=False, open_vote=False)
+    auth.login(Role.CASEWORKER)
+    mid = setup.meeting.id
+    assert client.get(f"/staff/voting/{mid}").status_code == 200
+    form = {"min_choices": "1", "max_choices": "2", "rule": "greedy", "tie_break": "lottery"}
+    assert client.post(f"/staff/voting/{mid}/settings", data=form).status_code == 303
+    bad = client.post(f"/staff/voting/{mid}/settings", data={**form, "max_choices": "0"})
+    assert bad.status_code == 400
+    assert client.post(f"/staff/voting/{mid}/stands/auto").status_code == 303
+    stands = {f"stand-{setup.ids[0]}": "7", f"stand-{setup.ids[1]}": "7"}
+    dup = client.post(f"/staff/voting/{mid}/stands", data=stands)
+    assert dup.status_code == 400 and "bruges to gange" in dup.get_data(as_text=True)
+    csv_file = client.post(f"/staff/voting/{mid}/cards", data={"count": "3", "format": "csv"})
+    assert csv_file.status_code == 200 and csv_file.mimetype == "text/csv"
+    assert "attachment" in csv_file.headers["Content-Disposition"]
+    rows = csv_file.get_data(as_text=True).splitlines()
+    assert rows[0] == "serial,url" and rows[1].startswith("0001,http://localhost/v/")
+    pdf = client.post(f"/staff/voting/{mid}/cards", data={"count": "2", "format": "pdf"})
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    posters = client.get(f"/staff/voting/{mid}/posters.pdf")
+    assert posters.status_code == 200 and posters.data.startswith(b"%PDF")
+    assert client.post(f"/staff/voting/{mid}/open").status_code == 303
+    assert session.get(VoteSettings, mid).state is VoteState.OPEN  # type: ignore[union-attr]
+
+    voter = client.application.test_client()
+    _scan(voter, rows[1].split(",", 1)[1].rsplit("/", 1)[1])
+    assert voter.post("/ballot", data={"choice": setup.ids[:2]}).status_code == 303
+    paper = client.post(f"/staff/voting/{mid}/paper", data={"serial": "2", "choice": [setup.ids[2]]})
+    assert paper.status_code == 303
+    twice = client.post(f"/staff/voting/{mid}/paper", data={"serial": "1", "choice": [setup.ids[2]]})
+    assert twice.status_code == 400 and "allerede brugt" in twice.get_data(as_text=True)
+    too_many = client.post(f"/staff/voting/{mid}/paper", data={"serial": "3", "choice": setup.ids[:3]})
+    assert too_many.status_code == 400 and "Vælg højst 2" in too_many.get_data(as_text=True)
+    replaced = client.post(f"/staff/voting/{mid}/void", data={"serial": "3", "replace": "1"})
+    assert replaced.status_code == 200 and "data:image/svg+xml;base64," in replaced.get_data(as_text=True)
+    assert client.post(f"/staff/voting/{mid}/door", data={"door_count": "5"}).status_code == 303
+    page = client.get(f"/staff/voting/{mid}").get_data(as_text=True)
+    assert "Brugt på papir" in page
+
+    assert "Luk afstemningen" in client.get(f"/staff/voting/{mid}/close").get_data(as_text=True)
+    assert client.post(f"/staff/voting/{mid}/close").status_code == 303
+    allocation = session.scalar(select(Allocation).where(Allocation.meeting_id == mid))
+    assert allocation is not None and allocation.frozen and allocation.seed
+    screen = client.get(f"/m/{mid}/screen").get_data(as_text=True)
+    assert setup.projects[0].title in screen and allocation.trace_da[0] in screen
+    protocol = client.get(f"/staff/voting/{mid}/protocol.pdf")
+    assert protocol.status_code == 200 and protocol.data.startswith(b"%PDF")
+    pb = client.get(f"/staff/voting/{mid}/ballots.pb")
+    assert pb.status_code == 200 and "VOTES" in pb.get_data(as_text=True)
+    public = client.get(f"/rounds/{setup.round.id}").get_data(as_text=True)
+    assert "Resultatet af afstemningen" in public
+    actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"voting.settings", "voting.stands", "voting.cards_issue", "voting.open", "voting.paper_ballot",
+            "voting.card_void", "voting.door_count", "voting.close", "voting.allocate"} <= actions
+    statuses = dict(session.execute(select(BallotCard.serial, BallotCard.status).where(BallotCard.meeting_id == mid)).all())
+    assert statuses["0003"] is CardStatus.VOIDED and statuses["0006"] is CardStatus.ISSUED
+
+
+def test_compare_rules_on_an_uploaded_pb_file(client: FlaskClient, auth: Auth) -> None:
+    import io
+
+    auth.login(Role.CASEWORKER)
+    pb = (
+        "META\nkey;value\ndescription;test\ncountry;Denmark\nunit;x\ninstance;x\nnum_projects;3\nnum_votes;3\n"
+        "budget;100\nvote_type;approval\nrule;greedy\n"
+        "PROJECTS\nproject_id;cost;name\n1;60;Alfa\n2;50;Beta\n3;40;Gamma\n"
+        "VOTES\nvoter_id;vote\n1;1,2\n2;1\n3;2,3\n"
+    )
+    response = client.post("/staff/voting/compare", data={"pb_file": (io.BytesIO(pb.encode()), "x.pb"), "tie_break": "id"},
+                           content_type="multipart/form-data")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Alfa" in text and "Metoden med lige andele" in text
+    broken = client.post("/staff/voting/compare", data={"pb_file": (io.BytesIO(b"nonsense"), "x.pb")},
+                         content_type="multipart/form-data")
+    assert broken.status_code == 200 and "kunne ikke læses" in broken.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "allowed"),
+    [
+        (Role.MEETING_STAFF, "/staff/voting/{mid}/paper", True),
+        (Role.MEETING_STAFF, "/staff/voting/{mid}/settings", False),
+        (Role.MEETING_STAFF, "/staff/voting/{mid}/cards", False),
+        (Role.VIEWER, "/staff/voting/{mid}", True),
+        (Role.VIEWER, "/staff/voting/{mid}/void", False),
+    ],
+)
+def test_who_may_do_what(client: FlaskClient, auth: Auth, session: Session, role: Role, path: str, allowed: bool) -> None:
+    setup = _setup(session)
+    auth.login(role)
+    status = client.get(path.format(mid=setup.meeting.id)).status_code
+    assert (status == 200) is allowed and (status == 403) is (not allowed)
+
+
+def test_staff_pages_need_sign_in(client: FlaskClient, session: Session) -> None:
+    setup = _setup(session)
+    assert client.get(f"/staff/voting/{setup.meeting.id}").status_code in (302, 303)
