@@ -271,3 +271,11 @@ def test_sign_in_answer_does_not_reveal_known_addresses(client: FlaskClient, ses
     assert known.status_code == unknown.status_code == 200
     strip = lambda r: re.sub(r"\S+@example\.dk", "ADDR", r.get_data(as_text=True))  # noqa: E731
     assert strip(known) == strip(unknown)
+
+
+def test_my_applications_lists_only_mine(client: FlaskClient, session: Session) -> None:
+    make_application(session, S.SUBMITTED, title="Naboens hemmelige projekt")
+    mine = make_application(session, S.DRAFT, title="Mit eget projekt")
+    sign_in_as(client, mine.applicant)
+    page = client.get("/apply").get_data(as_text=True)
+    assert "Mit eget projekt" in page and "Naboens hemmelige projekt" not in page
