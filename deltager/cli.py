@@ -84,3 +84,6 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     for command in (init_db, make_migration, demo, users):
         app.cli.add_command(command)
+    from deltager.voting.cli import init_app as init_voting_cli
+
+    init_voting_cli(app)
