@@ -56,3 +56,19 @@ def test_placeholders_survive_translation() -> None:
         strings = string if isinstance(string, tuple) else (string,)
         for s in strings:
             assert set(placeholder.findall(s)) <= set(placeholder.findall(msgid)), (msgid, s)
+
+
+def test_catalogs_agree_where_they_overlap() -> None:
+    """Catalogs are merged at run time; the same message must read the same in every one."""
+    seen: dict[str, tuple[object, str]] = {}
+    conflicts = []
+    for po in sorted(TRANSLATIONS_ROOT.glob("*/da/LC_MESSAGES/messages.po")):
+        with po.open("rb") as handle:
+            for message in read_po(handle, locale="da"):
+                msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+                if not msgid or not message.string:
+                    continue
+                if msgid in seen and seen[msgid][0] != message.string:
+                    conflicts.append(f"{msgid!r}: {seen[msgid][1]} says {seen[msgid][0]!r}, {po.parts[-4]} says {message.string!r}")
+                seen.setdefault(msgid, (message.string, po.parts[-4]))
+    assert conflicts == []
