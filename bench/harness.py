@@ -126,6 +126,8 @@ class Stats:
     failed: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
     elapsed: float = 0.0
+    machine_cpu: float | None = None  # share of all cores busy during the run (Linux), 0..1
+    driver_cpu: float | None = None  # share of all cores used by this load-generating process, 0..1
 
     @property
     def rate(self) -> float:
@@ -152,6 +154,23 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[rank - 1]
 
 
+def machine_cpu_jiffies() -> tuple[int, int] | None:
+    """(busy, total) CPU time of the whole machine from /proc/stat; None where there is none."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_note(stats: Stats) -> str:
+    """"CPU 97 % busy (bench driver 21 %)" for a report row, or "" if unknown."""
+    if stats.machine_cpu is None:
+        return ""
+    return f"; CPU {stats.machine_cpu:.0%} busy, of which the load driver {stats.driver_cpu or 0:.0%}"
+
+
 def run_clients(count: int, work: Callable[[int, Stats], None]) -> Stats:
     """Run ``work(index, stats)`` in ``count`` threads started together; their merged stats and wall time."""
     per_thread = [Stats() for _ in range(count)]
@@ -168,10 +187,15 @@ def run_clients(count: int, work: Callable[[int, Stats], None]) -> Stats:
     for thread in threads:
         thread.start()
     barrier.wait()
-    started = time.perf_counter()
+    started, cpu_before, own_before = time.perf_counter(), machine_cpu_jiffies(), time.process_time()
     for thread in threads:
         thread.join()
     total = Stats(elapsed=time.perf_counter() - started)
+    cores = os.cpu_count() or 1
+    total.driver_cpu = (time.process_time() - own_before) / total.elapsed / cores
+    cpu_after = machine_cpu_jiffies()
+    if cpu_before and cpu_after and cpu_after[1] > cpu_before[1]:
+        total.machine_cpu = (cpu_after[0] - cpu_before[0]) / (cpu_after[1] - cpu_before[1])
     for stats in per_thread:
         total.merge(stats)
     return total

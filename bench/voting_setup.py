@@ -5,9 +5,10 @@ meeting and the projects on the ballot are inserted as rows (the bench needs a v
 screening workflow), then cards are issued and the vote opened with the voting domain's own
 services, so codes are hashed and settings kept exactly as the product does it.
 
-A phone does what a citizen's phone does: ``GET /v/<code>`` (card cookie + 303) → the ballot page
-(a form with checkboxes and a CSRF token) → POST the ballot with between min and max projects →
-303 to the receipt. Only that POST is timed.
+A phone does what a citizen's phone does: ``GET /v/<code>`` (card cookie + 303) → ``GET /ballot``
+(a GET form with checkboxes) → ``GET /ballot/confirm?choice=…`` with between min and max projects
+(a POST form with the CSRF token and the choices) → ``POST /ballot`` → 303 → ``GET /ballot/done``.
+Only the casting POST is timed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -138,39 +140,51 @@ class PhoneError(Exception):
     """A step of the phone's flow did not answer as a citizen's phone expects."""
 
 
-class _BallotForm(HTMLParser):
-    """Finds the POST form with checkboxes: its action, hidden fields and checkbox values."""
+@dataclass
+class Form:
+    """A form on a page: method, action, hidden fields and checkboxes (name, value)."""
+
+    method: str
+    action: str
+    hidden: list[tuple[str, str]]
+    boxes: list[tuple[str, str]]
+
+
+class _Forms(HTMLParser):
+    """Collects the forms of a page."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.forms: list[dict[str, object]] = []
-        self._current: dict[str, object] | None = None
+        self.forms: list[Form] = []
+        self._current: Form | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
-        if tag == "form" and a.get("method", "get").lower() == "post":
-            self._current = {"action": a.get("action", ""), "hidden": [], "boxes": []}
+        if tag == "form":
+            self._current = Form(a.get("method", "get").lower(), a.get("action", ""), [], [])
             self.forms.append(self._current)
         elif tag == "input" and self._current is not None:
             kind = a.get("type", "text").lower()
             if kind == "hidden":
-                self._current["hidden"].append((a.get("name", ""), a.get("value", "")))  # type: ignore[union-attr]
+                self._current.hidden.append((a.get("name", ""), a.get("value", "")))
             elif kind == "checkbox":
-                self._current["boxes"].append((a.get("name", ""), a.get("value", "on")))  # type: ignore[union-attr]
+                self._current.boxes.append((a.get("name", ""), a.get("value", "on")))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
             self._current = None
 
 
-def ballot_form(html: str) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
-    """(action, hidden fields, checkboxes) of the page's ballot form."""
-    parser = _BallotForm()
+def find_form(html: str, *, method: str, with_boxes: bool = False, hidden: str | None = None) -> Form:
+    """The first form with this method (and checkboxes, or a hidden field of this name)."""
+    parser = _Forms()
     parser.feed(html)
     for form in parser.forms:
-        if form["boxes"]:
-            return form["action"], form["hidden"], form["boxes"]  # type: ignore[return-value]
-    raise PhoneError("no POST form with checkboxes on the ballot page")
+        if form.method != method or (with_boxes and not form.boxes):
+            continue
+        if hidden is None or any(name == hidden for name, _ in form.hidden):
+            return form
+    raise PhoneError(f"no {method.upper()} form{' with checkboxes' if with_boxes else ''} on the page")
 
 
 class Phone:
@@ -194,26 +208,35 @@ class Phone:
                 self.cookies[name] = morsel.value
         return response.status, response.headers.get("Location", ""), text
 
+    def path(self, url: str, base: str = "/") -> str:
+        """The path of a link or form action on a page at ``base``."""
+        return urlsplit(urljoin(self.origin + base, url)).path or base
+
     def close(self) -> None:
         """Hang up."""
         self.connection.close()
 
 
 def vote(phone: Phone, code: str, setup: VoteSetup, rng: random.Random) -> tuple[float, bool]:
-    """Scan, open the ballot, tick min..max projects and POST; (seconds the POST took, success)."""
-    import time
-
+    """Scan, tick min..max projects, confirm, cast; (seconds the casting POST took, success)."""
     status, location, _ = phone.request("GET", SCAN_PATH.format(code=code))
     if status != 303 or not location:
         raise PhoneError(f"scan answered {status}, not 303")
-    ballot_path = urlsplit(urljoin(phone.origin + "/", location)).path
+    ballot_path = phone.path(location)
     status, _, html = phone.request("GET", ballot_path)
     if status != 200:
         raise PhoneError(f"ballot page answered {status}")
-    action, hidden, boxes = ballot_form(html)
-    chosen = rng.sample(boxes, rng.randint(setup.min_choices, min(setup.max_choices, len(boxes))))
-    body = urlencode([*hidden, *chosen])
+    ballot = find_form(html, method="get", with_boxes=True)
+    chosen = rng.sample(ballot.boxes, rng.randint(setup.min_choices, min(setup.max_choices, len(ballot.boxes))))
+    confirm_path = f"{phone.path(ballot.action, ballot_path)}?{urlencode([*ballot.hidden, *chosen])}"
+    status, _, html = phone.request("GET", confirm_path)
+    if status != 200:
+        raise PhoneError(f"confirmation page answered {status}")
+    cast = find_form(html, method="post", hidden="choice")  # not the language switch
     started = time.perf_counter()
-    status, location, _ = phone.request("POST", urlsplit(urljoin(phone.origin + ballot_path, action)).path, body)
+    status, location, _ = phone.request("POST", phone.path(cast.action, confirm_path), urlencode(cast.hidden))
     took = time.perf_counter() - started
-    return took, status == 303 and urlsplit(location).path != ballot_path
+    if status != 303:
+        return took, False
+    status, _, _ = phone.request("GET", phone.path(location))  # the receipt, as a browser follows
+    return took, status == 200
