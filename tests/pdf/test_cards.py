@@ -9,7 +9,7 @@ import pytest
 
 from deltager.pdf.cards import CardPrint, cards_pdf
 from deltager.pdf.drawing import qr_matrix
-from tests.pdf.conftest import page_texts, pdf_images
+from tests.pdf.poppler import page_texts, pdf_images
 
 zxingcpp = pytest.importorskip("zxingcpp", reason="the QR decoder zxing-cpp is not installed (pip install zxing-cpp)")
 from PIL import Image  # noqa: E402  (after the skip: only needed with the decoder)

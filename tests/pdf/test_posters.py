@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from deltager.pdf.posters import StandPoster, posters_pdf
-from tests.pdf.conftest import page_texts
+from tests.pdf.poppler import page_texts
 
 MEETING = "Afstemningsmøde – Fællesskab 2025"
 STANDS = [

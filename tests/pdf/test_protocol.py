@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from deltager.pdf.protocol import ProtocolData, ProtocolLine, protocol_pdf
-from tests.pdf.conftest import page_texts
+from tests.pdf.poppler import page_texts
 
 HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 

@@ -1,4 +1,4 @@
-"""Helpers for the PDF tests: poppler's pdftoppm/pdftotext turn the bytes back into pixels and text."""
+"""Poppler for the PDF tests: pdftoppm and pdftotext turn the bytes back into pixels and text."""
 
 from __future__ import annotations
 
