@@ -427,7 +427,8 @@ def check_choices(choices: Sequence[int], valid: Collection[int], min_choices: i
         )
 
 
-def _refuse_card(status: CardStatus, state: VoteState) -> None:
+def refuse_card(status: CardStatus, state: VoteState) -> None:
+    """Raise why a card in this status cannot vote in a vote in this state (nothing if it can)."""
     if status is CardStatus.USED:
         raise CardUsed(N_("This card has already been used to vote. Each card can vote once."))
     if status is CardStatus.VOIDED:
@@ -457,7 +458,7 @@ def cast_ballot(
     ).one_or_none()
     if row is None or (meeting_id is not None and row.meeting_id != meeting_id):
         raise NotFound(N_("The card does not belong to this meeting."))
-    _refuse_card(row.status, row.state)
+    refuse_card(row.status, row.state)
     check_choices(choices, _on_ballot_ids(session, row.round_id), row.min_choices, row.max_choices)
     won = session.execute(
         update(BallotCard).where(BallotCard.id == card_id, BallotCard.status == CardStatus.ISSUED)

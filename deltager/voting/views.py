@@ -117,7 +117,7 @@ def _current_card() -> services.CardView | None:
 def _refusal(view: services.CardView) -> str | None:
     """Why this card cannot vote now (translated), or None if it can."""
     try:
-        services._refuse_card(view.status, view.state)
+        services.refuse_card(view.status, view.state)
     except DomainError as error:
         return translate_error(error)
     return None
@@ -142,16 +142,22 @@ def _card_status_page(message: str, status: int = 200) -> ResponseReturnValue:
     return render_template("voting/card_status.html", message=message), status
 
 
-@bp.get("/ballot")
-@public
-def ballot() -> ResponseReturnValue:
-    """The ballot: every project on it, in this card's own order; tick between min and max."""
+def _usable_card() -> services.CardView | ResponseReturnValue:
+    """The card in the cookie if it may vote now; otherwise the page that says why not."""
     view = _current_card()
     if view is None:
         return render_template("voting/no_card.html")
     refusal = _refusal(view)
-    if refusal:
-        return _card_status_page(refusal)
+    return _card_status_page(refusal) if refusal else view
+
+
+@bp.get("/ballot")
+@public
+def ballot() -> ResponseReturnValue:
+    """The ballot: every project on it, in this card's own order; tick between min and max."""
+    view = _usable_card()
+    if not isinstance(view, services.CardView):
+        return view
     return _render_ballot(view, _choices(request.args.getlist("choice")) or [])
 
 
@@ -159,12 +165,9 @@ def ballot() -> ResponseReturnValue:
 @public
 def confirm() -> ResponseReturnValue:
     """Show the chosen projects before the vote is cast (reads only; the cast is a POST)."""
-    view = _current_card()
-    if view is None:
-        return render_template("voting/no_card.html")
-    refusal = _refusal(view)
-    if refusal:
-        return _card_status_page(refusal)
+    view = _usable_card()
+    if not isinstance(view, services.CardView):
+        return view
     chosen = _choices(request.args.getlist("choice"))
     projects = services.ballot_projects(get_session(), view.round_id)
     try:

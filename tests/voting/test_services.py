@@ -91,18 +91,14 @@ def test_the_database_refuses_a_second_ballot_for_a_card(session: Session) -> No
     session.rollback()
 
 
-def test_a_race_lost_at_the_conditional_update_is_refused(session: Session) -> None:
+def test_a_race_lost_at_the_conditional_update_is_refused(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     """The Python check passed (the card looked unused), but the UPDATE … WHERE status='issued' lost."""
     setup = make_vote_meeting(session, open_vote=True)
     card = _card(session, issue(session, setup, 1)[0].code)
-    original = services._refuse_card
-    try:
-        services._refuse_card = lambda status, state: None  # type: ignore[assignment]
+    monkeypatch.setattr(services, "refuse_card", lambda status, state: None)
+    services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PHONE, NOW)
+    with pytest.raises(services.CardUsed):
         services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PHONE, NOW)
-        with pytest.raises(services.CardUsed):
-            services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PHONE, NOW)
-    finally:
-        services._refuse_card = original  # type: ignore[assignment]
     session.rollback()
 
 
