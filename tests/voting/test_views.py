@@ -305,3 +305,19 @@ def test_who_may_do_what(client: FlaskClient, auth: Auth, session: Session, role
 def test_staff_pages_need_sign_in(client: FlaskClient, session: Session) -> None:
     setup = _setup(session)
     assert client.get(f"/staff/voting/{setup.meeting.id}").status_code in (302, 303)
+
+
+def test_ballot_thumbnails_are_served_only_for_projects_on_the_ballot(client: FlaskClient, session: Session) -> None:
+    from deltager.applications.models import ApplicationStatus, Photo
+
+    setup = _setup(session)
+    for app_ in setup.projects[:2]:
+        session.add(Photo(application_id=app_.id, content=b"big", thumbnail=b"\xff\xd8thumb", width=10, height=10))
+    setup.projects[1].status = ApplicationStatus.WITHDRAWN
+    session.commit()
+    _scan(client, issue(session, setup, 1)[0].code)
+    assert f"/ballot/photo/{setup.ids[0]}.jpg" in client.get("/ballot").get_data(as_text=True)
+    response = client.get(f"/ballot/photo/{setup.ids[0]}.jpg")
+    assert response.status_code == 200 and response.mimetype == "image/jpeg" and response.data == b"\xff\xd8thumb"
+    assert client.get(f"/ballot/photo/{setup.ids[1]}.jpg").status_code == 404
+    assert client.get(f"/ballot/photo/{setup.ids[2]}.jpg").status_code == 404
