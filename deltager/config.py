@@ -53,6 +53,10 @@ class Defaults:
     LOGIN_MAX_FAILURES_PER_IP = 30
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
 
+    # Wrong ballot-card codes per client IP and window before /v/ answers 429 (counted in the DB).
+    VOTING_THROTTLE_LIMIT = 20
+    VOTING_THROTTLE_WINDOW_SECONDS = 5 * 60
+
     BABEL_DEFAULT_LOCALE = "da"
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
     LANGUAGES = ("da", "en")
