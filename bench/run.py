@@ -272,10 +272,13 @@ def _allocation(args: argparse.Namespace) -> dict[str, Any]:
     run = bench_allocation.run
     accepted = inspect.signature(run).parameters
     kwargs: dict[str, Any] = {"time_box": args.time_box}
-    if "skip_pabutools" in accepted:
-        kwargs["skip_pabutools"] = args.skip_pabutools
+    if args.skip_pabutools and "skip_pabutools" in accepted:
+        kwargs["skip_pabutools"] = True
+    elif args.skip_pabutools and "files" in accepted:
+        kwargs["files"] = []  # no Pabulib files: no pabutools runs, only the 100k timing
     elif args.skip_pabutools:
-        print("(bench_allocation.run() takes no skip_pabutools; running it in full)", flush=True)
+        print("(bench_allocation.run() cannot skip pabutools; running it in full)", flush=True)
+    print(f"-- allocation (pabutools time box {args.time_box:g} s) …", flush=True)
     started = time.perf_counter()
     figures = dict(run(**kwargs))
     figures.setdefault("seconds", round(time.perf_counter() - started, 1))
@@ -283,8 +286,21 @@ def _allocation(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _allocation_table(figures: dict[str, Any]) -> str:
-    rows: list[tuple[str, object]] = [(key, _agree(value) if key == "mes_agree" else value)
-                                      for key, value in figures.items() if key != "details"]
+    rows: list[tuple[str, object]] = []
+    for key, value in figures.items():
+        if key == "rows":
+            continue
+        if isinstance(value, float):
+            value = f"{value:.4g}"
+        elif isinstance(value, list | tuple) and key != "mes_agree":
+            value = ", ".join(map(str, value)) or "none"
+        rows.append((key, _agree(value) if key == "mes_agree" else value))
+    for row in figures.get("rows", []):
+        theirs = row.get("pabutools_s")
+        speed = f"{theirs / row['ours_s']:.0f}× faster" if theirs and row.get("ours_s") else "pabutools did not finish"
+        ours = f"{row['ours_s']:.4f} s" if row.get("ours_s") is not None else "?"
+        rows.append((f"  {row.get('file', '?')[:48]} [{row.get('rule')}]",
+                     f"ours {ours}, {speed}, agree {row.get('agree')}"))
     return table("(b, c) allocation", rows)
 
 
