@@ -46,5 +46,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money_input"] = format_ore_input
     app.jinja_env.filters["localdatetime"] = _localdatetime
     app.jinja_env.filters["localdate"] = _localdate
+    app.jinja_env.filters["apply_filter"] = lambda value, name: app.jinja_env.filters[name](value)
     app.jinja_env.globals["current_language"] = select_locale
     app.jinja_env.add_extension("jinja2.ext.do")

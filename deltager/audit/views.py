@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext
 
 from deltager.audit import services
 from deltager.db import get_session
@@ -50,3 +51,46 @@ def index() -> ResponseReturnValue:
         actions=services.known_actions(session),
         args=args,
     )
+
+
+#: Plain words for the actions the trail records; an action not listed shows as its code.
+ACTION_LABELS = {
+    "round.create": lazy_gettext("Round created"),
+    "round.update": lazy_gettext("Round edited"),
+    "round.status": lazy_gettext("Status changed"),
+    "user.create": lazy_gettext("User created"),
+    "user.update": lazy_gettext("User edited"),
+    "user.login": lazy_gettext("Signed in"),
+    "user.password_reset": lazy_gettext("Password reset"),
+    "user.activate": lazy_gettext("User reactivated"),
+    "user.deactivate": lazy_gettext("User deactivated"),
+    "meeting.create": lazy_gettext("Meeting planned"),
+    "meeting.update": lazy_gettext("Meeting edited"),
+    "meeting.cancel": lazy_gettext("Meeting cancelled"),
+    "meeting.attendance": lazy_gettext("Attendance recorded"),
+    "meeting.register": lazy_gettext("Signed up for a meeting"),
+    "meeting.unregister": lazy_gettext("Sign-up cancelled"),
+    "applicant.sign_in": lazy_gettext("Applicant signed in"),
+    "application.create": lazy_gettext("Application started"),
+    "application.update": lazy_gettext("Application edited"),
+    "application.submit": lazy_gettext("Application submitted"),
+    "application.withdraw": lazy_gettext("Application withdrawn"),
+    "application.screening": lazy_gettext("Screening checklist updated"),
+    "application.decision": lazy_gettext("Decision made"),
+    "voting.settings": lazy_gettext("Ballot rules set"),
+    "voting.stands": lazy_gettext("Stand numbers assigned"),
+    "voting.cards_issue": lazy_gettext("Ballot cards issued"),
+    "voting.card_void": lazy_gettext("Ballot card voided"),
+    "voting.open": lazy_gettext("Vote opened"),
+    "voting.close": lazy_gettext("Vote closed"),
+    "voting.door_count": lazy_gettext("Head count at the door recorded"),
+    "voting.paper_ballot": lazy_gettext("Paper ballot entered"),
+    "voting.allocate": lazy_gettext("Pot allocated and result frozen"),
+}
+
+
+@bp.app_template_filter("audit_action")
+def audit_action_label(action: str) -> str:
+    """An audit action in plain words."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
