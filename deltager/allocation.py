@@ -75,6 +75,11 @@ from typing import Literal, TypeAlias
 
 from deltager.money import format_ore
 
+try:  # gmpy2's exact rationals are several times faster than fractions.Fraction; same values
+    from gmpy2 import mpq as _Q
+except ImportError:  # pragma: no cover - the standard library is always enough
+    _Q = Fraction
+
 ProjectId: TypeAlias = int | str
 Rule: TypeAlias = Literal["greedy", "mes"]
 TieBreak: TypeAlias = Literal["id", "cost", "lottery"]
@@ -245,6 +250,10 @@ def _first_violation(d0: Fraction, ds: Fraction) -> Fraction | None:
     return d0 / -ds
 
 
+def _fraction(value: Fraction) -> Fraction:
+    return Fraction(int(value.numerator), int(value.denominator))
+
+
 class _MesData:
     """Ballots grouped into distinct types, indexed per project, for repeated MES runs."""
 
@@ -277,13 +286,13 @@ class _MesData:
         costs, mult, tie_rank = self.costs, self.type_mult, self.tie_rank
         # Voters with the same budget history form a group; a group's budget is the affine
         # function gval + gslope·(b' - b). Group -1 holds voters with nothing left.
-        gval: list[Fraction] = [b]
-        gslope: list[Fraction] = [Fraction(1)]
+        gval: list[Fraction] = [_Q(b)]
+        gslope: list[Fraction] = [_Q(1)]
         gid = [0] * len(mult)
         # Price of each project as an affine function of the start budget; where not evaluated
         # this round it is an earlier round's price, a lower bound (prices only rise in a run).
         rho: dict[ProjectId, tuple[Fraction, Fraction]] = {
-            p: (Fraction(costs[p], self.votes[p]), Fraction(0)) for p in self.projects
+            p: (_Q(costs[p], self.votes[p]), _Q(0)) for p in self.projects
         }
         remaining = set(self.projects)
         funded: list[ProjectId] = []
@@ -297,9 +306,8 @@ class _MesData:
 
         while remaining:
             best: ProjectId | None = None
-            best_factor = Fraction(0)
+            best_factor = _Q(0)
             best_split: tuple[list[int], list[int]] = ([], [])
-            evaluated: set[ProjectId] = set()
             unaffordable: list[ProjectId] = []
             for pid in sorted(remaining, key=lambda p: rho[p][0] / costs[p]):
                 cost = costs[pid]
@@ -318,13 +326,7 @@ class _MesData:
                     tighten(_first_violation(cost - available, -growth))
                     continue
                 price, slope, poor, rich = self._price(cost, counts, gval, gslope)
-                # The affine price is right while each supporter stays on its side of ρ.
-                for g in poor:
-                    tighten(_first_violation(price - gval[g], slope - gslope[g]))
-                for g in rich:
-                    tighten(_first_violation(gval[g] - price, gslope[g] - slope))
                 rho[pid] = (price, slope)
-                evaluated.add(pid)
                 factor = price / cost
                 if (
                     best is None
@@ -337,16 +339,23 @@ class _MesData:
                 break
             best_value, best_slope = rho[best]
             best_cost = costs[best]
+            # The winner's price must stay exact (it sets what everyone pays): it is, while each
+            # supporter stays on its side of ρ.
+            poor, rich = best_split
+            for g in poor:
+                tighten(_first_violation(best_value - gval[g], best_slope - gslope[g]))
+            for g in rich:
+                tighten(_first_violation(gval[g] - best_value, gslope[g] - best_slope))
+            # The winner stays the winner while every other factor stays above it. For the others
+            # the affine price is a lower bound whatever their supporters do: for any split into
+            # poor and rich, (cost - Σ poor budgets) / #rich ≤ the true ρ.
             factor_slope = best_slope / best_cost
-            # The winner stays the winner while every other factor stays above it (an evaluated
-            # project tied now keeps losing the tie only if it does not fall below).
             for pid in remaining:
                 if pid != best:
                     value, slope = rho[pid]
                     cost = costs[pid]
                     tighten(_first_violation(value / cost - best_factor, slope / cost - factor_slope))
             # Pay: the poor give everything, the rich give ρ each and form new groups.
-            poor, rich = best_split
             new_group = {g: -1 for g in poor}
             for g in rich:
                 val, sl = gval[g] - best_value, gslope[g] - best_slope
@@ -372,8 +381,8 @@ class _MesData:
         """The smallest ρ with Σ min(budget, ρ) = cost; returns (ρ, its slope, poor, rich groups)."""
         order = sorted(counts, key=gval.__getitem__)
         rich_count = sum(counts.values())
-        paid_value = Fraction(0)
-        paid_slope = Fraction(0)
+        paid_value = _Q(0)
+        paid_slope = _Q(0)
         split = len(order)
         for i, g in enumerate(order):
             # ρ = (cost - paid) / rich_count; compare without dividing
@@ -393,7 +402,7 @@ class _MesData:
         Returns the funded projects, their prices, the per-voter budget and the step count of
         the kept outcome. With ``jump=False`` every step is run (slow; used to test the jumps).
         """
-        start = Fraction(budget, self.num_voters)
+        start = _Q(budget, self.num_voters)
         last_step = budget // unit  # pabutools stops once the total passes budget·(voters + 1)
         kept: tuple[list[ProjectId], list[tuple[Fraction, Fraction]], Fraction, int] | None = None
         step = 0
@@ -416,7 +425,8 @@ class _MesData:
         assert kept is not None
         funded, prices, b, covered = kept
         voter_budget = start + covered * unit
-        return funded, [v + s * (voter_budget - b) for v, s in prices], voter_budget, covered
+        exact = [_fraction(v + s * (voter_budget - b)) for v, s in prices]
+        return funded, exact, _fraction(voter_budget), covered
 
 
 # --------------------------------------------------------------------------- public API

@@ -1,0 +1,289 @@
+"""The allocation engine on small hand-checked cases: greedy, equal shares, ties, trace, text."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from fractions import Fraction
+
+import pytest
+
+from deltager.allocation import (
+    AllocationResult,
+    _MesData,
+    _prepare,
+    allocate,
+    compare_rules,
+    format_trace,
+    format_trace_da,
+    inputs_hash,
+    tie_break_key,
+)
+
+
+def ballots_from_votes(votes: dict, voters: int | None = None) -> list[frozenset]:
+    """Ballots giving each project exactly ``votes[pid]`` votes (voter i approves pid if i < votes)."""
+    voters = voters if voters is not None else max(votes.values(), default=0)
+    return [frozenset(pid for pid, n in votes.items() if i < n) for i in range(voters)]
+
+
+# ------------------------------------------------------------------ greedy
+
+
+def test_greedy_skips_what_does_not_fit_and_goes_on():
+    costs = {1: 50, 2: 40, 3: 30, 4: 10}
+    result = allocate(costs, ballots_from_votes({1: 4, 2: 3, 3: 2, 4: 1}), 70)
+    assert result.selected == (1, 4)
+    assert result.remainder == 10
+    assert [(s.project_id, s.decision, s.remaining) for s in result.trace] == [
+        (1, "funded", 20),
+        (2, "skipped", 20),
+        (3, "skipped", 20),
+        (4, "funded", 10),
+    ]
+    assert dict(result.granted) == {1: 50, 2: 0, 3: 0, 4: 10}
+    assert dict(result.rank) == {1: 1, 2: 2, 3: 3, 4: 4}
+
+
+def test_greedy_funds_an_exact_fit():
+    result = allocate({1: 60, 2: 40}, ballots_from_votes({1: 2, 2: 1}), 100)
+    assert result.selected == (1, 2)
+    assert result.remainder == 0
+
+
+def test_zero_vote_projects_are_funded_last_if_they_fit():
+    # as pabutools' greedy does: after every voted project, leftover money still funds them
+    result = allocate({"a": 70, "b": 20, "c": 50}, [{"a"}, {"a"}], 100)
+    assert result.selected == ("a", "b")
+    assert result.votes["b"] == 0 and result.rank["b"] == 2
+
+
+def test_empty_ballots_and_no_ballots_fund_by_tie_break():
+    for ballots in ([], [set(), set()]):
+        result = allocate({3: 10, 1: 10, 2: 10}, ballots, 20)
+        assert result.selected == (1, 2)
+        assert result.num_ballots == len(ballots)
+
+
+@pytest.mark.parametrize(
+    ("tie_break", "expected_first"),
+    [("id", "b10"), ("cost", "c9")],
+)
+def test_ties_follow_the_tie_break(tie_break, expected_first):
+    costs = {"c9": 30, "b10": 60, "a2": 60}
+    ballots = [{"c9", "b10"}, {"c9", "b10", "a2"}]  # b10 and c9: 2 votes each, a2: 1
+    result = allocate(costs, ballots, 60, "greedy", tie_break)
+    assert result.trace[0].project_id == expected_first
+
+
+def test_id_tie_break_compares_strings_as_strings_and_ints_as_numbers():
+    assert allocate({"9": 5, "10": 5}, [], 5).selected == ("10",)
+    assert allocate({9: 5, 10: 5}, [], 5).selected == (9,)
+
+
+def test_lottery_is_the_documented_sha256_draw_and_needs_a_seed():
+    costs = {pid: 1 for pid in range(1, 9)}
+    for seed in (1, "2025-aarhus"):
+        expected = sorted(costs, key=lambda pid: hashlib.sha256(f"{seed}\n{json.dumps(pid)}".encode()).hexdigest())
+        result = allocate(costs, [], 8, "greedy", "lottery", seed)
+        assert list(result.selected) == expected
+        assert result.seed == str(seed)
+    draws = {allocate(costs, [], 8, "greedy", "lottery", s).selected for s in range(5)}
+    assert len(draws) > 1
+    with pytest.raises(ValueError, match="seed"):
+        allocate(costs, [], 8, "greedy", "lottery")
+
+
+def test_every_tie_break_is_a_total_order():
+    costs = {1: 5, 2: 5, "x": 5}
+    for tie_break in ("id", "cost", "lottery"):
+        key = tie_break_key(tie_break, costs, seed=3)
+        keys = [key(pid) for pid in costs]
+        assert len(set(keys)) == len(keys)
+        assert sorted(costs, key=key) == sorted(costs, key=key)
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="unknown projects"):
+        allocate({1: 10}, [{1, 2}], 10)
+    with pytest.raises(ValueError, match="cost"):
+        allocate({1: -1}, [], 10)
+    with pytest.raises(ValueError, match="cost"):
+        allocate({1: 2.5}, [], 10)  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match="rule"):
+        allocate({1: 1}, [], 10, "borda")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ equal shares
+
+
+def minority_case() -> tuple[dict, list[frozenset], int]:
+    """Ten voters, 100 each: seven like A, B, C (400 each), three like D (300)."""
+    costs = {"A": 400, "B": 400, "C": 400, "D": 300}
+    ballots = [frozenset("ABC")] * 7 + [frozenset("D")] * 3
+    return costs, ballots, 1000
+
+
+def test_greedy_gives_the_majority_everything_it_can():
+    costs, ballots, budget = minority_case()
+    assert allocate(costs, ballots, budget).selected == ("A", "B")
+
+
+def test_equal_shares_gives_the_minority_its_share():
+    # b = 100: A costs each of the seven 400/7; they keep 300 in all, too little for B; the three
+    # pay 100 each for D. B first becomes affordable at 7·(b - 400/7) ≥ 400, b ≥ 114 2/7, and then
+    # {A, B, D} overspends, so Add1 keeps b = 114 (14 steps of 1). The greedy completion has 300
+    # left, which B and C (400) do not fit.
+    costs, ballots, budget = minority_case()
+    result = allocate(costs, ballots, budget, "mes", currency_unit=1)
+    assert result.selected == ("A", "D")
+    assert result.mes_increments == 14
+    assert result.mes_voter_budget == 114
+    mes_steps = [s for s in result.trace if s.phase == "mes"]
+    assert [(s.project_id, s.price, s.remaining) for s in mes_steps] == [
+        ("A", Fraction(400, 7), 600),
+        ("D", Fraction(100), 300),
+    ]
+    assert [(s.project_id, s.decision) for s in result.trace if s.phase == "completion"] == [
+        ("B", "skipped"),
+        ("C", "skipped"),
+    ]
+    assert result.remainder == 300
+
+
+def test_add1_stops_at_pabutools_bound_when_nothing_ever_overspends():
+    # everything fits, so the budget keeps rising until budget·(voters+1): budget/unit steps
+    result = allocate({"A": 300, "B": 100}, [{"A"}] * 3 + [{"B"}], 400, "mes", currency_unit=1)
+    assert set(result.selected) == {"A", "B"}
+    assert result.mes_increments == 400
+    assert result.mes_voter_budget == 500
+
+
+def test_equal_shares_with_an_oere_step():
+    costs, ballots, budget = minority_case()
+    scaled = {pid: cost * 100 for pid, cost in costs.items()}
+    result = allocate(scaled, ballots, budget * 100, "mes")  # 1 kr. = 100 øre per step
+    assert result.selected == ("A", "D")
+    assert result.mes_voter_budget == 11400
+
+
+def test_equal_shares_zero_cost_and_unsupported_projects_go_to_the_completion():
+    result = allocate({"A": 100, "free": 0, "nobody": 50}, [{"A", "free"}, {"A"}], 200, "mes", currency_unit=1)
+    assert result.selected == ("A", "free", "nobody")
+    assert [s.phase for s in result.trace] == ["mes", "completion", "completion"]
+
+
+def test_equal_shares_without_ballots_is_the_greedy_completion():
+    result = allocate({1: 10, 2: 10}, [], 10, "mes")
+    assert result.selected == (1,)
+    assert result.mes_voter_budget is None
+
+
+def random_instance(rng: random.Random) -> tuple[dict, list[frozenset], int]:
+    projects = list(range(rng.randint(1, 7)))
+    costs = {p: rng.choice([0, rng.randint(1, 40), 10, 20]) for p in projects}
+    ballots = [
+        frozenset(p for p in projects if rng.random() < 0.4) for _ in range(rng.randint(0, 12))
+    ]
+    return costs, ballots, rng.randint(0, 80)
+
+
+def test_equal_shares_jumps_land_where_one_step_at_a_time_lands():
+    rng = random.Random(20240601)
+    for _ in range(300):
+        costs, ballots, budget = random_instance(rng)
+        inputs = _prepare(costs, ballots, budget, tie_break_key("id", costs))
+        data = _MesData(inputs, tie_break_key("id", costs))
+        if not (data.num_voters and data.projects):
+            continue
+        unit = rng.choice([1, 3])
+        assert data.add1(budget, unit) == data.add1(budget, unit, jump=False)
+
+
+# ------------------------------------------------------------------ result, trace, text
+
+
+def test_results_are_immutable_and_deterministic():
+    costs, ballots, budget = minority_case()
+    first = allocate(costs, ballots, budget, "mes", "lottery", 7)
+    again = allocate(costs, list(reversed(ballots)), budget, "mes", "lottery", 7)
+    assert first == again
+    with pytest.raises(AttributeError):
+        first.selected = ()  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        first.granted["A"] = 1  # type: ignore[index]
+
+
+def test_compare_rules_gives_each_rule():
+    costs, ballots, budget = minority_case()
+    both = compare_rules(costs, ballots, budget, currency_unit=1)
+    assert {rule: r.selected for rule, r in both.items()} == {"greedy": ("A", "B"), "mes": ("A", "D")}
+    assert all(isinstance(r, AllocationResult) for r in both.values())
+
+
+def protocol_case() -> AllocationResult:
+    kr = 100
+    costs = {1: 25_000 * kr, 2: 15_000 * kr, 3: 18_500 * kr, 4: 50_000 * kr, 5: 1 * kr}
+    ballots = ballots_from_votes({1: 80, 2: 70, 3: 61, 4: 50, 5: 1})
+    return allocate(costs, ballots, 100_000 * kr)
+
+
+def test_danish_protocol_lines():
+    names = {1: "Lektiecafé", 2: "Bænke", 3: "Skraldecaféen", 4: "Skatepark"}
+    lines = format_trace_da(protocol_case(), names)
+    assert lines == [
+        "1. Lektiecafé, 80 stemmer, 25.000 kr.: bevilget, 75.000 kr. tilbage",
+        "2. Bænke, 70 stemmer, 15.000 kr.: bevilget, 60.000 kr. tilbage",
+        "3. Skraldecaféen, 61 stemmer, 18.500 kr.: bevilget, 41.500 kr. tilbage",
+        "4. Skatepark, 50 stemmer, 50.000 kr.: springes over, kun 41.500 kr. tilbage",
+        "5. 5, 1 stemme, 1 kr.: bevilget, 41.499 kr. tilbage",
+        "Ikke fordelt: 41.499 kr.",
+    ]
+
+
+def test_english_protocol_lines():
+    lines = format_trace(protocol_case(), {3: "Skraldecaféen"}, lang="en")
+    assert lines[2] == "3. Skraldecaféen, 61 votes, 18.500 kr.: funded, 41.500 kr. left"
+    assert lines[3] == "4. 4, 50 votes, 50.000 kr.: skipped, only 41.500 kr. left"
+    assert lines[4].startswith("5. 5, 1 vote, ")
+
+
+def test_equal_shares_protocol_shows_both_phases():
+    costs, ballots, budget = minority_case()
+    result = allocate(costs, ballots, budget, "mes", currency_unit=1)
+    lines = format_trace(result, money=lambda amount: f"{amount} €", lang="da")
+    assert lines == [
+        "Metoden med lige andele: hver vælger rådede over 114 €.",
+        "1. A, 7 stemmer, 400 €: bevilget med lige andele (højst 58 € pr. tilhænger), 600 € tilbage",
+        "2. D, 3 stemmer, 300 €: bevilget med lige andele (højst 100 € pr. tilhænger), 300 € tilbage",
+        "Resten fordeles efter stemmetal:",
+        "3. B, 7 stemmer, 400 €: springes over, kun 300 € tilbage",
+        "4. C, 7 stemmer, 400 €: springes over, kun 300 € tilbage",
+        "Ikke fordelt: 300 €",
+    ]
+    english = format_trace(result, money=str, lang="en")
+    assert english[0] == "Method of Equal Shares: each voter had 114 to spend."
+    assert english[3] == "The rest goes by votes:"
+
+
+# ------------------------------------------------------------------ inputs hash
+
+
+def test_inputs_hash_ignores_ballot_order_and_sees_everything_else():
+    costs = {1: 100, 2: 200}
+    ballots = [{1, 2}, {2}, set()]
+    reference = inputs_hash(costs, ballots, 300, "greedy", "id")
+    assert reference == inputs_hash(dict(reversed(costs.items())), [{2}, set(), {2, 1}], 300, "greedy", "id")
+    # a fixed value: the stored hashes of frozen allocations must stay comparable
+    assert reference == "ffd720e2ecd377115fff2c62fd87ec65a582f4909d700a2077dcb20753698b64"
+    changed = [
+        inputs_hash(costs, ballots, 301, "greedy", "id"),
+        inputs_hash(costs, ballots, 300, "mes", "id"),
+        inputs_hash(costs, ballots, 300, "greedy", "cost"),
+        inputs_hash(costs, ballots, 300, "greedy", "lottery", seed=1),
+        inputs_hash(costs, ballots[:2], 300, "greedy", "id"),
+        inputs_hash({1: 100, 2: 201}, ballots, 300, "greedy", "id"),
+        inputs_hash({"1": 100, 2: 200}, [{"1", 2}, {2}, set()], 300, "greedy", "id"),
+    ]
+    assert len(set(changed) | {reference}) == len(changed) + 1
