@@ -49,6 +49,17 @@ def _same_origin() -> None:
         abort(400)
 
 
+def _no_nul_bytes() -> None:
+    """Refuse NUL bytes in the path and the query string.
+
+    No person types them, PostgreSQL cannot store or compare them in text, and SQLite would
+    treat them differently: refuse them up front (400) instead of at the database. Form fields
+    are checked by the forms' own validators, which keep what was typed.
+    """
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+        abort(400)
+
+
 def _error_page(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
     return render_template("errors/error.html", code=code if code in ERROR_CODES else 400), code
@@ -69,6 +80,7 @@ def _throttled(error: Throttled) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     """Install the headers, the origin check and the friendly error pages."""
     app.after_request(_headers)
+    app.before_request(_no_nul_bytes)
     app.before_request(_same_origin)
     for code in ERROR_CODES:
         app.register_error_handler(code, _error_page)

@@ -115,5 +115,7 @@ def test_hostile_queue_filters(client: FlaskClient, session: Session, auth: Any)
 
     round_ = open_round(session)
     auth.login(Role.CASEWORKER)
-    for query in ("status=bogus", "page=-1", "page=999999999999", "q=%00%ff", "q=" + "z" * 10_000, "status=draft&page=2"):
+    for query in ("status=bogus", "page=-1", "page=999999999999", "q=%ff", "q=" + "z" * 10_000, "status=draft&page=2"):
         assert client.get(f"/staff/rounds/{round_.id}/applications?{query}").status_code == 200
+    # NUL bytes never reach the database: the request is refused as a whole (deltager/security.py).
+    assert client.get(f"/staff/rounds/{round_.id}/applications?q=%00%ff").status_code == 400

@@ -155,3 +155,9 @@ def test_times_are_shown_in_copenhagen(app: Flask) -> None:
         # 23:30 UTC on 1 July is 01:30 the next day in summer time (UTC+2).
         assert render(dt.datetime(2026, 7, 1, 23, 30, tzinfo=dt.UTC)) == "2. juli 2026 kl. 01:30"
         assert render(dt.datetime(2026, 1, 1, 23, 30, tzinfo=dt.UTC)) == "2. januar 2026 kl. 00:30"
+
+
+def test_nul_bytes_in_path_or_query_are_refused(client: FlaskClient) -> None:
+    assert client.get("/?x=%00").status_code == 400
+    assert client.get("/rounds/%00").status_code in {400, 404}
+    assert client.get("/staff/audit/?object_id=a%00b").status_code == 400
