@@ -52,9 +52,12 @@ test-sqlite: $(STAMP) translations
 	@echo "== Test suite on SQLite"
 	@$(BIN)/pytest -q
 
+# The second pass covers everything that touches the database; the browser tests and the pure
+# modules (allocation, PDFs) do not depend on it and ran in the first pass.
 test-postgres: $(STAMP) translations
 	@echo "== Test suite on PostgreSQL ($(PG_URL))"
-	@DELTAGER_TEST_DATABASE_URL="$(PG_URL)" $(BIN)/pytest -q -m "not browser"
+	@DELTAGER_TEST_DATABASE_URL="$(PG_URL)" $(BIN)/pytest -q -m "not browser" \
+		--ignore=tests/browser --ignore=tests/allocation --ignore=tests/pdf
 
 bench: $(STAMP) translations
 	@$(BIN)/python bench/run.py
