@@ -80,6 +80,11 @@ try:  # gmpy2's exact rationals are several times faster than fractions.Fraction
 except ImportError:  # pragma: no cover - the standard library is always enough
     _Q = Fraction
 
+try:  # numpy only speeds up the float filter of run_fast; without it run() does everything
+    import numpy as _np
+except ImportError:  # pragma: no cover
+    _np = None
+
 ProjectId: TypeAlias = int | str
 Rule: TypeAlias = Literal["greedy", "mes"]
 TieBreak: TypeAlias = Literal["id", "cost", "lottery"]
@@ -254,6 +259,9 @@ def _fraction(value: Fraction) -> Fraction:
     return Fraction(int(value.numerator), int(value.denominator))
 
 
+_FAST_FROM = 2_000  # from this much work (see _MesData.work) on, Add1 uses run_fast
+
+
 class _MesData:
     """Ballots grouped into distinct types, indexed per project, for repeated MES runs."""
 
@@ -275,6 +283,9 @@ class _MesData:
         self.votes = {p: inputs.votes[p] for p in self.projects}
         ranked = sorted(self.projects, key=key)
         self.tie_rank = {p: i for i, p in enumerate(ranked)}
+        self._np: dict | None = None  # numpy arrays for run_fast, built on first use
+        # how much one exact run costs, roughly: supporter types summed over projects
+        self.work = sum(len(s) for s in self.supporters.values())
 
     def run(self, b: Fraction) -> tuple[list[ProjectId], list[tuple[Fraction, Fraction]], Fraction | None]:
         """One MES run with per-voter budget ``b``.
@@ -396,19 +407,196 @@ class _MesData:
         price = (cost - paid_value) / rich_count
         return price, -paid_slope / rich_count, order[:split], order[split:]
 
-    def add1(self, budget: int, unit: int, *, jump: bool = True) -> tuple[list[ProjectId], list[Fraction], Fraction, int]:
+    # ------------------------------------------------------------------ fast exact run
+
+    def _arrays(self) -> None:
+        """Per-project numpy arrays of supporter types and their multiplicities (built once)."""
+        if self._np is not None:
+            return
+        mult = self.type_mult
+        self._np = {
+            p: (_np.array(s, dtype=_np.intp), _np.array([mult[t] for t in s], dtype=_np.float64),
+                sum(mult[t] for t in s))
+            for p, s in self.supporters.items()
+        }
+
+    def run_fast(self, b: Fraction) -> tuple[list[ProjectId], list[Fraction]]:
+        """The same MES run as :meth:`run` (same winners, same exact prices), without the slack.
+
+        A voter type's budget is ``b`` minus the prices ρ_j of the rounds j in which it paid in
+        full (``paid[t, j] = 1``), or 0 once it paid all it had. So every exact sum over voters is
+        ``W·b - Σ_j w_j·ρ_j`` with integer weights that numpy counts exactly: a handful of
+        rational operations per round, however many voters there are.
+
+        Floats only filter: a decision is taken from float64 values only when it holds with a
+        margin far above their worst rounding error; otherwise exact rationals decide. The
+        winner's price and every budget are exact. Error bounds: each float budget is within
+        ``e_b = 4(R + 2)·ε·b`` of the exact one (R rounds, each a subtraction of a value ≤ b;
+        ε = 2⁻⁵²); a float sum of at most N (voters) terms, each ≤ its total, is off by at most
+        N·ε of that total; Σ min(b_i, ρ) grows at least 1 per unit of ρ. So a float price is
+        within N·(e_b + ε·cost) + ε·cost of the exact one; ``margin`` is 1024 times more.
+        """
+        self._arrays()
+        arrays = self._np
+        costs, tie_rank = self.costs, self.tie_rank
+        num_types = len(self.type_mult)
+        rounds_max = len(self.projects)
+        eps = 2.0**-52
+        bf = float(b)
+        scale = 1024.0 * (self.num_voters + 4) * eps
+        err_b = 4.0 * (rounds_max + 2) * eps * bf  # bound on each float budget's error
+
+        def margin(amount: float) -> float:  # bound on a float price's or sum's error, ×1024
+            return scale * (8.0 * (rounds_max + 2) * bf + amount)
+
+        fb = _np.full(num_types, bf, dtype=_np.float64)  # float budgets, 0 once spent
+        alive = _np.ones(num_types, dtype=_np.float64)  # 1 while some money is left
+        paid = _np.zeros((num_types, rounds_max), dtype=_np.float64)  # paid ρ_j in round j
+        b = _Q(b)
+        prices: list = []  # exact ρ_j
+
+        def exact_sum(supp, m) -> Fraction:  # Σ m·budget over supp, exactly
+            w = m * alive[supp]
+            total = _Q(int(w.sum())) * b
+            if prices:
+                for j, n in enumerate((w @ paid[supp, : len(prices)]).tolist()):
+                    if n:
+                        total -= int(n) * prices[j]
+            return total
+
+        def budget_of(t: int) -> Fraction:
+            if not alive[t]:
+                return _Q(0)
+            value = b
+            for j in _np.flatnonzero(paid[t, : len(prices)]).tolist():
+                value -= prices[j]
+            return value
+
+        def exact_price(pid: ProjectId, x, rho_f: float, d: float):
+            """Exact ρ of pid from a float ρ within ``d - err_b`` of it: (ρ, poor, rich), the
+            last two as indices into arrays[pid]."""
+            supp, m, total = arrays[pid]
+            cost = costs[pid]
+            sure_poor = _np.flatnonzero(x < rho_f - d)
+            unsure = _np.flatnonzero((x >= rho_f - d) & (x <= rho_f + d))
+            paid_amount = exact_sum(supp[sure_poor], m[sure_poor])
+            rich_count = total - int(m[sure_poor].sum())
+            values = {int(i): budget_of(int(supp[i])) for i in unsure.tolist()}
+            order = sorted(values, key=values.__getitem__)
+            split = len(order)
+            for k, i in enumerate(order):
+                if cost - paid_amount <= values[i] * rich_count:
+                    split = k
+                    break
+                n = int(m[i])
+                paid_amount += n * values[i]
+                rich_count -= n
+            poor = _np.concatenate((sure_poor, _np.array(order[:split], dtype=_np.intp)))
+            rich = _np.concatenate((_np.array(order[split:], dtype=_np.intp), _np.flatnonzero(x > rho_f + d)))
+            return (cost - paid_amount) / rich_count, poor, rich
+
+        # a lower bound on each factor (factors only rise during a run); at first 1/votes
+        fprev = {p: (1.0 - 4 * eps) / arrays[p][2] for p in self.projects}
+        remaining = set(self.projects)
+        funded: list[ProjectId] = []
+
+        while remaining:
+            best_f = math.inf
+            best_tol = 0.0
+            evaluated: dict[ProjectId, tuple] = {}  # pid -> (float factor, float budgets, float ρ)
+            drop: list[ProjectId] = []
+            for pid in sorted(remaining, key=fprev.__getitem__):
+                if fprev[pid] > best_f + best_tol:
+                    break  # its factor is above the best one, whatever the rounding
+                supp, m, total = arrays[pid]
+                cost = costs[pid]
+                x = fb[supp]
+                avail = float(x @ m)
+                slack = margin(max(avail, cost))
+                if avail < cost - slack:
+                    drop.append(pid)
+                    continue
+                if avail <= cost + slack and exact_sum(supp, m) < cost:
+                    drop.append(pid)
+                    continue
+                idx = _np.argsort(x, kind="stable")
+                xs = x[idx]
+                ms = m[idx]
+                spent = _np.concatenate(((0.0,), _np.cumsum(ms * xs)[:-1]))
+                rich = total - _np.concatenate(((0.0,), _np.cumsum(ms)[:-1]))
+                ok = (cost - spent) <= xs * rich
+                i = int(_np.argmax(ok))
+                if ok[i]:
+                    rho_f = float((cost - spent[i]) / rich[i])
+                    d = margin(cost) + err_b
+                else:  # the float sums miss the cost by a rounding error: ρ is near the top
+                    rho_f = float(xs[-1])
+                    d = 4 * slack + 2 * err_b
+                f = rho_f / cost
+                f_tol = d / cost * (1 + 4 * eps) + 4 * eps * f  # |f - exact factor| < f_tol
+                fprev[pid] = f - f_tol
+                evaluated[pid] = (f - f_tol, x, rho_f, d)
+                if f + f_tol < best_f + best_tol:
+                    best_f, best_tol = f, f_tol
+            remaining.difference_update(drop)
+            if not evaluated:
+                break
+            close = [p for p, (low, _, _, _) in evaluated.items() if low <= best_f + best_tol]
+            exact = {p: exact_price(p, *evaluated[p][1:]) for p in close}
+            best = min(close, key=lambda p: (exact[p][0] / costs[p], tie_rank[p]))
+            price, poor, rich = exact[best]
+            # Pay: the poor give everything, the rich give ρ each.
+            supp = arrays[best][0]
+            r = len(prices)
+            prices.append(price)
+            dead = supp[poor]
+            alive[dead] = 0.0
+            fb[dead] = 0.0
+            payers = supp[rich]
+            paid[payers, r] = 1.0
+            fb[payers] -= float(price)
+            if len(payers):  # a payer whose budget was exactly ρ has nothing left
+                low = payers[fb[payers] <= err_b + 4 * eps * bf]
+                for t in low.tolist():
+                    if budget_of(t) == 0:
+                        alive[t] = 0.0
+                        fb[t] = 0.0
+            remaining.discard(best)
+            funded.append(best)
+        return funded, prices
+
+    def add1(
+        self, budget: int, unit: int, *, jump: bool = True, fast: bool | None = None
+    ) -> tuple[list[ProjectId], list[Fraction], Fraction, int]:
         """Raise each voter's budget by ``unit`` per step; keep the last outcome within ``budget``.
 
         Returns the funded projects, their prices, the per-voter budget and the step count of
-        the kept outcome. With ``jump=False`` every step is run (slow; used to test the jumps).
+        the kept outcome. Three ways, all with the same result: ``fast`` runs :meth:`run_fast`
+        at every step (the default for large elections when numpy is there); otherwise
+        :meth:`run` with jumps over the steps proven unchanged; with ``jump=False`` every step
+        is run by :meth:`run` (slow; used to test the other two).
         """
+        if fast is None:
+            fast = jump and _np is not None and self.work >= _FAST_FROM
+        if fast and _np is None:
+            raise RuntimeError("fast Add1 needs numpy")
         start = _Q(budget, self.num_voters)
         last_step = budget // unit  # pabutools stops once the total passes budget·(voters + 1)
+        if fast:
+            kept_fast: tuple[list[ProjectId], list[Fraction], int] | None = None
+            for step in range(last_step + 1):
+                funded, prices = self.run_fast(start + step * unit)
+                if sum(self.costs[p] for p in funded) > budget:
+                    break  # never at step 0: MES with the real budget cannot overspend
+                kept_fast = (funded, prices, step)
+            assert kept_fast is not None
+            funded, prices, step = kept_fast
+            return funded, [_fraction(v) for v in prices], _fraction(start + step * unit), step
         kept: tuple[list[ProjectId], list[tuple[Fraction, Fraction]], Fraction, int] | None = None
         step = 0
         while True:
             b = start + step * unit
-            funded, prices, slack = self.run(b)
+            funded, prices_affine, slack = self.run(b)
             if sum(self.costs[p] for p in funded) > budget:
                 break  # never at step 0: MES with the real budget cannot overspend
             if not jump:
@@ -418,14 +606,14 @@ class _MesData:
             else:  # every step strictly below b + slack has this same outcome
                 covered = max(step, math.ceil((b + slack - start) / unit) - 1)
             covered = min(covered, last_step)
-            kept = (funded, prices, b, covered)
+            kept = (funded, prices_affine, b, covered)
             if covered >= last_step:
                 break
             step = covered + 1
         assert kept is not None
-        funded, prices, b, covered = kept
+        funded, prices_affine, b, covered = kept
         voter_budget = start + covered * unit
-        exact = [_fraction(v + s * (voter_budget - b)) for v, s in prices]
+        exact = [_fraction(v + s * (voter_budget - b)) for v, s in prices_affine]
         return funded, exact, _fraction(voter_budget), covered
 
 

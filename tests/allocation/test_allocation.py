@@ -201,6 +201,44 @@ def test_equal_shares_jumps_land_where_one_step_at_a_time_lands():
         assert data.add1(budget, unit) == data.add1(budget, unit, jump=False)
 
 
+
+def test_equal_shares_fast_add1_lands_where_the_exact_ones_land():
+    rng = random.Random(20240602)
+    for _ in range(300):
+        costs, ballots, budget = random_instance(rng)
+        inputs = _prepare(costs, ballots, budget, tie_break_key("id", costs))
+        data = _MesData(inputs, tie_break_key("id", costs))
+        if not (data.num_voters and data.projects):
+            continue
+        unit = rng.choice([1, 3])
+        assert data.add1(budget, unit, fast=True) == data.add1(budget, unit, fast=False)
+
+
+def larger_instance(rng: random.Random) -> tuple[dict, list[frozenset], int]:
+    """Many voters, few ballot kinds and round costs: exact ties in prices and budgets abound."""
+    projects = list(range(rng.randint(2, 9)))
+    costs = {p: rng.choice([0, 60, 120, 240, 360, 720, rng.randint(1, 900)]) for p in projects}
+    kinds = [frozenset(p for p in projects if rng.random() < 0.4) for _ in range(rng.randint(1, 8))]
+    ballots = [rng.choice(kinds) for _ in range(rng.randint(1, 120))]
+    return costs, ballots, rng.choice([120, 360, 720, rng.randint(1, 2000)])
+
+
+@pytest.mark.parametrize("tie_break", ["id", "cost"])
+def test_fast_equal_shares_run_is_the_exact_run(tie_break):
+    rng = random.Random(20240603)
+    for _ in range(300):
+        costs, ballots, budget = rng.choice([random_instance, larger_instance])(rng)
+        key = tie_break_key(tie_break, costs)
+        data = _MesData(_prepare(costs, ballots, budget, key), key)
+        if not (data.num_voters and data.projects):
+            continue
+        for b in (Fraction(budget, data.num_voters), Fraction(budget, data.num_voters) + rng.randint(1, 30),
+                  Fraction(rng.randint(1, 3000), rng.randint(1, 7))):
+            funded, prices, _ = data.run(b)
+            assert data.run_fast(b) == (funded, [value for value, _ in prices])
+        unit = rng.choice([1, 3, 7])
+        assert data.add1(budget, unit, fast=True) == data.add1(budget, unit, jump=False, fast=False)
+
 # ------------------------------------------------------------------ result, trace, text
 
 
