@@ -273,7 +273,11 @@ class _MesData:
         # project has zero cost utility, exactly as with pabutools' Cost_Sat.
         self.projects = [p for p in inputs.order if costs[p] > 0 and inputs.votes[p] > 0]
         taking_part = set(self.projects)
-        types = Counter(b & taking_part for b in inputs.ballots)
+        left_out = inputs.votes.keys() - taking_part  # voted for, but cost 0
+        if left_out:
+            types = Counter(b if b.isdisjoint(left_out) else b - left_out for b in inputs.ballots)
+        else:  # the usual case: ballots are their own types
+            types = Counter(inputs.ballots)
         types.pop(frozenset(), None)
         self.type_mult: list[int] = list(types.values())
         self.supporters: dict[ProjectId, list[int]] = {p: [] for p in self.projects}
@@ -300,11 +304,18 @@ class _MesData:
         gval: list[Fraction] = [_Q(b)]
         gslope: list[Fraction] = [_Q(1)]
         gid = [0] * len(mult)
+        use_np = _np is not None  # then group ids live in a numpy array, shifted by one
+        if use_np:
+            self._arrays()
+            arrays = self._np
+            gid_np = _np.ones(len(mult), dtype=_np.intp)  # group + 1; 0: nothing left
         # Price of each project as an affine function of the start budget; where not evaluated
         # this round it is an earlier round's price, a lower bound (prices only rise in a run).
         rho: dict[ProjectId, tuple[Fraction, Fraction]] = {
             p: (_Q(costs[p], self.votes[p]), _Q(0)) for p in self.projects
         }
+        low = {p: rho[p][0] / costs[p] for p in self.projects}  # lower bounds on the factors
+        low_slope = {p: _Q(0) for p in self.projects}  # and their slopes
         remaining = set(self.projects)
         funded: list[ProjectId] = []
         prices: list[tuple[Fraction, Fraction]] = []
@@ -320,15 +331,22 @@ class _MesData:
             best_factor = _Q(0)
             best_split: tuple[list[int], list[int]] = ([], [])
             unaffordable: list[ProjectId] = []
-            for pid in sorted(remaining, key=lambda p: rho[p][0] / costs[p]):
+            for pid in sorted(remaining, key=low.__getitem__):
                 cost = costs[pid]
-                if best is not None and rho[pid][0] / cost > best_factor:
+                if best is not None and low[pid] > best_factor:
                     break  # lower bounds only grow: nothing further on can beat the best
                 counts: dict[int, int] = {}
-                for t in self.supporters[pid]:
-                    g = gid[t]
-                    if g >= 0:
-                        counts[g] = counts.get(g, 0) + mult[t]
+                if use_np:
+                    supp, m, _ = arrays[pid]
+                    cnt = _np.bincount(gid_np[supp], weights=m).tolist()
+                    for g, n in enumerate(cnt):
+                        if n and g:
+                            counts[g - 1] = int(n)
+                else:
+                    for t in self.supporters[pid]:
+                        g = gid[t]
+                        if g >= 0:
+                            counts[g] = counts.get(g, 0) + mult[t]
                 available = sum(n * gval[g] for g, n in counts.items())
                 if available < cost:
                     unaffordable.append(pid)
@@ -338,7 +356,8 @@ class _MesData:
                     continue
                 price, slope, poor, rich = self._price(cost, counts, gval, gslope)
                 rho[pid] = (price, slope)
-                factor = price / cost
+                factor = low[pid] = price / cost
+                low_slope[pid] = slope / cost
                 if (
                     best is None
                     or factor < best_factor
@@ -362,10 +381,12 @@ class _MesData:
             # poor and rich, (cost - Σ poor budgets) / #rich ≤ the true ρ.
             factor_slope = best_slope / best_cost
             for pid in remaining:
-                if pid != best:
-                    value, slope = rho[pid]
-                    cost = costs[pid]
-                    tighten(_first_violation(value / cost - best_factor, slope / cost - factor_slope))
+                if pid != best:  # (inlined tighten(_first_violation(...)) of the factors)
+                    ds = low_slope[pid] - factor_slope
+                    if ds < 0:
+                        delta = (low[pid] - best_factor) / -ds
+                        if slack is None or delta < slack:
+                            slack = delta
             # Pay: the poor give everything, the rich give ρ each and form new groups.
             new_group = {g: -1 for g in poor}
             for g in rich:
@@ -376,10 +397,17 @@ class _MesData:
                     new_group[g] = len(gval)
                     gval.append(val)
                     gslope.append(sl)
-            for t in self.supporters[best]:
-                g = gid[t]
-                if g >= 0:
-                    gid[t] = new_group[g]
+            if use_np:
+                lookup = _np.arange(len(gval) + 1, dtype=_np.intp)
+                for g, g_new in new_group.items():
+                    lookup[g + 1] = g_new + 1
+                supp = arrays[best][0]
+                gid_np[supp] = lookup[gid_np[supp]]
+            else:
+                for t in self.supporters[best]:
+                    g = gid[t]
+                    if g >= 0:
+                        gid[t] = new_group[g]
             remaining.remove(best)
             funded.append(best)
             prices.append(rho[best])
