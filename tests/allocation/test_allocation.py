@@ -239,6 +239,19 @@ def test_fast_equal_shares_run_is_the_exact_run(tie_break):
         unit = rng.choice([1, 3, 7])
         assert data.add1(budget, unit, fast=True) == data.add1(budget, unit, jump=False, fast=False)
 
+
+def test_equal_shares_without_numpy_gives_the_same(monkeypatch):
+    import deltager.allocation as allocation
+
+    rng = random.Random(20240604)
+    cases = [larger_instance(rng) for _ in range(60)]
+    expected = [allocate(c, b, budget, "mes", currency_unit=1) for c, b, budget in cases]
+    monkeypatch.setattr(allocation, "_np", None)
+    assert [allocate(c, b, budget, "mes", currency_unit=1) for c, b, budget in cases] == expected
+    with pytest.raises(RuntimeError):
+        _MesData(_prepare(*cases[0], tie_break_key("id", cases[0][0])), tie_break_key("id", cases[0][0])).add1(
+            cases[0][2], 1, fast=True)
+
 # ------------------------------------------------------------------ result, trace, text
 
 
