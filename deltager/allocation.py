@@ -555,7 +555,7 @@ class _MesData:
                 if avail <= cost + slack and exact_sum(supp, m) < cost:
                     drop.append(pid)
                     continue
-                idx = _np.argsort(x, kind="stable")
+                idx = _np.argsort(x)
                 xs = x[idx]
                 ms = m[idx]
                 spent = _np.concatenate(((0.0,), _np.cumsum(ms * xs)[:-1]))
