@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from deltager import allocation as alloc
@@ -57,6 +57,64 @@ class CardVoided(NotAllowed):
 
 class VoteNotOpen(NotAllowed):
     """The vote of the card's meeting is not open."""
+
+
+# --------------------------------------------------------------------------- the hot path's statements
+#
+# The statements a phone's requests run are built once, with bound parameters, instead of on every
+# call: building a joined SELECT costs several times more CPU than running it on SQLite, and a
+# hall of phones runs them thousands of times a minute. SQLAlchemy compiles each of them once per
+# process (its statement cache); the values travel as parameters.
+
+_ON_BALLOT = (Application.round_id == bindparam("round_id")) & (Application.status == ApplicationStatus.ON_BALLOT)
+
+_BALLOT_PROJECTS = (
+    select(Application.id, Application.title, Application.summary, Application.requested_ore,
+           Application.stand_number, Photo.id)
+    .outerjoin(Photo, Photo.application_id == Application.id)
+    .where(_ON_BALLOT)
+    .order_by(Application.stand_number.is_(None), Application.stand_number, Application.id)
+)
+_ON_BALLOT_IDS = select(Application.id).where(_ON_BALLOT)
+
+_CARD_ID_BY_HASH = select(BallotCard.id).where(BallotCard.code_hash == bindparam("code_hash"))
+
+_CARD_VIEW = (
+    select(BallotCard.id, BallotCard.code_hash, BallotCard.status, BallotCard.meeting_id, Meeting.round_id,
+           Meeting.title, VoteSettings.state, VoteSettings.min_choices, VoteSettings.max_choices)
+    .join(Meeting, Meeting.id == BallotCard.meeting_id)
+    .join(VoteSettings, VoteSettings.meeting_id == BallotCard.meeting_id)
+    .where(BallotCard.id == bindparam("card_id"))
+)
+
+_CARD_FAILURES = (
+    select(func.coalesce(func.sum(CardAttempt.count), 0))
+    .where(CardAttempt.ip == bindparam("ip"), CardAttempt.bucket >= bindparam("since_bucket"))
+)
+# A scan: the client's recent invalid codes and the card, in one round trip.
+_SCAN = select(_CARD_FAILURES.scalar_subquery(), _CARD_ID_BY_HASH.scalar_subquery())
+
+# Casting: the card with its meeting's settings, the settings row share-locked (PostgreSQL).
+_CAST_CARD = (
+    select(BallotCard.status, BallotCard.meeting_id, VoteSettings.state, VoteSettings.min_choices,
+           VoteSettings.max_choices, Meeting.round_id)
+    .join(VoteSettings, VoteSettings.meeting_id == BallotCard.meeting_id)
+    .join(Meeting, Meeting.id == BallotCard.meeting_id)
+    .where(BallotCard.id == bindparam("card_id"))
+    .with_for_update(read=True, of=VoteSettings)
+)
+_MARK_CARD_USED = (
+    update(BallotCard)
+    .where(BallotCard.id == bindparam("card_id"), BallotCard.status == CardStatus.ISSUED)
+    .values(status=CardStatus.USED)
+    .execution_options(synchronize_session=False)
+)
+_INSERT_BALLOT = (
+    insert(Ballot)
+    .values(card_id=bindparam("card_id"), channel=bindparam("channel"), cast_at=bindparam("cast_at"))
+    .returning(Ballot.id)
+)
+_INSERT_CHOICE = insert(BallotChoice)
 
 
 # --------------------------------------------------------------------------- reading
@@ -118,15 +176,7 @@ def _settings_for_write(session: Session, meeting_id: int) -> VoteSettings:
 
 def ballot_projects(session: Session, round_id: int) -> list[BallotProject]:
     """The round's projects on the ballot, by stand number then id (one query, no photo bytes)."""
-    rows = session.execute(
-        select(
-            Application.id, Application.title, Application.summary, Application.requested_ore,
-            Application.stand_number, Photo.id,
-        )
-        .outerjoin(Photo, Photo.application_id == Application.id)
-        .where(Application.round_id == round_id, Application.status == ApplicationStatus.ON_BALLOT)
-        .order_by(Application.stand_number.is_(None), Application.stand_number, Application.id)
-    ).all()
+    rows = session.execute(_BALLOT_PROJECTS, {"round_id": round_id}).all()
     return [BallotProject(r[0], r[1], r[2], r[3], r[4], r[5] is not None) for r in rows]
 
 
@@ -284,24 +334,34 @@ def issue_cards(session: Session, actor: Actor, meeting_id: int, count: int, now
 
 def find_card(session: Session, code: str) -> BallotCard | None:
     """The card with this code, if any (looked up by the code's hash)."""
+    card_id = find_card_id(session, code)
+    return None if card_id is None else session.get(BallotCard, card_id)
+
+
+def find_card_id(session: Session, code: str) -> int | None:
+    """The id of the card with this code, if any (what a scan needs; looked up by the code's hash)."""
     if not code or len(code) > 100:
         return None
-    return session.scalar(select(BallotCard).where(BallotCard.code_hash == hash_code(code)))
+    return session.scalar(_CARD_ID_BY_HASH, {"code_hash": hash_code(code)})
 
 
 def _bucket(now: dt.datetime, window_seconds: int) -> int:
     return int(now.timestamp()) // window_seconds
 
 
-def check_card_throttle(session: Session, ip: str, now: dt.datetime, *, limit: int, window_seconds: int) -> None:
-    """Refuse (Throttled) a client that sent too many invalid codes in this and the last window."""
-    bucket = _bucket(now, window_seconds)
-    failures = session.scalar(
-        select(func.coalesce(func.sum(CardAttempt.count), 0))
-        .where(CardAttempt.ip == ip[:64], CardAttempt.bucket >= bucket - 1)
-    ) or 0
-    if failures >= limit:
+def scan_card(session: Session, code: str, ip: str, now: dt.datetime, *, limit: int, window_seconds: int) -> int | None:
+    """The id of the card with this code (None if there is none), for a client that may still try.
+
+    A client that sent ``limit`` invalid codes in this and the last window is refused (Throttled)
+    whether or not this code is valid, so a guesser learns nothing once throttled.
+    """
+    code_hash = hash_code(code) if code and len(code) <= 100 else ""
+    failures, card_id = session.execute(
+        _SCAN, {"ip": ip[:64], "since_bucket": _bucket(now, window_seconds) - 1, "code_hash": code_hash}
+    ).one()
+    if (failures or 0) >= limit:
         raise Throttled(N_("Too many invalid card codes from your network. Wait a few minutes and scan your card again."))
+    return card_id
 
 
 def register_card_failure(session: Session, ip: str, now: dt.datetime, *, window_seconds: int) -> None:
@@ -353,9 +413,7 @@ def void_card(session: Session, actor: Actor, meeting_id: int, serial: str, now:
 
 
 def _on_ballot_ids(session: Session, round_id: int) -> set[int]:
-    return set(session.scalars(
-        select(Application.id).where(Application.round_id == round_id, Application.status == ApplicationStatus.ON_BALLOT)
-    ))
+    return set(session.scalars(_ON_BALLOT_IDS, {"round_id": round_id}))
 
 
 def open_vote(session: Session, actor: Actor, meeting_id: int, now: dt.datetime) -> VoteSettings:
@@ -397,15 +455,7 @@ class CardView:
 
 def card_view(session: Session, card_id: int) -> CardView | None:
     """The card with its meeting's settings, in one query (None if unknown or not set up)."""
-    row = session.execute(
-        select(
-            BallotCard.id, BallotCard.code_hash, BallotCard.status, BallotCard.meeting_id, Meeting.round_id,
-            Meeting.title, VoteSettings.state, VoteSettings.min_choices, VoteSettings.max_choices,
-        )
-        .join(Meeting, Meeting.id == BallotCard.meeting_id)
-        .join(VoteSettings, VoteSettings.meeting_id == BallotCard.meeting_id)
-        .where(BallotCard.id == card_id)
-    ).one_or_none()
+    row = session.execute(_CARD_VIEW, {"card_id": card_id}).one_or_none()
     return None if row is None else CardView(*row)
 
 
@@ -448,28 +498,16 @@ def cast_ballot(
     The vote settings row is share-locked (PostgreSQL) so that closing the vote waits for ballots
     being cast; the card's UPDATE … WHERE status = 'issued' decides a race between two requests.
     """
-    row = session.execute(
-        select(BallotCard.status, BallotCard.meeting_id, VoteSettings.state, VoteSettings.min_choices,
-               VoteSettings.max_choices, Meeting.round_id)
-        .join(VoteSettings, VoteSettings.meeting_id == BallotCard.meeting_id)
-        .join(Meeting, Meeting.id == BallotCard.meeting_id)
-        .where(BallotCard.id == card_id)
-        .with_for_update(read=True, of=VoteSettings)
-    ).one_or_none()
+    row = session.execute(_CAST_CARD, {"card_id": card_id}).one_or_none()
     if row is None or (meeting_id is not None and row.meeting_id != meeting_id):
         raise NotFound(N_("The card does not belong to this meeting."))
     refuse_card(row.status, row.state)
     check_choices(choices, _on_ballot_ids(session, row.round_id), row.min_choices, row.max_choices)
-    won = session.execute(
-        update(BallotCard).where(BallotCard.id == card_id, BallotCard.status == CardStatus.ISSUED)
-        .values(status=CardStatus.USED).execution_options(synchronize_session=False)
-    )
+    won = session.execute(_MARK_CARD_USED, {"card_id": card_id})
     if won.rowcount != 1:  # type: ignore[attr-defined]
         raise CardUsed(N_("This card has already been used to vote. Each card can vote once."))
-    ballot_id = session.execute(
-        insert(Ballot).values(card_id=card_id, channel=channel, cast_at=now).returning(Ballot.id)
-    ).scalar_one()
-    session.execute(insert(BallotChoice), [{"ballot_id": ballot_id, "application_id": c} for c in choices])
+    ballot_id = session.execute(_INSERT_BALLOT, {"card_id": card_id, "channel": channel, "cast_at": now}).scalar_one()
+    session.execute(_INSERT_CHOICE, [{"ballot_id": ballot_id, "application_id": c} for c in choices])
     return ballot_id
 
 

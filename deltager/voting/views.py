@@ -87,12 +87,11 @@ def scan(code: str) -> ResponseReturnValue:
     session = get_session()
     now = utcnow()
     window = current_app.config.get("VOTING_THROTTLE_WINDOW_SECONDS", THROTTLE_WINDOW_SECONDS)
-    services.check_card_throttle(
-        session, _client_ip(), now, limit=current_app.config.get("VOTING_THROTTLE_LIMIT", THROTTLE_LIMIT),
+    card_id = services.scan_card(
+        session, code, _client_ip(), now, limit=current_app.config.get("VOTING_THROTTLE_LIMIT", THROTTLE_LIMIT),
         window_seconds=window,
     )
-    card = services.find_card(session, code)
-    if card is None:
+    if card_id is None:
         session.rollback()
         begin_write(session)  # a read transaction must not turn into a write one (SQLite)
         services.register_card_failure(session, _client_ip(), now, window_seconds=window)
@@ -100,7 +99,7 @@ def scan(code: str) -> ResponseReturnValue:
         return render_template("voting/card_invalid.html"), 404
     response = see_other("voting.ballot")
     response.set_cookie(
-        CARD_COOKIE, _serializer().dumps(card.id), max_age=CARD_COOKIE_MAX_AGE, httponly=True, samesite="Lax",
+        CARD_COOKIE, _serializer().dumps(card_id), max_age=CARD_COOKIE_MAX_AGE, httponly=True, samesite="Lax",
         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure,
     )
     return response
@@ -189,8 +188,7 @@ def cast() -> ResponseReturnValue:
     card_id = _card_id()
     if card_id is None:
         return render_template("voting/no_card.html"), 400
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    # The CSRF token was checked before this view ran: CSRFProtect guards every POST of the app.
     chosen = _choices(request.form.getlist("choice"))
     session = get_session()
     try:

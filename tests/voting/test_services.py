@@ -321,13 +321,17 @@ def test_ballot_secrecy_schema() -> None:
 
 
 def test_card_throttle_counts_per_ip_in_the_database(session: Session) -> None:
+    setup = make_vote_meeting(session, projects=[("Projekt", 1000)], min_choices=1, max_choices=1)
+    code = issue(session, setup, 1)[0].code
     for _ in range(3):
         services.register_card_failure(session, "10.0.0.1", NOW, window_seconds=600)
-    services.check_card_throttle(session, "10.0.0.2", NOW, limit=3, window_seconds=600)
-    with pytest.raises(Throttled):
-        services.check_card_throttle(session, "10.0.0.1", NOW, limit=3, window_seconds=600)
+    card_id = services.scan_card(session, code, "10.0.0.2", NOW, limit=3, window_seconds=600)
+    assert card_id == services.find_card_id(session, code)
+    assert services.scan_card(session, "no-such-code", "10.0.0.2", NOW, limit=3, window_seconds=600) is None
+    with pytest.raises(Throttled):  # even a valid code: a throttled guesser learns nothing
+        services.scan_card(session, code, "10.0.0.1", NOW, limit=3, window_seconds=600)
     later = NOW + dt.timedelta(seconds=1300)
-    services.check_card_throttle(session, "10.0.0.1", later, limit=3, window_seconds=600)
+    assert services.scan_card(session, code, "10.0.0.1", later, limit=3, window_seconds=600) == card_id
 
 
 def test_ballot_order_is_stable_per_card_and_differs_between_cards(session: Session) -> None:
