@@ -127,6 +127,17 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
 
 
+def after_fork(app: Any) -> None:
+    """In a worker forked from a process that built the app: give the engine a pool of its own.
+
+    Connections the parent opened stay with the parent (``close=False`` leaves them alone); the
+    worker opens its own on first use. A no-op for an app without our database (bench apps).
+    """
+    database = getattr(app, "extensions", {}).get(_EXTENSION)
+    if database is not None:
+        database.engine.dispose(close=False)
+
+
 def get_db(app: Flask | None = None) -> Database:
     """The Database of the given (or current) app."""
     from flask import current_app

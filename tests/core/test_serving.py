@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
+import os
 import runpy
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
+from deltager import create_app, migrate
+from deltager.db import after_fork, get_db, make_engine
 from deltager.serving import MaskSecretPaths, mask_secret_paths
+from tests.conftest import app_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,3 +47,65 @@ def test_gunicorn_config_is_sane() -> None:
     assert cfg["workers"] >= 1 and cfg["bind"]
     assert "%(q)s" not in cfg["access_log_format"] and "%(r)s" not in cfg["access_log_format"]
     assert callable(cfg["post_worker_init"])
+    assert cfg["preload_app"] is True and callable(cfg["post_fork"])
+
+
+def test_after_fork_gives_the_engine_a_pool_of_its_own(tmp_path: Path) -> None:
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'fork.sqlite'}", tmp_path), instance_path=tmp_path)
+    engine = get_db(app).engine
+    parent = engine.connect()  # a connection the master opened before forking
+    before = engine.pool
+    after_fork(app)
+    assert engine.pool is not before
+    assert parent.exec_driver_sql("SELECT 1").scalar() == 1  # left alone, for the parent
+    parent.close()
+    engine.dispose()
+    bare = Flask("bench")
+    after_fork(bare)  # an app without our database: nothing to dispose
+    assert "deltager.db" not in bare.extensions
+
+
+def test_production_config_serves_with_preloaded_app_and_masks_codes(tmp_path: Path) -> None:
+    """gunicorn -c gunicorn.conf.py for real: forked workers answer, the access log has no card code."""
+    port, log, url = _free_port(), tmp_path / "access.log", f"sqlite:///{tmp_path / 'serve.sqlite'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    env = {**os.environ, "DELTAGER_INSTANCE_PATH": str(tmp_path), "DELTAGER_SECRET_KEY": "serving-test-secret-key",
+           "DELTAGER_DATABASE_URL": url, "GUNICORN_ACCESSLOG": str(log)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--workers", "2",
+         "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        statuses = [_get(port, "/healthz", wait=i == 0) for i in range(20)]
+        assert statuses == [200] * 20
+        assert _get(port, "/v/SecretCardCode123") == 404  # no such card, but the path was logged
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    text = log.read_text()
+    assert "/healthz" in text and "/v/…" in text
+    assert "SecretCardCode123" not in text
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(port: int, path: str, *, wait: bool = False) -> int:
+    deadline = time.monotonic() + (30 if wait else 5)
+    while True:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path)
+            status = connection.getresponse().status
+            connection.close()
+            return status
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
