@@ -4,6 +4,8 @@ It writes the way the product writes — on SQLite WAL, ``synchronous=FULL``, ``
 and a busy timeout; on PostgreSQL a plain committed INSERT — and nothing else: no session cookie,
 no CSRF, no ORM, no templates. Served by gunicorn with the product's settings, its requests per
 second are what this disk and these settings allow at most; the vote's rate is compared with it.
+``GET /noop`` answers without touching the database: the cost of a request itself, which bounds
+any flow of several requests.
 
 ``BENCH_CEILING_DB`` names the database: a SQLite file path, or a ``postgresql://`` URL.
 """
@@ -77,6 +79,12 @@ def count_rows(where: str) -> int:
         return int(connection.execute("SELECT count(*) FROM ceiling").fetchone()[0])
     finally:
         connection.close()
+
+
+@app.get("/noop")
+def noop() -> tuple[str, int]:
+    """Nothing at all: what one request through gunicorn and Flask costs on this machine."""
+    return "ok\n", 200
 
 
 @app.post("/insert/<token>")
