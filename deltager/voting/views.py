@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -24,6 +25,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -689,6 +691,18 @@ def vote_state_label(state: VoteState) -> str:
 
 
 @bp.app_template_global()
-def ballot_photo_url(project: services.BallotProject) -> str | None:
-    """The ballot thumbnail's URL, if the project has a photo."""
-    return url_for("voting.photo", application_id=project.id) if project.has_photo else None
+def ballot_item(project: services.BallotProject, checked: bool) -> Markup:
+    """One project's entry on the phone ballot (see ``_render_ballot_item``)."""
+    return _render_ballot_item(project, checked, select_locale(), request.script_root)
+
+
+@functools.lru_cache(maxsize=4096)
+def _render_ballot_item(project: services.BallotProject, checked: bool, language: str, script_root: str) -> Markup:
+    """A project's ``<li>`` on the ballot: a pure function of its arguments, so it is kept.
+
+    Every phone in the hall asks for the same dozen entries in its own order; rendering them
+    was most of the ballot page's CPU. The key holds everything the entry shows (the project's
+    row is a frozen dataclass, so an edited project is a new key), the language and where the
+    app is mounted, so a kept entry is never stale. Each worker keeps its own; none depends on it.
+    """
+    return Markup(current_app.jinja_env.get_template("voting/_ballot_item.html").render(p=project, checked=checked))

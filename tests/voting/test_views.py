@@ -127,6 +127,24 @@ def test_ballot_order_is_stable_per_card(client: FlaskClient, app: Flask, sessio
     assert first != order(app.test_client(), two.code)
 
 
+def test_kept_ballot_entries_follow_edits_language_and_ticks(client: FlaskClient, session: Session) -> None:
+    """The ballot's entries are kept per worker; an edit or a tick makes a new entry, never a stale one."""
+    setup = _setup(session, projects=[("Suppe i gården", 4000), ("Strikkeklub", 3000)], max_choices=2)
+    _scan(client, issue(session, setup, 1)[0].code)
+    assert "Suppe i gården" in client.get("/ballot").get_data(as_text=True)
+    setup.projects[0].title = "Suppe og sang i gården"
+    setup.projects[0].requested_ore = 4_500_00
+    session.commit()
+    page = client.get("/ballot").get_data(as_text=True)
+    assert "Suppe og sang i gården" in page and "4.500 kr." in page
+    assert "Suppe i gården" not in page
+    client.post("/language", data={"lang": "en", "next": "/ballot"})
+    english = client.get(f"/ballot?{_choice_query(setup.ids[1:])}").get_data(as_text=True)
+    assert '<html lang="en">' in english and "Suppe og sang i gården" in english
+    assert re.search(rf'value="{setup.ids[1]}"\s+aria-describedby="s{setup.ids[1]}"\s+checked', english)
+    assert not re.search(rf'value="{setup.ids[0]}"\s+aria-describedby="s{setup.ids[0]}"\s+checked', english)
+
+
 def test_ballot_page_is_small_and_needs_no_script(client: FlaskClient, session: Session) -> None:
     projects = [(f"Et projekt med en ret lang titel for at fylde godt op nr. {n}", 25_000) for n in range(25)]
     setup = make_vote_meeting(session, projects=projects, open_vote=False)
