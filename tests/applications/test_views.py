@@ -198,6 +198,25 @@ def test_caseworker_screens_and_decides(client: FlaskClient, session: Session, a
     assert mail["To"] == application.applicant.email and "stemmesedlen" in mail["Subject"]
 
 
+def test_decision_mail_is_danish_when_staff_read_english(
+    client: FlaskClient, session: Session, auth: Auth, instance_path: Path
+) -> None:
+    """The page answers in the caseworker's language; the applicant's e-mail is Danish."""
+    application = make_application(session, S.SUBMITTED)
+    auth.login(Role.CASEWORKER)
+    client.set_cookie("lang", "en")
+    checklist = {"fits_theme": "yes", "budget_plausible": "yes", "eligible_applicant": "yes",
+                 "child_certificate": "not_needed", "screening_notes": "Fint"}
+    assert client.post(f"/staff/applications/{application.id}/screening", data=checklist).status_code == 303
+    response = client.post(f"/staff/applications/{application.id}/decision", data={"decision": "on_ballot"},
+                           follow_redirects=True)
+    assert "The decision is saved" in response.get_data(as_text=True)
+    [mail] = outbox(instance_path)
+    assert "stemmesedlen" in mail["Subject"]
+    text = body(mail)
+    assert text.startswith("Hej") and "Kind regards" not in text
+
+
 def test_reject_without_reason_keeps_the_form(client: FlaskClient, session: Session, auth: Auth) -> None:
     application = make_application(session, S.SUBMITTED)
     auth.login(Role.CASEWORKER)

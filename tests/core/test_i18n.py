@@ -6,6 +6,8 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from flask import Flask
+from flask_babel import force_locale
 
 from deltager.i18n import TRANSLATIONS_ROOT
 
@@ -72,3 +74,15 @@ def test_catalogs_agree_where_they_overlap() -> None:
                     conflicts.append(f"{msgid!r}: {seen[msgid][1]} says {seen[msgid][0]!r}, {po.parts[-4]} says {message.string!r}")
                 seen.setdefault(msgid, (message.string, po.parts[-4]))
     assert conflicts == []
+
+
+def test_templates_translate_in_the_request_language_and_follow_force_locale(app: Flask) -> None:
+    """The catalog is looked up once per request, but per locale: force_locale still switches."""
+    template = app.jinja_env.from_string('{{ _("Hello") }} · {{ ngettext("%(num)d application", "%(num)d applications", 2) }}')
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        assert template.render() == "Hello · 2 applications"
+        with force_locale("da"):
+            assert template.render() == "Hej · 2 ansøgninger"
+        assert template.render() == "Hello · 2 applications"
+    with app.test_request_context("/"):
+        assert template.render() == "Hej · 2 ansøgninger"
