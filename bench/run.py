@@ -31,9 +31,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
@@ -114,7 +114,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--full-flow-seconds", type=float, default=10,
                         help="length of the run with the whole phone flow (0: skip it)")
     parser.add_argument("--cards", type=int, default=0,
-                        help="cards for the vote (default: what the ceiling would commit in --vote-seconds)")
+                        help="cards for the vote (default: what the ceiling would commit in the warm-up and both voting runs)")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--threads", type=int, default=1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-
 from typing import Any
 
 from flask import Flask, current_app, g, request

@@ -332,17 +332,15 @@ def issue_cards(session: Session, actor: Actor, meeting_id: int, count: int, now
     return cards
 
 
+def _code_hash(code: str) -> str | None:
+    """The hash a card with this code is stored under; None for what cannot be a code at all."""
+    return hash_code(code) if code and len(code) <= 100 else None
+
+
 def find_card(session: Session, code: str) -> BallotCard | None:
     """The card with this code, if any (looked up by the code's hash)."""
-    card_id = find_card_id(session, code)
-    return None if card_id is None else session.get(BallotCard, card_id)
-
-
-def find_card_id(session: Session, code: str) -> int | None:
-    """The id of the card with this code, if any (what a scan needs; looked up by the code's hash)."""
-    if not code or len(code) > 100:
-        return None
-    return session.scalar(_CARD_ID_BY_HASH, {"code_hash": hash_code(code)})
+    code_hash = _code_hash(code)
+    return None if code_hash is None else session.scalar(select(BallotCard).where(BallotCard.code_hash == code_hash))
 
 
 def _bucket(now: dt.datetime, window_seconds: int) -> int:
@@ -355,10 +353,10 @@ def scan_card(session: Session, code: str, ip: str, now: dt.datetime, *, limit: 
     A client that sent ``limit`` invalid codes in this and the last window is refused (Throttled)
     whether or not this code is valid, so a guesser learns nothing once throttled.
     """
-    code_hash = hash_code(code) if code and len(code) <= 100 else ""
-    failures, card_id = session.execute(
-        _SCAN, {"ip": ip[:64], "since_bucket": _bucket(now, window_seconds) - 1, "code_hash": code_hash}
-    ).one()
+    failures, card_id = session.execute(_SCAN, {
+        "ip": ip[:64], "since_bucket": _bucket(now, window_seconds) - 1,
+        "code_hash": _code_hash(code) or "",  # no stored hash is empty: the card part finds nothing
+    }).one()
     if (failures or 0) >= limit:
         raise Throttled(N_("Too many invalid card codes from your network. Wait a few minutes and scan your card again."))
     return card_id
