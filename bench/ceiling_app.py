@@ -4,8 +4,10 @@ It writes the way the product writes — on SQLite WAL, ``synchronous=FULL``, ``
 and a busy timeout; on PostgreSQL a plain committed INSERT — and nothing else: no session cookie,
 no CSRF, no ORM, no templates. Served by gunicorn with the product's settings, its requests per
 second are what this disk and these settings allow at most; the vote's rate is compared with it.
-``GET /noop`` answers without touching the database: the cost of a request itself, which bounds
-any flow of several requests.
+``GET /noop`` answers without touching the database: the cost of a request through gunicorn and
+Flask. ``GET /bare-noop`` answers before Flask sees the request: the cost of a request through
+gunicorn alone, the floor for any Python web app under these settings, which bounds any flow of
+several requests.
 
 ``BENCH_CEILING_DB`` names the database: a SQLite file path, or a ``postgresql://`` URL.
 """
@@ -85,6 +87,24 @@ def count_rows(where: str) -> int:
 def noop() -> tuple[str, int]:
     """Nothing at all: what one request through gunicorn and Flask costs on this machine."""
     return "ok\n", 200
+
+
+def _bare_noop(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    body = b"ok\n"
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _route_bare_noop(flask_app: Any) -> Any:
+    """Answer ``/bare-noop`` as a plain WSGI callable; everything else goes to Flask."""
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") == "/bare-noop":
+            return _bare_noop(environ, start_response)
+        return flask_app(environ, start_response)
+    return wsgi_app
+
+
+app.wsgi_app = _route_bare_noop(app.wsgi_app)  # type: ignore[method-assign]
 
 
 @app.post("/insert/<token>")

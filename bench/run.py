@@ -6,7 +6,9 @@ Sections, each printed as a small table, then ONE machine-readable last line (``
     - ceiling: a bare Flask endpoint (bench/ceiling_app.py) doing one durable insert with the
       product's write settings, under the same gunicorn settings: what the disk allows;
     - /healthz of the product: requests per second through the whole stack without a write;
-    - a bare no-op endpoint in the same tiny app: what one request costs here, with no work;
+    - no-op endpoints in the same tiny app, one through Flask and one answered before Flask: what
+      one request costs here with no work at all (the latter is the floor for any Python app
+      served by these gunicorn settings);
     - the vote: N cards issued, 64 simulated phones each following the issue's flow (scan the card,
       open the ballot page, POST the ballot with its CSRF token); votes/s and POST latency;
     - the whole phone flow as the product shows it (scan, ballot, confirmation page, POST,
@@ -18,7 +20,8 @@ Sections, each printed as a small table, then ONE machine-readable last line (``
 Durable commits are bounded by the disk's fsync rate, so the vote is judged by its ratio to the
 ceiling (target ≥ 0.5), with p99 < 250 ms at 64 phones and nothing lost or doubled. Where the
 ceiling is bound by the CPU rather than the disk (a small VM with a fast disk), a flow of three
-requests cannot pass noop/3 per second; the report prints that bound beside the ratio.
+requests cannot pass bare-noop/3 per second; the report prints that bound beside the ratio, and
+the no-op's own p99 at the same concurrency beside the vote's.
 """
 
 from __future__ import annotations
@@ -59,10 +62,12 @@ class LoadResult:
     ceiling_rows: int
     health: Stats
     noop: Stats | None = None
+    bare_noop: Stats | None = None
     vote: Stats | None = None
     vote_full: Stats | None = None
     vote_error: str | None = None
     cards: int = 0
+    phones: int = 0
     check: Any = None
 
     @property
@@ -74,10 +79,11 @@ class LoadResult:
 
     @property
     def three_request_bound(self) -> float | None:
-        """The highest ratio a flow of three requests could reach: each costs at least a no-op."""
-        if self.noop is None or not self.ceiling.rate:
+        """The highest ratio a flow of three requests could reach: each costs at least a bare no-op."""
+        floor = self.bare_noop or self.noop
+        if floor is None or not self.ceiling.rate:
             return None
-        return self.noop.rate / 3 / self.ceiling.rate
+        return floor.rate / 3 / self.ceiling.rate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,8 +176,10 @@ def _load(backend: str, settings: ServerSettings, args: argparse.Namespace, inst
         ceiling = hammer(server.port, "POST", lambda i, n: f"/insert/{i}-{n}", clients=args.phones,
                          seconds=args.seconds)
         noop = hammer(server.port, "GET", lambda i, n: "/noop", clients=args.phones, seconds=args.seconds)
+        bare_noop = hammer(server.port, "GET", lambda i, n: "/bare-noop", clients=args.phones,
+                           seconds=args.seconds)
     rows = ceiling_app.count_rows(ceiling_target)
-    result = LoadResult(backend, ceiling, rows, Stats(), noop=noop)
+    result = LoadResult(backend, ceiling, rows, Stats(), noop=noop, bare_noop=bare_noop)
 
     env = {"DELTAGER_INSTANCE_PATH": str(instance), "DELTAGER_DATABASE_URL": product_url,
            "DELTAGER_SECRET_KEY": "bench-secret-key-not-for-production"}
@@ -191,7 +199,7 @@ def _load(backend: str, settings: ServerSettings, args: argparse.Namespace, inst
                                seconds=args.seconds)
         if setup is not None:
             print(f"-- {backend}: {args.phones} phones voting …", flush=True)
-            result.cards = len(setup.codes)
+            result.cards, result.phones = len(setup.codes), args.phones
             pile = _pile(setup.codes)
             # Warm up as the ceiling does: every worker compiles its templates and statements once.
             _, confirmed = _vote(server.port, server.origin, setup, pile, args.phones,
@@ -263,9 +271,8 @@ def _load_table(result: LoadResult) -> str:
                                        f"p99 {ceiling.percentile_ms(99):.0f} ms{cpu_note(ceiling)})"),
         ("ceiling: rows in database", f"{result.ceiling_rows} (≥ {ceiling.ok} confirmed, warm-up included)"),
         ("ceiling: failures", _failures(ceiling)),
-        ("no-op requests/s", f"{result.noop.rate:.1f}  (p50 {result.noop.percentile_ms(50):.0f} ms, "
-                             f"p99 {result.noop.percentile_ms(99):.0f} ms{cpu_note(result.noop)})"
-                             if result.noop else "n/a"),
+        ("no-op requests/s (Flask)", _rate_row(result.noop)),
+        ("no-op requests/s (bare WSGI)", _rate_row(result.bare_noop)),
         ("/healthz requests/s", f"{health.rate:.1f}  (p50 {health.percentile_ms(50):.0f} ms, "
                                 f"p99 {health.percentile_ms(99):.0f} ms{cpu_note(health)})"),
         ("/healthz failures", _failures(health)),
@@ -277,10 +284,12 @@ def _load_table(result: LoadResult) -> str:
             ("cards issued", result.cards),
             ("votes/s", f"{vote.rate:.1f}  ({vote.ok} ballots in {vote.elapsed:.1f} s{cpu_note(vote)})"),
             ("vote ratio to ceiling", f"{ratio:.2f}  (target ≥ {TARGET_RATIO}: {'ok' if ratio >= TARGET_RATIO else 'MISSED'})"),
-            ("  most a 3-request flow can reach", f"{result.three_request_bound:.2f}  (no-op/s ÷ 3 ÷ ceiling/s)"
+            ("  most a 3-request flow can reach", f"{result.three_request_bound:.2f}  (bare no-op/s ÷ 3 ÷ ceiling/s)"
                                                   if result.three_request_bound else "n/a"),
             ("ballot POST p50 / p99", f"{vote.percentile_ms(50):.0f} ms / {p99:.0f} ms  "
                                       f"(target p99 < {TARGET_P99_MS} ms: {'ok' if p99 < TARGET_P99_MS else 'MISSED'})"),
+            ("  mean wait per request (Little)", f"{_little_ms(vote, result.phones):.0f} ms  "
+                                                 f"({result.phones} phones ÷ 3 requests × votes/s)"),
             ("failed phones", _failures(vote)),
         ]
     if result.vote_full is not None:
@@ -302,6 +311,18 @@ def _load_table(result: LoadResult) -> str:
     if result.vote_error:
         rows.append(("vote", result.vote_error))
     return table(f"(a) voting load on {result.backend}", rows)
+
+
+def _little_ms(vote: Stats, phones: int) -> float:
+    """Closed loop: each request waits on average clients ÷ requests per second (Little's law)."""
+    return phones / (3 * vote.rate) * 1000 if vote.rate else 0.0
+
+
+def _rate_row(stats: Stats | None) -> str:
+    if stats is None:
+        return "n/a"
+    return (f"{stats.rate:.1f}  (p50 {stats.percentile_ms(50):.0f} ms, p99 {stats.percentile_ms(99):.0f} ms"
+            f"{cpu_note(stats)})")
 
 
 def _failures(stats: Stats) -> str:

@@ -46,6 +46,20 @@ def test_ceiling_app_commits_one_row_per_request(tmp_path: Path, monkeypatch: py
     connection.close()
 
 
+def test_ceiling_app_answers_both_no_ops_without_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = str(tmp_path / "ceiling.sqlite")
+    monkeypatch.setenv("BENCH_CEILING_DB", target)
+    ceiling_app.create_table(target)
+    client = ceiling_app.app.test_client()
+
+    for path in ("/noop", "/bare-noop"):
+        response = client.get(path)
+        assert (response.status_code, response.data) == (200, b"ok\n")
+    assert client.get("/no-such-path").status_code == 404  # Flask still routes everything else
+
+    assert ceiling_app.count_rows(target) == 0
+
+
 def test_summary_line_keeps_order_rounds_floats_and_marks_missing() -> None:
     line = harness.format_summary({"vote_per_s": 123.456, "vote_ratio": 0.81234, "lost": 0,
                                    "alloc_100k_s": None, "mes_agree": "50/50"})
