@@ -45,7 +45,8 @@ def request_translations() -> Any:
     return translations
 
 
-def _localdatetime(value: dt.datetime | None, fmt: str = "d. MMMM y 'kl.' HH:mm") -> str:
+def format_local_datetime(value: dt.datetime | None, fmt: str = "d. MMMM y 'kl.' HH:mm") -> str:
+    """A moment in Copenhagen time, in the reader's language ("3. marts 2027 kl. 17:00")."""
     if value is None:
         return ""
     if fmt == "d. MMMM y 'kl.' HH:mm" and select_locale() == "en":
@@ -53,7 +54,8 @@ def _localdatetime(value: dt.datetime | None, fmt: str = "d. MMMM y 'kl.' HH:mm"
     return format_datetime(value, fmt)
 
 
-def _localdate(value: dt.date | None, fmt: str = "long") -> str:
+def format_local_date(value: dt.date | None, fmt: str = "long") -> str:
+    """A date in the reader's language."""
     return "" if value is None else format_date(value, fmt)
 
 
@@ -70,8 +72,8 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["money"] = format_ore
     app.jinja_env.filters["money_input"] = format_ore_input
-    app.jinja_env.filters["localdatetime"] = _localdatetime
-    app.jinja_env.filters["localdate"] = _localdate
+    app.jinja_env.filters["localdatetime"] = format_local_datetime
+    app.jinja_env.filters["localdate"] = format_local_date
     app.jinja_env.filters["apply_filter"] = lambda value, name: app.jinja_env.filters[name](value)
     app.jinja_env.globals["current_language"] = select_locale
     app.jinja_env.add_extension("jinja2.ext.do")

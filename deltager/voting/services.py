@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from deltager import allocation as alloc
 from deltager.applications.models import Application, ApplicationStatus, Photo
@@ -140,13 +140,19 @@ def get_vote_meeting(session: Session, meeting_id: int) -> Meeting:
     return meeting
 
 
-def list_vote_meetings(session: Session) -> list[Meeting]:
-    """Every voting meeting, newest first."""
-    return list(
-        session.scalars(
-            select(Meeting).where(Meeting.kind == MeetingKind.VOTE).order_by(Meeting.starts_at.desc(), Meeting.id.desc())
-        )
+def list_vote_meetings(session: Session, *, state: VoteState | None = None) -> list[tuple[Meeting, VoteState]]:
+    """Every voting meeting (or those in ``state``) with the state of its vote, newest first; one query."""
+    vote_state = func.coalesce(VoteSettings.state, VoteState.PREPARING)
+    query = (
+        select(Meeting, vote_state)
+        .outerjoin(VoteSettings, VoteSettings.meeting_id == Meeting.id)
+        .options(joinedload(Meeting.round))
+        .where(Meeting.kind == MeetingKind.VOTE)
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
     )
+    if state is not None:
+        query = query.where(vote_state == state)
+    return [(meeting, VoteState(value)) for meeting, value in session.execute(query)]
 
 
 def get_settings(session: Session, meeting_id: int) -> VoteSettings:

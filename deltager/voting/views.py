@@ -281,9 +281,7 @@ def _meeting_and_settings(meeting_id: int) -> tuple[Any, Any]:
 def index() -> ResponseReturnValue:
     """Every voting meeting."""
     session = get_session()
-    meetings = services.list_vote_meetings(session)
-    states = {m.id: services.get_settings(session, m.id).state for m in meetings}
-    return render_template("voting/index.html", meetings=meetings, states=states)
+    return render_template("voting/index.html", meetings=services.list_vote_meetings(session))
 
 
 @bp.get("/staff/voting/<int:meeting_id>")
@@ -438,10 +436,10 @@ def _cards_file(meeting_: Any, cards: list[services.IssuedCard], fmt: str) -> Re
         writer.writerows([c.serial, services.card_url(base, c.code)] for c in cards)
         return _download(buffer.getvalue(), f"{stem}.csv", "text/csv")
     from deltager.pdf.cards import CardPrint, cards_pdf
-    from deltager.i18n import _localdatetime
+    from deltager.i18n import format_local_datetime
 
     pdf = cards_pdf([CardPrint(c.serial, services.card_url(base, c.code)) for c in cards],
-                    meeting_title=meeting_.title, meeting_when=_localdatetime(meeting_.starts_at))
+                    meeting_title=meeting_.title, meeting_when=format_local_datetime(meeting_.starts_at))
     return _download(pdf, f"{stem}.pdf", "application/pdf")
 
 
@@ -581,7 +579,7 @@ def _closed_allocation(meeting_id: int) -> Any:
 @requires(Permission.VOTING_RESULTS)
 def protocol(meeting_id: int) -> ResponseReturnValue:
     """The protocol of the closed vote (PDF)."""
-    from deltager.i18n import _localdatetime
+    from deltager.i18n import format_local_datetime
     from deltager.pdf.protocol import ProtocolData, ProtocolLine, protocol_pdf
 
     session = get_session()
@@ -591,7 +589,7 @@ def protocol(meeting_id: int) -> ResponseReturnValue:
     rec = services.reconciliation(session, meeting_id)
     data = ProtocolData(
         round_title=round_.title, meeting_title=meeting_.title, place=meeting_.place,
-        held_at=_localdatetime(meeting_.starts_at), rule=str(RULE_LABELS[allocation.rule]),
+        held_at=format_local_datetime(meeting_.starts_at), rule=str(RULE_LABELS[allocation.rule]),
         tie_break=str(TIE_BREAK_LABELS[allocation.tie_break]), seed=allocation.seed,
         cards_issued=rec.issued, cards_used_phone=rec.used_phone, cards_used_paper=rec.used_paper,
         cards_voided=rec.voided, door_count=rec.door_count,
@@ -623,7 +621,7 @@ def compare() -> ResponseReturnValue:
 
     session = get_session()
     form = CompareForm()
-    closed = [m for m in services.list_vote_meetings(session) if services.get_settings(session, m.id).state is VoteState.CLOSED]
+    closed = [m for m, _state in services.list_vote_meetings(session, state=VoteState.CLOSED)]
     form.meeting_id.choices = [SelectChoice("", _("— choose —"))] + [
         SelectChoice(str(m.id), f"{m.title} ({m.round.title})") for m in closed
     ]

@@ -350,3 +350,35 @@ def test_compare_rules_on_a_closed_meeting(session: Session) -> None:
     results = services.compare_for_meeting(session, setup.meeting.id)
     assert set(results) == {"greedy", "mes"}
     assert session.scalar(select(func.count()).select_from(Allocation)) >= 1
+
+
+def test_vote_meetings_are_listed_with_their_state_in_one_query(session: Session) -> None:
+    from sqlalchemy import event
+
+    from deltager.voting.models import VoteSettings
+
+    closed = make_vote_meeting(session, open_vote=True)
+    services.close_vote(session, TEST_ACTOR, closed.meeting.id, NOW)
+    opened = make_vote_meeting(session, open_vote=True)
+    preparing = make_vote_meeting(session)
+    session.delete(session.get(VoteSettings, preparing.meeting.id))  # rules never set: the defaults apply
+    session.commit()
+    session.expunge_all()
+
+    statements: list[str] = []
+    engine = session.get_bind()
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, …)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        listed = services.list_vote_meetings(session)
+        rounds = [meeting.round.title for meeting, _state in listed]  # loaded with the meetings
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+    selects = [statement for statement in statements if statement.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1 and len(rounds) == 3  # (the test's savepoint aside)
+    states = {meeting.id: state for meeting, state in listed}
+    assert states == {closed.meeting.id: VoteState.CLOSED, opened.meeting.id: VoteState.OPEN,
+                      preparing.meeting.id: VoteState.PREPARING}
+    assert [m.id for m, _ in services.list_vote_meetings(session, state=VoteState.CLOSED)] == [closed.meeting.id]
+    assert [m.id for m, _ in services.list_vote_meetings(session, state=VoteState.PREPARING)] == [preparing.meeting.id]
