@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "DELTAGER_"
+#: The languages the site speaks: Danish first (the default), then English.
+LANGUAGES = ("da", "en")
 
 
 class Defaults:
@@ -59,7 +61,7 @@ class Defaults:
 
     BABEL_DEFAULT_LOCALE = "da"
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
-    LANGUAGES = ("da", "en")
+    LANGUAGES = LANGUAGES
 
     SQLITE_BUSY_TIMEOUT_MS = 15_000
     # Echo SQL statements (debugging only).

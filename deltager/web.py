@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -63,9 +64,32 @@ def see_other(endpoint: str, **values: Any) -> Response:
     return redirect(url_for(endpoint, **values), code=303)
 
 
+#: How error messages show a parameter that is an enum member: its type → a label in plain words.
+_ENUM_LABELS: dict[type[enum.Enum], Callable[[Any], str]] = {}
+
+
+def show_enum_as(kind: type[enum.Enum]) -> Callable[[Callable[[Any], str]], Callable[[Any], str]]:
+    """Decorate the function that labels ``kind``: error messages then show its members through it.
+
+    Services stay free of Flask and pass the member itself (``source=application.status``); the
+    reader sees "Rejected" or "Afvist", not the code "rejected".
+    """
+
+    def register(label: Callable[[Any], str]) -> Callable[[Any], str]:
+        _ENUM_LABELS[kind] = label
+        return label
+
+    return register
+
+
+def _shown(value: Any) -> Any:
+    label = _ENUM_LABELS.get(type(value))
+    return label(value) if label is not None else value
+
+
 def translate_error(error: DomainError) -> str:
-    """The error's message in the reader's language."""
-    return gettext(error.message, **error.params)
+    """The error's message in the reader's language, enum parameters in plain words."""
+    return gettext(error.message, **{name: _shown(value) for name, value in error.params.items()})
 
 
 def show_error(error: DomainError, form: Form | None = None) -> None:

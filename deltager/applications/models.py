@@ -59,6 +59,9 @@ class Applicant(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
+    # The language the applicant last used the site in (at sign-in and when sending an application):
+    # e-mails that staff trigger, such as a decision, are written in it.
+    language: Mapped[str] = mapped_column(String(5), default="da", server_default="da")
     # Bumped to end every session of the applicant (sign out everywhere).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

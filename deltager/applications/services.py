@@ -37,6 +37,7 @@ from deltager.applications.models import (
     SignInToken,
 )
 from deltager.audit.services import Actor, record
+from deltager.config import LANGUAGES
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.rounds.models import Round, RoundStatus
 
@@ -148,13 +149,21 @@ def check_sign_in_token(session: Session, token: str, now: dt.datetime) -> None:
     _valid_token(session, token, now)
 
 
-def redeem_sign_in_token(session: Session, token: str, now: dt.datetime) -> Applicant:
-    """Use a token once: mark it used and return its applicant."""
+def redeem_sign_in_token(session: Session, token: str, now: dt.datetime, *, language: str) -> Applicant:
+    """Use a token once: mark it used and return its applicant, who reads in ``language``."""
     row = _valid_token(session, token, now, for_update=True)
     row.used_at = now
     row.applicant.last_sign_in_at = now
+    remember_language(row.applicant, language)
     record(session, applicant_actor(row.applicant), "applicant.sign_in", "applicant", row.applicant_id, at=now)
     return row.applicant
+
+
+def remember_language(applicant: Applicant, language: str) -> None:
+    """Note the language the applicant uses; the e-mails staff trigger are written in it."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}")
+    applicant.language = language
 
 
 def load_session_applicant(session: Session, value: object) -> Applicant | None:
@@ -406,7 +415,7 @@ def check_transition(application: Application, target: ApplicationStatus) -> Non
     if (source, target) not in TRANSITIONS:
         raise NotAllowed(
             N_("An application cannot go from “%(source)s” to “%(target)s”."),
-            source=source.value, target=target.value,
+            source=source, target=target,
         )
     if (source, target) == (S.ON_BALLOT, S.WITHDRAWN) and application.round.status.index >= RoundStatus.VOTING.index:
         raise NotAllowed(N_("The ballot is fixed: a project cannot be withdrawn once voting has begun. Contact the municipality."))

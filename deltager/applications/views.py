@@ -16,16 +16,20 @@ from deltager.accounts.forms import ConfirmForm
 from deltager.applications import services
 from deltager.applications.auth import applicant_required, current_applicant, sign_in as start_session, sign_out as end_session
 from deltager.applications.forms import ApplicationForm, DecisionForm, OnBehalfForm, ScreeningForm, SignInForm, yes_no
-from deltager.applications.models import Applicant, Application, ApplicationStatus, ChildCertificate
+from deltager.applications.models import Applicant, ApplicantType, Application, ApplicationStatus, ChildCertificate
 from deltager.applications.photos import MAX_BYTES
 from deltager.audit.services import Actor, history
 from deltager.db import get_session, utcnow
 from deltager.errors import N_, DomainError, Throttled, ValidationFailed
+from deltager.i18n import select_locale
 from deltager.mail import send
+from deltager.money import format_ore
 from deltager.permissions import Permission
 from deltager.rounds.models import Round
 from deltager.rounds.services import get_public_round, get_round
-from deltager.web import page_number, public, requires, safe_next, see_other, show_error, staff_actor, translate_error
+from deltager.web import (
+    page_number, public, requires, safe_next, see_other, show_enum_as, show_error, staff_actor, translate_error,
+)
 
 bp = Blueprint("applications", __name__)
 S = ApplicationStatus
@@ -41,10 +45,68 @@ STATUS_LABELS = {
 }
 
 
+@show_enum_as(ApplicationStatus)
 @bp.app_template_filter("application_status")
 def application_status_label(status: ApplicationStatus) -> str:
     """An application status in plain words."""
     return str(STATUS_LABELS[ApplicationStatus(status)])
+
+
+APPLICANT_TYPE_LABELS = {
+    ApplicantType.PERSON: lazy_gettext("Private person"),
+    ApplicantType.ASSOCIATION: lazy_gettext("Association"),
+}
+CHILD_CERTIFICATE_LABELS = {
+    ChildCertificate.NOT_ASSESSED: lazy_gettext("Not assessed yet"),
+    ChildCertificate.NOT_NEEDED: lazy_gettext("Not needed"),
+    ChildCertificate.REQUESTED: lazy_gettext("Needed — requested"),
+    ChildCertificate.RECEIVED: lazy_gettext("Received"),
+}
+#: The caseworker's history of an application: what each recorded field is called.
+HISTORY_LABELS = {
+    "status": lazy_gettext("Status"),
+    "title": lazy_gettext("Title of the project"),
+    "summary": lazy_gettext("Short summary"),
+    "requested_ore": lazy_gettext("Amount applied for"),
+    "applicant_type": lazy_gettext("Who applies?"),
+    "association_name": lazy_gettext("Name of the association"),
+    "cvr": lazy_gettext("CVR number of the association"),
+    "involves_children": lazy_gettext("Children or young people under 18 take part"),
+    "budget": lazy_gettext("Budget"),
+    "has_photo": lazy_gettext("Photo"),
+    "stand_number": lazy_gettext("Stand number"),
+    "message": lazy_gettext("Message to the applicant"),
+    "fits_theme": lazy_gettext("Fits the theme"),
+    "budget_plausible": lazy_gettext("The budget is plausible"),
+    "eligible_applicant": lazy_gettext("The applicant is eligible"),
+    "child_certificate": lazy_gettext("Børneattest"),
+    "child_certificate_received_on": lazy_gettext("Børneattest received on"),
+    "screening_notes": lazy_gettext("Internal notes"),
+}
+HISTORY_VALUE_FILTERS = {
+    "status": "application_status",
+    "applicant_type": "applicant_type",
+    "child_certificate": "child_certificate",
+    "budget": "budget_lines",
+}
+
+
+@bp.app_template_filter("applicant_type")
+def applicant_type_label(value: ApplicantType) -> str:
+    """Private person or association, in plain words."""
+    return str(APPLICANT_TYPE_LABELS[ApplicantType(value)])
+
+
+@bp.app_template_filter("child_certificate")
+def child_certificate_label(value: ChildCertificate) -> str:
+    """Where the børneattest stands, in plain words."""
+    return str(CHILD_CERTIFICATE_LABELS[ChildCertificate(value)])
+
+
+@bp.app_template_filter("budget_lines")
+def budget_lines_label(lines: list[list[Any]]) -> str:
+    """A budget as the trail records it ([[description, øre], …]): "Leje af lokale: 2.000,00 kr.; …"."""
+    return "; ".join(f"{description}: {format_ore(amount)}" for description, amount in lines)
 
 
 @bp.app_template_global("round_accepts_applications")
@@ -62,11 +124,12 @@ def round_ballot_is_public(round_: Round) -> bool:
 # --- mail ---------------------------------------------------------------------------------------
 
 
-def _mail(to: str, subject: str, template: str, *, danish: bool = False, **context: Any) -> bool:
-    """Send one of our e-mails after the commit (Danish when staff trigger it; else the reader's language)."""
+def _mail(to: str, subject: str, template: str, *, language: str | None = None, **context: Any) -> bool:
+    """Send one of our e-mails after the commit: in ``language`` (the applicant's, when staff trigger
+    it), else in the language of the one reading the page."""
     context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
-    if danish:
-        with force_locale("da"):
+    if language is not None:
+        with force_locale(language):
             return send(to=to, subject=_(subject), text=render_template(f"applications/mail/{template}.html", **context))
     return send(to=to, subject=_(subject), text=render_template(f"applications/mail/{template}.html", **context))
 
@@ -75,9 +138,10 @@ def _status_url(application: Application) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + url_for("applications.detail", application_id=application.id)
 
 
-def _send_receipt(application: Application, danish: bool = False) -> None:
+def _send_receipt(application: Application, *, by_staff: bool = False) -> None:
     _mail(application.applicant.email, N_("Receipt: we have received your application"), "receipt",
-          danish=danish, application=application, status_url=_status_url(application))
+          language=application.applicant.language if by_staff else None,
+          application=application, status_url=_status_url(application))
 
 
 # --- sign-in ------------------------------------------------------------------------------------
@@ -117,7 +181,7 @@ def sign_in_link(token: str) -> ResponseReturnValue:
     form = ConfirmForm()
     try:
         if request.method == "POST" and form.validate_on_submit():
-            applicant = services.redeem_sign_in_token(session, token, utcnow())
+            applicant = services.redeem_sign_in_token(session, token, utcnow(), language=select_locale())
             session.commit()
             start_session(applicant)
             flash(_("You are signed in."), "success")
@@ -216,6 +280,8 @@ def _save(form: ApplicationForm, *, actor: Actor, applicant: Applicant, round_: 
         return application, "draft"
     try:
         services.submit(session, actor, application.id, now)
+        if created_by is None:  # the citizen themself: later e-mails from staff follow their language
+            services.remember_language(applicant, select_locale())
     except DomainError as error:
         session.commit()  # the draft is kept
         _show_problems(error, form)
@@ -395,6 +461,7 @@ def _staff_page(application: Application, screening: ScreeningForm | None = None
         "applications/staff_detail.html", application=application,
         screening=screening or _screening_form(application), decision=decision or DecisionForm(),
         history=history(get_session(), "application", application.id),
+        history_labels=HISTORY_LABELS, history_value_filters=HISTORY_VALUE_FILTERS,
         created_by=application.created_by_user_id,
     ), 400 if failed else 200
 
@@ -466,7 +533,7 @@ def decide(application_id: int) -> ResponseReturnValue:
         else:
             session.commit()
             subject, template = DECISION_MAILS[decision]
-            _mail(application.applicant.email, subject, template, danish=True,
+            _mail(application.applicant.email, subject, template, language=application.applicant.language,
                   application=application, status_url=_status_url(application))
             flash(_("The decision is saved and the applicant has been told by e-mail."), "success")
             return see_other("applications.queue", round_id=application.round_id)
@@ -499,7 +566,7 @@ def on_behalf_new(round_id: int) -> ResponseReturnValue:
 
 def _after_on_behalf(application: Any, outcome: str) -> Response:
     if outcome == "submitted":
-        _send_receipt(application, danish=True)
+        _send_receipt(application, by_staff=True)
         flash(_("The application is sent on the citizen's behalf. The citizen gets a receipt by e-mail."), "success")
     else:
         flash(_("The draft is saved on the citizen's behalf."), "success")

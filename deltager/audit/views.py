@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 
 from deltager.audit import services
+from deltager.i18n import format_local_date, format_local_datetime
 from deltager.db import get_session
 from deltager.permissions import Permission
 from deltager.timeutil import start_of_local_day
@@ -94,3 +97,34 @@ def audit_action_label(action: str) -> str:
     """An audit action in plain words."""
     label = ACTION_LABELS.get(action)
     return str(label) if label is not None else action
+
+
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2})?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LONG_TEXT = 120
+
+
+@bp.app_template_filter("audit_value")
+def audit_value_label(value: Any) -> str:
+    """A value from the trail's JSON in plain words: yes/no, dates as dates, "—" for nothing.
+
+    The trail stores dates and times as ISO text (see ``services._jsonable``); they are shown in
+    the reader's language and Copenhagen time. Long texts are cut, lists joined.
+    """
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, list):
+        return "; ".join(audit_value_label(v) for v in value)
+    if isinstance(value, str):
+        if _ISO_DATETIME.fullmatch(value):
+            return format_local_datetime(dt.datetime.fromisoformat(value))
+        if _ISO_DATE.fullmatch(value):
+            try:
+                return format_local_date(dt.date.fromisoformat(value))
+            except ValueError:
+                return value
+        if len(value) > _LONG_TEXT:
+            return value[:_LONG_TEXT].rstrip() + "…"
+    return str(value)

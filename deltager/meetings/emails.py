@@ -1,4 +1,4 @@
-"""The e-mails about meetings, written in the reader's language, and the meeting's .ics file.
+"""The e-mails about meetings, written in the citizen's language, and the meeting's .ics file.
 
 Views call these after their commit; the texts use gettext, so this module is web-side (flask_babel).
 """
@@ -6,7 +6,7 @@ Views call these after their commit; the texts use gettext, so this module is we
 from __future__ import annotations
 
 from flask import current_app, url_for
-from flask_babel import format_datetime, gettext
+from flask_babel import force_locale, format_datetime, gettext
 
 from deltager import mail
 from deltager.db import utcnow
@@ -94,29 +94,34 @@ def send_confirmation(registration: Registration, token: str) -> bool:
 
 
 def send_cancellation_notices(meeting: Meeting, registrations: list[Registration]) -> int:
-    """Tell everyone signed up that the meeting is cancelled; returns how many e-mails failed."""
+    """Tell everyone signed up that the meeting is cancelled, each in the language they signed up in;
+    returns how many e-mails failed."""
     failed = 0
     for registration in registrations:
-        text = "\n".join(
-            [
-                gettext("Dear %(name)s,", name=registration.name),
-                "",
-                gettext("Unfortunately, this meeting is cancelled:"),
-                "",
-                *_details(meeting),
-                "",
-                gettext("See the other meetings of the round: %(url)s",
-                        url=external_url("public.round_page", round_id=meeting.round_id)),
-                "",
-                gettext("We are sorry for the inconvenience.\nThe participatory budget team"),
-            ]
-        )
-        sent = mail.send(
-            to=registration.email,
-            subject=gettext("Cancelled: %(title)s", title=meeting.title),
-            text=text,
-            attachments=[ics_attachment(meeting)],
-            notify=False,
-        )
-        failed += not sent
+        with force_locale(registration.language):
+            failed += not _send_cancellation_notice(meeting, registration)
     return failed
+
+
+def _send_cancellation_notice(meeting: Meeting, registration: Registration) -> bool:
+    text = "\n".join(
+        [
+            gettext("Dear %(name)s,", name=registration.name),
+            "",
+            gettext("Unfortunately, this meeting is cancelled:"),
+            "",
+            *_details(meeting),
+            "",
+            gettext("See the other meetings of the round: %(url)s",
+                    url=external_url("public.round_page", round_id=meeting.round_id)),
+            "",
+            gettext("We are sorry for the inconvenience.\nThe participatory budget team"),
+        ]
+    )
+    return mail.send(
+        to=registration.email,
+        subject=gettext("Cancelled: %(title)s", title=meeting.title),
+        text=text,
+        attachments=[ics_attachment(meeting)],
+        notify=False,
+    )

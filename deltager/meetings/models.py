@@ -64,6 +64,8 @@ class Registration(Base):
     email: Mapped[str] = mapped_column(String(254), index=True)
     phone: Mapped[str] = mapped_column(String(40), default="")
     note: Mapped[str] = mapped_column(Text, default="")  # e.g. "needs an interpreter"
+    # The language the citizen signed up in; a cancellation notice from staff is written in it.
+    language: Mapped[str] = mapped_column(String(5), default="da", server_default="da")
     # SHA-256 of the cancel token that was e-mailed; the token itself is never stored.
     cancel_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     attended: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from deltager.audit.services import Actor, record
+from deltager.config import LANGUAGES
 from deltager.errors import N_, NotAllowed, NotFound, ValidationFailed
 from deltager.meetings.models import Meeting, MeetingKind, Registration
 from deltager.rounds.services import get_round
@@ -54,6 +55,7 @@ class RegistrationInput:
     email: str
     phone: str = ""
     note: str = ""
+    language: str = "da"  # the page's language: later e-mails (a cancellation) are written in it
 
 
 @dataclass(frozen=True)
@@ -350,6 +352,7 @@ def register(
         email=email,
         phone=data.phone.strip(),
         note=data.note.strip(),
+        language=data.language if data.language in LANGUAGES else "da",
         cancel_token_hash=hash_token(token),
         attended=False,
         created_at=now,

@@ -14,6 +14,7 @@ from deltager.applications.auth import applicant_required, current_applicant
 from deltager.audit.services import Actor, history
 from deltager.db import get_session, utcnow
 from deltager.errors import DomainError
+from deltager.i18n import select_locale
 from deltager.meetings import emails, services
 from deltager.meetings.forms import KIND_LABELS, AttendanceForm, MeetingForm, SignUpForm
 from deltager.meetings.models import Meeting, MeetingKind
@@ -218,7 +219,7 @@ def public_meeting(meeting_id: int) -> ResponseReturnValue:
         applicant = current_applicant()
         data = services.RegistrationInput(
             name=form.name.data or "", email=form.email.data or "",
-            phone=form.phone.data or "", note=form.note.data or "",
+            phone=form.phone.data or "", note=form.note.data or "", language=select_locale(),
         )
         try:
             registration, token = services.register(

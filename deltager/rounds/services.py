@@ -134,9 +134,9 @@ def transition_round(session: Session, actor: Actor, round_id: int, target: Roun
         if target.index < round_.status.index and round_.status.index >= POINT_OF_NO_RETURN.index:
             raise NotAllowed(N_("A round cannot go back once the pot has been allocated."))
         raise NotAllowed(
-            N_("A round cannot go from %(source)s to %(target)s."),
-            source=round_.status.value,
-            target=target.value,
+            N_("A round cannot go from “%(source)s” to “%(target)s”."),
+            source=round_.status,
+            target=target,
         )
     for guard in TRANSITION_GUARDS.get(target, []):
         guard(session, round_)

@@ -16,7 +16,7 @@ from deltager.rounds.forms import RoundForm
 from deltager.rounds.models import Round, RoundStatus
 from deltager.timeutil import local_to_utc, utc_to_local
 from deltager.accounts.forms import ConfirmForm
-from deltager.web import requires, see_other, show_error, staff_actor
+from deltager.web import requires, see_other, show_enum_as, show_error, staff_actor
 
 bp = Blueprint("rounds", __name__, url_prefix="/staff")
 
@@ -137,6 +137,7 @@ STATUS_LABELS = {
 }
 
 
+@show_enum_as(RoundStatus)
 @bp.app_template_filter("round_status")
 def round_status_label(status: RoundStatus) -> str:
     """A round status in plain words."""

@@ -172,18 +172,20 @@ def test_token_is_stored_only_as_sha256_and_works_once(session: Session) -> None
     row = session.scalars(select(SignInToken)).one()
     assert row.token_hash == services.hash_token(token) != token and len(token) >= 43
     assert row.expires_at == now + dt.timedelta(minutes=30)
-    assert services.redeem_sign_in_token(session, token, now + dt.timedelta(minutes=1)) is applicant
+    assert applicant.language == "da"
+    assert services.redeem_sign_in_token(session, token, now + dt.timedelta(minutes=1), language="en") is applicant
+    assert applicant.language == "en"  # staff's e-mails to them will be in English
     with pytest.raises(NotAllowed):
-        services.redeem_sign_in_token(session, token, now + dt.timedelta(minutes=2))
+        services.redeem_sign_in_token(session, token, now + dt.timedelta(minutes=2), language="da")
 
 
 def test_token_expires_after_30_minutes(session: Session) -> None:
     now = utcnow()
     _applicant, token = services.request_sign_in_link(session, "a@example.dk", now)
     with pytest.raises(NotAllowed):
-        services.redeem_sign_in_token(session, token, now + dt.timedelta(minutes=30))
+        services.redeem_sign_in_token(session, token, now + dt.timedelta(minutes=30), language="da")
     with pytest.raises(NotAllowed):
-        services.redeem_sign_in_token(session, "not-a-token", now)
+        services.redeem_sign_in_token(session, "not-a-token", now, language="da")
 
 
 def test_link_requests_are_limited_per_address_in_the_database(session: Session) -> None:

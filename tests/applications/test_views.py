@@ -198,6 +198,40 @@ def test_caseworker_screens_and_decides(client: FlaskClient, session: Session, a
     assert mail["To"] == application.applicant.email and "stemmesedlen" in mail["Subject"]
 
 
+def test_history_reads_in_plain_words(client: FlaskClient, session: Session, auth: Auth) -> None:
+    """The caseworker's history names actions, fields and statuses in Danish, never their codes."""
+    application = make_application(session, S.SUBMITTED)
+    auth.login(Role.CASEWORKER)
+    checklist = {"fits_theme": "yes", "budget_plausible": "yes", "eligible_applicant": "yes",
+                 "child_certificate": "not_needed", "screening_notes": ""}
+    assert client.post(f"/staff/applications/{application.id}/screening", data=checklist).status_code == 303
+    assert client.post(f"/staff/applications/{application.id}/decision", data={"decision": "on_ballot"}).status_code == 303
+
+    page = client.get(f"/staff/applications/{application.id}").get_data(as_text=True)
+    history = re.sub(r"\s+", " ", page[page.index("<h2>Historik</h2>"):])
+    assert "Tjekliste opdateret" in history and "Afgørelse truffet" in history
+    assert "Passer til temaet: — → Ja" in history
+    assert "Børneattest: Ikke vurderet endnu → Ikke nødvendig" in history
+    assert "Status: Sendt — venter på kommunen → På stemmesedlen til afstemningsmødet" in history
+    assert "Standnummer: — → 1" in history
+    for code in ("application.decision", "on_ballot", "submitted", "fits_theme", "True"):
+        assert code not in history
+
+
+def test_a_refused_move_names_the_statuses_in_plain_words(
+    client: FlaskClient, session: Session, auth: Auth
+) -> None:
+    """A stale form (the application was rejected meanwhile) gets a message in words, not codes."""
+    application = make_application(session, S.REJECTED)
+    auth.login(Role.CASEWORKER)
+    response = client.post(f"/staff/applications/{application.id}/decision",
+                           data={"decision": "needs_info", "message": "Hvornår starter I?"}, follow_redirects=True)
+    text = response.get_data(as_text=True)
+    assert "En ansøgning kan ikke gå fra „Afvist“ til „Vi mangler flere oplysninger fra dig“." in text
+    session.refresh(application)
+    assert application.status is S.REJECTED
+
+
 def test_decision_mail_is_danish_when_staff_read_english(
     client: FlaskClient, session: Session, auth: Auth, instance_path: Path
 ) -> None:
@@ -215,6 +249,30 @@ def test_decision_mail_is_danish_when_staff_read_english(
     assert "stemmesedlen" in mail["Subject"]
     text = body(mail)
     assert text.startswith("Hej") and "Kind regards" not in text
+
+
+def test_decision_mail_follows_the_language_the_applicant_signed_in_with(
+    app: Flask, client: FlaskClient, session: Session, auth: Auth, instance_path: Path
+) -> None:
+    """A citizen who reads English gets the decision in English, whatever the caseworker reads."""
+    from deltager.applications.services import request_sign_in_link
+
+    application = make_application(session, S.SUBMITTED)
+    _applicant, token = request_sign_in_link(session, application.applicant.email, utcnow())
+    session.commit()
+    citizen = app.test_client()
+    citizen.set_cookie("lang", "en")
+    assert citizen.post(f"/apply/sign-in/{token}").status_code == 303
+    session.refresh(application.applicant)
+    assert application.applicant.language == "en"
+
+    auth.login(Role.CASEWORKER)  # reads Danish
+    response = client.post(f"/staff/applications/{application.id}/decision",
+                           data={"decision": "needs_info", "message": "When do you start?"}, follow_redirects=True)
+    assert "Afgørelsen er gemt" in response.get_data(as_text=True)
+    [mail] = outbox(instance_path)
+    assert mail["Subject"] == "We need more information about your application"
+    assert "When do you start?" in body(mail)
 
 
 def test_reject_without_reason_keeps_the_form(client: FlaskClient, session: Session, auth: Auth) -> None:

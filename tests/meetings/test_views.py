@@ -236,6 +236,27 @@ def test_staff_create_edit_and_cancel_with_mails(
     assert actions == ["meeting.create", "meeting.create", "meeting.update", "meeting.cancel"]
 
 
+def test_each_cancellation_notice_is_in_the_language_the_citizen_signed_up_in(
+    app: Flask, client: FlaskClient, auth: Auth, data: Callable, smtp_server: SmtpSink
+) -> None:
+    with data() as s:
+        meeting = make_meeting(s)
+        sign_up(s, meeting, "dansk@example.dk")
+    english = app.test_client()
+    english.set_cookie("lang", "en")
+    assert english.post(f"/meetings/{meeting.id}", data={**SIGN_UP, "email": "english@example.dk"}).status_code == 303
+    [confirmation] = smtp_server.to("english@example.dk")
+    assert confirmation["Subject"].startswith("You are signed up")
+
+    auth.login(Role.CASEWORKER)
+    client.set_cookie("lang", "en")  # the caseworker reads English; the Danish citizen still gets Danish
+    assert client.post(f"/staff/meetings/{meeting.id}/cancel").status_code == 303
+    [_, to_english] = smtp_server.to("english@example.dk")
+    [to_danish] = smtp_server.to("dansk@example.dk")
+    assert to_english["Subject"].startswith("Cancelled: ") and "Dear Amina Hassan" in str(to_english.get_body(("plain",)).get_content())
+    assert to_danish["Subject"].startswith("Aflyst: ")
+
+
 def test_attendance_form(client: FlaskClient, auth: Auth, data: Callable) -> None:
     with data() as s:
         meeting = make_meeting(s, starts_at=utcnow() + dt.timedelta(minutes=30), ends_at=utcnow() + dt.timedelta(hours=2))
