@@ -82,6 +82,7 @@ def detail(round_id: int) -> ResponseReturnValue:
         round=round_,
         transitions=services.allowed_transitions(round_),
         history=history(session, "round", round_.id),
+        history_labels=HISTORY_LABELS,
         confirm=ConfirmForm(),
     )
 
@@ -125,6 +126,23 @@ def change_status(round_id: int) -> ResponseReturnValue:
             flash(_("The round's status was changed."), "success")
     return see_other("rounds.detail", round_id=round_id)
 
+
+#: The round's history: what each recorded field is called (as on the form).
+HISTORY_LABELS = {
+    "title": lazy_gettext("Name of the round"),
+    "theme": lazy_gettext("Theme"),
+    "description": lazy_gettext("Description for citizens"),
+    "pot_ore": lazy_gettext("Pot (kr.)"),
+    "cap_ore": lazy_gettext("Cap per application (kr.)"),
+    "funding_source": lazy_gettext("Funding source"),
+    "partners": lazy_gettext("Partner organisations"),
+    "applications_open_at": lazy_gettext("Applications open"),
+    "applications_close_at": lazy_gettext("Applications close"),
+    "voting_on": lazy_gettext("Date of the voting meeting"),
+    "project_deadline": lazy_gettext("Project deadline"),
+    "report_deadline": lazy_gettext("Report deadline"),
+    "status": lazy_gettext("Status"),
+}
 
 STATUS_LABELS = {
     RoundStatus.DRAFT: lazy_gettext("Draft"),

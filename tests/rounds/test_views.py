@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 import pytest
@@ -45,9 +47,16 @@ def test_caseworker_creates_and_edits_a_round(app: Flask, client: FlaskClient, a
     edit_url = response.headers["Location"] + "/edit"
     form = client.get(edit_url).text
     assert 'value="200.000"' in form and 'value="2027-01-05T09:00"' in form  # Copenhagen time round-trips
-    response = client.post(edit_url, data={**VALID, "title": "Godt naboskab"})
+    response = client.post(edit_url, data={**VALID, "title": "Godt naboskab", "pot": "180.000", "voting_on": "2027-03-02"})
     assert response.status_code == 303
-    assert "Godt naboskab" in client.get(response.headers["Location"]).text
+    detail = client.get(response.headers["Location"]).text
+    assert "Godt naboskab" in detail
+    history = re.sub(r"\s+", " ", detail[detail.index("<h2>Historik</h2>"):])
+    assert "Forløb redigeret" in history
+    assert "Forløbets navn: Del dit fællesskab → Godt naboskab" in history
+    assert "Pulje (kr.): 200.000 kr. → 180.000 kr." in history
+    assert "Dato for afstemningsmødet: 1. marts 2027 → 2. marts 2027" in history
+    assert "voting_on" not in history and "2027-03-01" not in history
 
 
 def test_cap_above_pot_keeps_what_was_typed(app: Flask, client: FlaskClient, auth: Auth) -> None:
