@@ -85,7 +85,7 @@ class ApplicationForm(BaseForm):
     contact_phone = _text(_("Phone number"), 40)
     contact_address = _text(_("Address (optional)"), 200)
     requested = MoneyField(_("Amount you apply for (kr.)"), description=_("For example 25.000."))
-    budget = FieldList(FormField(BudgetLineForm), min_entries=BUDGET_ROWS, max_entries=20)
+    budget = FieldList(FormField(BudgetLineForm), label=_("Budget"), min_entries=BUDGET_ROWS, max_entries=20)
     involves_children = RadioField(
         _("Do children or young people under 18 take part?"),
         choices=[SelectChoice("yes", _("Yes")), SelectChoice("no", _("No"))], validate_choice=False,

@@ -90,6 +90,15 @@ def test_incomplete_submission_keeps_the_draft_and_everything_typed(client: Flas
     assert f'action="/apply/{application.id}/edit"' in html  # sending again does not make a second draft
 
 
+def test_a_bad_budget_row_is_named_in_the_summary_and_linked(client: FlaskClient, session: Session) -> None:
+    round_ = open_round(session)
+    sign_in_as(client, make_applicant(session))
+    response = client.post(f"/apply/rounds/{round_.id}/new", data=form_data(**{"budget-1-amount": "kaffe"}))
+    assert response.status_code == 400
+    summary = response.get_data(as_text=True).split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert '<a href="#budget">Budget: tjek linjerne nedenfor.</a>' in summary
+
+
 def test_submission_after_the_deadline_is_refused(client: FlaskClient, session: Session,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     application = make_application(session, S.DRAFT)
