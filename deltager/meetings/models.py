@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from deltager.db import Base, UTCDateTime, str_enum, utcnow
@@ -55,6 +55,12 @@ class Registration(Base):
     """A citizen's sign-up for a meeting; cancelled through the secret link in the e-mail."""
 
     __tablename__ = "registration"
+    # One active sign-up per address and meeting, kept by the database too (the service says so
+    # kindly first). Addresses are stored normalised (trimmed, lower-case).
+    __table_args__ = (
+        Index("uq_registration_meeting_email_active", "meeting_id", "email", unique=True,
+              sqlite_where=text("cancelled_at IS NULL"), postgresql_where=text("cancelled_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)

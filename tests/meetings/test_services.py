@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deltager.applications.models import Applicant
@@ -97,6 +97,27 @@ def test_duplicate_email_is_refused_kindly_but_allowed_after_cancelling(session:
     services.cancel_registration(session, TEST_ACTOR, registration, utcnow())
     again, _ = sign_up(session, meeting, "a@example.dk")
     assert again.id != registration.id
+
+
+def test_the_database_keeps_one_active_sign_up_per_address_and_meeting(session: Session) -> None:
+    """A second active row for the same address is refused by the database itself, not only by the
+    service; cancelled rows do not count."""
+    from sqlalchemy.exc import IntegrityError
+
+    from deltager.meetings.models import Registration
+
+    meeting = make_meeting(session)
+    first, _ = sign_up(session, meeting, "a@example.dk")
+    services.cancel_registration(session, TEST_ACTOR, first, utcnow())
+    sign_up(session, meeting, "a@example.dk")  # the cancelled one is no obstacle
+    session.flush()
+    savepoint = session.begin_nested()  # so the test's transaction survives the refusal
+    session.add(Registration(meeting_id=meeting.id, name="Twin", email="a@example.dk",
+                             cancel_token_hash="0" * 64, attended=False))
+    with pytest.raises(IntegrityError):
+        session.flush()
+    savepoint.rollback()
+    assert session.scalar(select(func.count(Registration.id)).where(Registration.cancelled_at.is_(None))) == 1
 
 
 def test_no_sign_up_for_past_cancelled_or_vote_meetings_or_draft_rounds(session: Session) -> None:
