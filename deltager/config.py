@@ -18,6 +18,14 @@ ENV_PREFIX = "DELTAGER_"
 LANGUAGES = ("da", "en")
 
 
+def supported_language(language: str) -> str:
+    """``language`` if the site speaks it. Callers pass the page's language, so anything else is a
+    programming error (ValueError), never the citizen's input."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}")
+    return language
+
+
 class Defaults:
     """Defaults that are safe for a single machine; production overrides a few."""
 

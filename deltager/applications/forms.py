@@ -148,6 +148,14 @@ class OnBehalfForm(ApplicationForm):
     )
 
 
+#: Where the børneattest stands, in plain words (the screening form's choices and the history).
+CHILD_CERTIFICATE_LABELS = {
+    ChildCertificate.NOT_ASSESSED: _("Not assessed yet"),
+    ChildCertificate.NOT_NEEDED: _("Not needed"),
+    ChildCertificate.REQUESTED: _("Needed — requested"),
+    ChildCertificate.RECEIVED: _("Received"),
+}
+
 _CHECK_CHOICES = [SelectChoice("", _("Not assessed yet")), SelectChoice("yes", _("Yes")), SelectChoice("no", _("No"))]
 
 
@@ -161,10 +169,7 @@ class ScreeningForm(BaseForm):
     eligible_applicant = _check(_("The applicant is eligible"))
     child_certificate = SelectField(
         _("Børneattest"),
-        choices=[SelectChoice(ChildCertificate.NOT_ASSESSED.value, _("Not assessed yet")),
-                 SelectChoice(ChildCertificate.NOT_NEEDED.value, _("Not needed")),
-                 SelectChoice(ChildCertificate.REQUESTED.value, _("Needed — requested")),
-                 SelectChoice(ChildCertificate.RECEIVED.value, _("Received"))],
+        choices=[SelectChoice(state.value, label) for state, label in CHILD_CERTIFICATE_LABELS.items()],
         validate_choice=False,
     )
     child_certificate_received_on = LocalDateField(_("Børneattest received on"), validators=[Optional()])

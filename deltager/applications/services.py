@@ -37,7 +37,7 @@ from deltager.applications.models import (
     SignInToken,
 )
 from deltager.audit.services import Actor, record
-from deltager.config import LANGUAGES
+from deltager.config import supported_language
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.rounds.models import Round, RoundStatus
 
@@ -161,9 +161,7 @@ def redeem_sign_in_token(session: Session, token: str, now: dt.datetime, *, lang
 
 def remember_language(applicant: Applicant, language: str) -> None:
     """Note the language the applicant uses; the e-mails staff trigger are written in it."""
-    if language not in LANGUAGES:
-        raise ValueError(f"unknown language {language!r}")
-    applicant.language = language
+    applicant.language = supported_language(language)
 
 
 def load_session_applicant(session: Session, value: object) -> Applicant | None:

@@ -15,7 +15,9 @@ from werkzeug.wrappers import Response
 from deltager.accounts.forms import ConfirmForm
 from deltager.applications import services
 from deltager.applications.auth import applicant_required, current_applicant, sign_in as start_session, sign_out as end_session
-from deltager.applications.forms import ApplicationForm, DecisionForm, OnBehalfForm, ScreeningForm, SignInForm, yes_no
+from deltager.applications.forms import (
+    CHILD_CERTIFICATE_LABELS, ApplicationForm, DecisionForm, OnBehalfForm, ScreeningForm, SignInForm, yes_no,
+)
 from deltager.applications.models import Applicant, ApplicantType, Application, ApplicationStatus, ChildCertificate
 from deltager.applications.photos import MAX_BYTES
 from deltager.audit.services import Actor, history
@@ -55,12 +57,6 @@ def application_status_label(status: ApplicationStatus) -> str:
 APPLICANT_TYPE_LABELS = {
     ApplicantType.PERSON: lazy_gettext("Private person"),
     ApplicantType.ASSOCIATION: lazy_gettext("Association"),
-}
-CHILD_CERTIFICATE_LABELS = {
-    ChildCertificate.NOT_ASSESSED: lazy_gettext("Not assessed yet"),
-    ChildCertificate.NOT_NEEDED: lazy_gettext("Not needed"),
-    ChildCertificate.REQUESTED: lazy_gettext("Needed — requested"),
-    ChildCertificate.RECEIVED: lazy_gettext("Received"),
 }
 #: The caseworker's history of an application: what each recorded field is called.
 HISTORY_LABELS = {

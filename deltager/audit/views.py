@@ -11,8 +11,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 
 from deltager.audit import services
-from deltager.i18n import format_local_date, format_local_datetime
 from deltager.db import get_session
+from deltager.i18n import format_local_date, format_local_datetime
 from deltager.permissions import Permission
 from deltager.timeutil import start_of_local_day
 from deltager.web import page_number, requires
@@ -118,13 +118,13 @@ def audit_value_label(value: Any) -> str:
     if isinstance(value, list):
         return "; ".join(audit_value_label(v) for v in value)
     if isinstance(value, str):
-        if _ISO_DATETIME.fullmatch(value):
-            return format_local_datetime(dt.datetime.fromisoformat(value))
-        if _ISO_DATE.fullmatch(value):
-            try:
+        try:  # free text may look like a date without being one ("2027-13-45"): shown as typed
+            if _ISO_DATETIME.fullmatch(value):
+                return format_local_datetime(dt.datetime.fromisoformat(value))
+            if _ISO_DATE.fullmatch(value):
                 return format_local_date(dt.date.fromisoformat(value))
-            except ValueError:
-                return value
+        except ValueError:
+            return value
         if len(value) > _LONG_TEXT:
             return value[:_LONG_TEXT].rstrip() + "…"
     return str(value)

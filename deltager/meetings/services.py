@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from deltager.audit.services import Actor, record
-from deltager.config import LANGUAGES
+from deltager.config import supported_language
 from deltager.errors import N_, NotAllowed, NotFound, ValidationFailed
 from deltager.meetings.models import Meeting, MeetingKind, Registration
 from deltager.rounds.services import get_round
@@ -352,7 +352,7 @@ def register(
         email=email,
         phone=data.phone.strip(),
         note=data.note.strip(),
-        language=data.language if data.language in LANGUAGES else "da",
+        language=supported_language(data.language),
         cancel_token_hash=hash_token(token),
         attended=False,
         created_at=now,

@@ -56,3 +56,15 @@ def test_bad_filter_values_do_not_crash(client: FlaskClient, auth: Auth) -> None
 def test_caseworker_cannot_read_the_audit_trail(client: FlaskClient, auth: Auth) -> None:
     auth.login(Role.CASEWORKER)
     assert client.get("/staff/audit/").status_code == 403
+
+
+def test_history_values_read_in_plain_words_and_free_text_that_looks_like_a_date_stays_as_typed(app: Flask) -> None:
+    from deltager.audit.views import audit_value_label
+
+    with app.test_request_context("/"):
+        assert audit_value_label(True) == "Ja" and audit_value_label(None) == "—" and audit_value_label([]) == "—"
+        assert audit_value_label("2027-03-01") == "1. marts 2027"
+        assert audit_value_label("2027-03-01T09:00:00+00:00") == "1. marts 2027 kl. 10:00"  # Copenhagen time
+        for typed in ("2027-13-45", "2027-02-30T10:00", "2027-01-01T25:61"):  # a title, say: not a date
+            assert audit_value_label(typed) == typed
+        assert audit_value_label("x" * 200) == "x" * 120 + "…"
