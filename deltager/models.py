@@ -5,6 +5,7 @@ from deltager.applications import models as applications_models
 from deltager.audit import models as audit_models
 from deltager.db import Base
 from deltager.meetings import models as meetings_models
+from deltager.ratelimit import RateCount
 from deltager.rounds import models as rounds_models
 from deltager.voting import models as voting_models  # noqa: F401
 
@@ -16,5 +17,6 @@ __all__ = [
     "audit_models",
     "meetings_models",
     "metadata",
+    "RateCount",
     "rounds_models",
 ]

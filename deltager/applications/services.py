@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from deltager import ratelimit
 from deltager.applications import photos
 from deltager.applications.models import (
     Applicant,
@@ -45,6 +46,7 @@ S = ApplicationStatus
 TOKEN_LIFETIME = dt.timedelta(minutes=30)
 LINK_WINDOW = dt.timedelta(hours=1)
 MAX_LINKS_PER_WINDOW = 5
+SIGN_IN_SCOPE = "sign_in_link"  # the per-client limit on sign-in links (deltager.ratelimit)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CVR_WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
 MAX_BUDGET_LINES = 20
@@ -103,15 +105,21 @@ def get_or_create_applicant(session: Session, email: str, now: dt.datetime) -> A
 
 
 def request_sign_in_link(
-    session: Session, email: str, now: dt.datetime, *,
+    session: Session, email: str, now: dt.datetime, *, client: str, max_per_client: int, client_window_seconds: int,
     max_per_window: int = MAX_LINKS_PER_WINDOW, window: dt.timedelta = LINK_WINDOW,
 ) -> tuple[Applicant, str]:
     """Make a one-time sign-in token for the address; returns (applicant, raw token to e-mail).
 
     Known and unknown addresses are treated alike (an unknown one becomes a new applicant), so the
-    answer never tells whether an address is known. Requests are limited per address, counted in
-    the database so the limit holds across workers.
+    answer never tells whether an address is known. Requests are limited per address and per
+    ``client`` (its IP address: ``max_per_client`` per window, so that one machine cannot make
+    the service mail thousands of addresses), both counted in the database so the limits hold
+    across workers. Must run in a write transaction.
     """
+    email = check_email(email)  # a typo is pointed out, and never counted against the client
+    if ratelimit.is_limited(session, SIGN_IN_SCOPE, client, now, limit=max_per_client,
+                            window_seconds=client_window_seconds):
+        raise Throttled(N_("Too many sign-in links were asked for from your network. Wait a few minutes and try again."))
     applicant = get_or_create_applicant(session, email, now)
     session.execute(
         delete(SignInToken).where(SignInToken.expires_at < now - window, SignInToken.applicant_id == applicant.id)
@@ -126,6 +134,7 @@ def request_sign_in_link(
             N_("Too many sign-in links were asked for this address. Wait %(minutes)d minutes and try again."),
             minutes=int(window.total_seconds() // 60),
         )
+    ratelimit.hit(session, SIGN_IN_SCOPE, client, now, window_seconds=client_window_seconds)
     token = secrets.token_urlsafe(32)
     session.add(SignInToken(
         applicant_id=applicant.id, token_hash=hash_token(token), created_at=now, expires_at=now + TOKEN_LIFETIME

@@ -151,7 +151,11 @@ def sign_in() -> ResponseReturnValue:
     if form.validate_on_submit():
         session = get_session()
         try:
-            applicant, token = services.request_sign_in_link(session, form.email.data or "", utcnow())
+            applicant, token = services.request_sign_in_link(
+                session, form.email.data or "", utcnow(), client=request.remote_addr or "unknown",
+                max_per_client=current_app.config["SIGN_IN_LINKS_PER_CLIENT"],
+                client_window_seconds=current_app.config["SIGN_IN_CLIENT_WINDOW_SECONDS"],
+            )
         except Throttled as error:
             session.rollback()
             show_error(error)

@@ -188,13 +188,3 @@ class AllocationLine(Base):
     selected: Mapped[bool] = mapped_column(Boolean)
 
     allocation: Mapped[Allocation] = relationship(back_populates="lines")
-
-
-class CardAttempt(Base):
-    """Invalid card codes per client IP and time bucket: a rate limit shared by every worker."""
-
-    __tablename__ = "card_attempt"
-
-    ip: Mapped[str] = mapped_column(String(64), primary_key=True)
-    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # epoch seconds // window
-    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -16,10 +16,11 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from deltager import allocation as alloc
+from deltager import ratelimit
 from deltager.applications.models import Application, ApplicationStatus, Photo
 from deltager.audit.services import Actor, record
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
@@ -34,7 +35,6 @@ from deltager.voting.models import (
     BallotCard,
     BallotChannel,
     BallotChoice,
-    CardAttempt,
     CardStatus,
     TieBreak,
     VoteSettings,
@@ -45,6 +45,7 @@ from deltager.voting.models import (
 CODE_BYTES = 18
 MAX_CARDS_PER_BATCH = 5000
 MAX_CHOICES = 50
+CARD_CODE_SCOPE = "card_code"  # the rate limit on invalid card codes (deltager.ratelimit)
 
 
 class CardUsed(NotAllowed):
@@ -87,12 +88,8 @@ _CARD_VIEW = (
     .where(BallotCard.id == bindparam("card_id"))
 )
 
-_CARD_FAILURES = (
-    select(func.coalesce(func.sum(CardAttempt.count), 0))
-    .where(CardAttempt.ip == bindparam("ip"), CardAttempt.bucket >= bindparam("since_bucket"))
-)
 # A scan: the client's recent invalid codes and the card, in one round trip.
-_SCAN = select(_CARD_FAILURES.scalar_subquery(), _CARD_ID_BY_HASH.scalar_subquery())
+_SCAN = select(ratelimit.recent_hits_query(CARD_CODE_SCOPE), _CARD_ID_BY_HASH.scalar_subquery())
 
 # Casting: the card with its meeting's settings, the settings row share-locked (PostgreSQL).
 _CAST_CARD = (
@@ -349,10 +346,6 @@ def find_card(session: Session, code: str) -> BallotCard | None:
     return None if code_hash is None else session.scalar(select(BallotCard).where(BallotCard.code_hash == code_hash))
 
 
-def _bucket(now: dt.datetime, window_seconds: int) -> int:
-    return int(now.timestamp()) // window_seconds
-
-
 def scan_card(session: Session, code: str, ip: str, now: dt.datetime, *, limit: int, window_seconds: int) -> int | None:
     """The id of the card with this code (None if there is none), for a client that may still try.
 
@@ -360,7 +353,7 @@ def scan_card(session: Session, code: str, ip: str, now: dt.datetime, *, limit: 
     whether or not this code is valid, so a guesser learns nothing once throttled.
     """
     failures, card_id = session.execute(_SCAN, {
-        "ip": ip[:64], "since_bucket": _bucket(now, window_seconds) - 1,
+        "key": ratelimit.clip_key(ip), "since_bucket": ratelimit.since_bucket(now, window_seconds),
         "code_hash": _code_hash(code) or "",  # no stored hash is empty: the card part finds nothing
     }).one()
     if (failures or 0) >= limit:
@@ -369,17 +362,8 @@ def scan_card(session: Session, code: str, ip: str, now: dt.datetime, *, limit: 
 
 
 def register_card_failure(session: Session, ip: str, now: dt.datetime, *, window_seconds: int) -> None:
-    """Count one invalid code for this client in the current bucket (a row per IP and bucket)."""
-    ip, bucket = ip[:64], _bucket(now, window_seconds)
-    session.execute(delete(CardAttempt).where(CardAttempt.ip == ip, CardAttempt.bucket < bucket - 1))
-    updated = session.execute(
-        update(CardAttempt).where(CardAttempt.ip == ip, CardAttempt.bucket == bucket)
-        .values(count=CardAttempt.count + 1).execution_options(synchronize_session=False)
-    )
-    if updated.rowcount == 0:  # type: ignore[attr-defined]
-        # The caller holds the write lock (SQLite) or a concurrent insert fails on the primary key
-        # (PostgreSQL) — then the attempt is counted by the other request, which is good enough.
-        session.execute(insert(CardAttempt).values(ip=ip, bucket=bucket, count=1))
+    """Count one invalid code for this client (see deltager.ratelimit)."""
+    ratelimit.hit(session, CARD_CODE_SCOPE, ip, now, window_seconds=window_seconds)
 
 
 def _card_by_serial(session: Session, meeting_id: int, serial: str) -> BallotCard:

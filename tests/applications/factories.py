@@ -27,6 +27,12 @@ def make_applicant(session: Session, email: str | None = None) -> Applicant:
     return applicant
 
 
+def sign_in_link(session: Session, email: str, now: dt.datetime, **limits: Any) -> tuple[Applicant, str]:
+    """Ask for a sign-in link from one client IP, with the configured per-client limit unless given."""
+    values: dict[str, Any] = {"client": "10.0.0.1", "max_per_client": 30, "client_window_seconds": 900} | limits
+    return services.request_sign_in_link(session, email, now, **values)
+
+
 def complete_input(**overrides: Any) -> services.ApplicationInput:
     """An application ready to submit: 12.500 kr. in two budget lines."""
     values: dict[str, Any] = {

@@ -8,11 +8,11 @@ import itertools
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deltager.applications import photos, services
-from deltager.applications.models import ApplicantType, ApplicationStatus, ChildCertificate, SignInToken
+from deltager.applications.models import Applicant, ApplicantType, ApplicationStatus, ChildCertificate, SignInToken
 from deltager.audit.models import AuditEvent
 from deltager.db import utcnow
 from deltager.errors import NotAllowed, NotFound, Throttled, ValidationFailed
@@ -25,6 +25,7 @@ from tests.applications.factories import (
     make_applicant,
     make_application,
     open_round,
+    sign_in_link,
     tick,
 )
 from tests.rounds.factories import TEST_ACTOR
@@ -167,7 +168,7 @@ def test_cvr_modulus_11(cvr: str, ok: bool) -> None:
 
 def test_token_is_stored_only_as_sha256_and_works_once(session: Session) -> None:
     now = utcnow()
-    applicant, token = services.request_sign_in_link(session, "Mette@Example.dk ", now)
+    applicant, token = sign_in_link(session, "Mette@Example.dk ", now)
     assert applicant.email == "mette@example.dk"
     row = session.scalars(select(SignInToken)).one()
     assert row.token_hash == services.hash_token(token) != token and len(token) >= 43
@@ -181,7 +182,7 @@ def test_token_is_stored_only_as_sha256_and_works_once(session: Session) -> None
 
 def test_token_expires_after_30_minutes(session: Session) -> None:
     now = utcnow()
-    _applicant, token = services.request_sign_in_link(session, "a@example.dk", now)
+    _applicant, token = sign_in_link(session, "a@example.dk", now)
     with pytest.raises(NotAllowed):
         services.redeem_sign_in_token(session, token, now + dt.timedelta(minutes=30), language="da")
     with pytest.raises(NotAllowed):
@@ -191,11 +192,30 @@ def test_token_expires_after_30_minutes(session: Session) -> None:
 def test_link_requests_are_limited_per_address_in_the_database(session: Session) -> None:
     now = utcnow()
     for _ in range(services.MAX_LINKS_PER_WINDOW):
-        services.request_sign_in_link(session, "b@example.dk", now)
+        sign_in_link(session, "b@example.dk", now)
     with pytest.raises(Throttled):
-        services.request_sign_in_link(session, "b@example.dk", now + dt.timedelta(minutes=5))
-    services.request_sign_in_link(session, "other@example.dk", now)  # another address is not affected
-    services.request_sign_in_link(session, "b@example.dk", now + dt.timedelta(hours=1, minutes=1))
+        sign_in_link(session, "b@example.dk", now + dt.timedelta(minutes=5))
+    sign_in_link(session, "other@example.dk", now)  # another address is not affected
+    sign_in_link(session, "b@example.dk", now + dt.timedelta(hours=1, minutes=1))
+
+
+def test_link_requests_are_limited_per_client_in_the_database(session: Session) -> None:
+    now = utcnow()
+    for n in range(3):
+        sign_in_link(session, f"person{n}@example.dk", now, max_per_client=3)
+    with pytest.raises(Throttled, match="network"):
+        sign_in_link(session, "new@example.dk", now, max_per_client=3)
+    assert session.scalar(select(func.count(Applicant.id)).where(Applicant.email == "new@example.dk")) == 0
+    sign_in_link(session, "new@example.dk", now, max_per_client=3, client="10.0.0.2")  # another client: not affected
+    sign_in_link(session, "again@example.dk", now + dt.timedelta(seconds=1801), max_per_client=3)  # two windows on
+
+
+def test_a_mistyped_address_does_not_count_against_the_client(session: Session) -> None:
+    now = utcnow()
+    for _ in range(3):
+        with pytest.raises(ValidationFailed):
+            sign_in_link(session, "no-at-sign", now, max_per_client=1)
+    sign_in_link(session, "right@example.dk", now, max_per_client=1)
 
 
 def test_session_value_is_checked_against_the_version(session: Session) -> None:
@@ -211,7 +231,7 @@ def test_session_value_is_checked_against_the_version(session: Session) -> None:
 @pytest.mark.parametrize("email", ["", "no-at-sign", "a@b", "a b@c.dk", "x" * 250 + "@a.dk", "a@b.dk\r\nBcc: x@y.dk"])
 def test_bad_addresses_are_refused(session: Session, email: str) -> None:
     with pytest.raises(ValidationFailed):
-        services.request_sign_in_link(session, email, utcnow())
+        sign_in_link(session, email, utcnow())
 
 
 # --- access ---

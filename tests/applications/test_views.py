@@ -22,7 +22,7 @@ from deltager.permissions import Role
 from deltager.rounds.models import RoundStatus
 from deltager.rounds.services import transition_round
 from tests.applications.conftest import body, outbox, sign_in_as
-from tests.applications.factories import image_bytes, make_applicant, make_application, open_round, tick
+from tests.applications.factories import image_bytes, make_applicant, make_application, open_round, sign_in_link, tick
 from tests.conftest import Auth
 from tests.rounds.factories import TEST_ACTOR
 
@@ -264,10 +264,8 @@ def test_decision_mail_follows_the_language_the_applicant_signed_in_with(
     app: Flask, client: FlaskClient, session: Session, auth: Auth, instance_path: Path
 ) -> None:
     """A citizen who reads English gets the decision in English, whatever the caseworker reads."""
-    from deltager.applications.services import request_sign_in_link
-
     application = make_application(session, S.SUBMITTED)
-    _applicant, token = request_sign_in_link(session, application.applicant.email, utcnow())
+    _applicant, token = sign_in_link(session, application.applicant.email, utcnow())
     session.commit()
     citizen = app.test_client()
     citizen.set_cookie("lang", "en")
@@ -357,6 +355,21 @@ def test_sign_in_answer_does_not_reveal_known_addresses(client: FlaskClient, ses
     assert known.status_code == unknown.status_code == 200
     strip = lambda r: re.sub(r"\S+@example\.dk", "ADDR", r.get_data(as_text=True))  # noqa: E731
     assert strip(known) == strip(unknown)
+
+
+def test_sign_in_links_are_limited_per_network_and_the_form_keeps_the_address(
+    client: FlaskClient, session: Session, app: Flask
+) -> None:
+    app.config["SIGN_IN_LINKS_PER_CLIENT"] = 2
+    for n in range(2):
+        assert client.post("/apply/sign-in", data={"email": f"borger{n}@example.dk"}).status_code == 200
+    refused = client.post("/apply/sign-in", data={"email": "tredje@example.dk"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    assert "for mange login-links fra dit netværk" in page and 'value="tredje@example.dk"' in page
+    other_network = client.post("/apply/sign-in", data={"email": "tredje@example.dk"},
+                                environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert other_network.status_code == 200
 
 
 def test_my_applications_lists_only_mine(client: FlaskClient, session: Session) -> None:
