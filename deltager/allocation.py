@@ -88,7 +88,7 @@ try:  # gmpy2's exact rationals are several times faster than fractions.Fraction
 except ImportError:  # pragma: no cover - the standard library is always enough
     _Q = Fraction
 
-try:  # numpy only speeds up the float filter of run_fast; without it run() does everything
+try:  # numpy only speeds up the float runs of run_fast; without it run() does everything
     import numpy as _np
 except ImportError:  # pragma: no cover
     _np = None
@@ -265,6 +265,40 @@ def _first_violation(d0: Fraction, ds: Fraction) -> Fraction | None:
 
 def _fraction(value: Fraction) -> Fraction:
     return Fraction(int(value.numerator), int(value.denominator))
+
+
+_EPS = 2.0**-52  # float64's relative rounding error bound (twice the unit roundoff)
+
+
+def _float_price(x, m, total: int, cost: int) -> float | None:
+    """ρ with Σ m·min(x, ρ) = cost in float64, for numpy arrays of budgets ``x`` and counts ``m``
+    (``total`` = Σ m); None when the float sums fall short of the cost (ρ is then near max x).
+
+    Newton's method from ρ = cost / total, below the root: the sum is concave and piecewise
+    linear in ρ, so each step lands at or below the root, and on it once no budget lies between
+    two iterates. That takes a few passes over ``x``; a sort is the fallback for many passes.
+    """
+    rho = cost / total
+    rich = float((x > rho) @ m)
+    for _ in range(_NEWTON_PASSES):
+        if not rich:
+            return None
+        new = rho + (cost - float(_np.minimum(x, rho) @ m)) / rich
+        rich, rich_before = float((x > new) @ m), rich
+        if rich == rich_before:
+            return new
+        rho = new
+    idx = _np.argsort(x)
+    xs = x[idx]
+    ms = m[idx]
+    spent = _np.concatenate(((0.0,), _np.cumsum(ms * xs)[:-1]))
+    rich_from = total - _np.concatenate(((0.0,), _np.cumsum(ms)[:-1]))
+    ok = (cost - spent) <= xs * rich_from
+    i = int(_np.argmax(ok))
+    return float((cost - spent[i]) / rich_from[i]) if ok[i] else None
+
+
+_NEWTON_PASSES = 10
 
 
 _FAST_FROM = 2_000  # from this much work (see _MesData.work) on, Add1 uses run_fast
@@ -456,6 +490,13 @@ class _MesData:
             for p, s in self.supporters.items()
         }
 
+    def _float_margin(self, bf: float) -> Callable[[float], float]:
+        """``margin(amount)``: 1024 times the bound on the error of a float sum or price of about
+        ``amount`` in a run whose budgets stay at most ``bf`` (derived in :meth:`run_fast`)."""
+        scale = 1024.0 * (self.num_voters + 4) * _EPS
+        floor = 8.0 * (len(self.projects) + 2) * bf
+        return lambda amount: scale * (floor + amount)
+
     def run_fast(self, b: Fraction) -> tuple[list[ProjectId], list[Fraction]]:
         """The same MES run as :meth:`run` (same winners, same exact prices), without the slack.
 
@@ -477,14 +518,10 @@ class _MesData:
         costs, tie_rank = self.costs, self.tie_rank
         num_types = len(self.type_mult)
         rounds_max = len(self.projects)
-        eps = 2.0**-52
+        eps = _EPS
         bf = float(b)
-        scale = 1024.0 * (self.num_voters + 4) * eps
         err_b = 4.0 * (rounds_max + 2) * eps * bf  # bound on each float budget's error
-
-        def margin(amount: float) -> float:  # bound on a float price's or sum's error, ×1024
-            return scale * (8.0 * (rounds_max + 2) * bf + amount)
-
+        margin = self._float_margin(bf)
         fb = _np.full(num_types, bf, dtype=_np.float64)  # float budgets, 0 once spent
         alive = _np.ones(num_types, dtype=_np.float64)  # 1 while some money is left
         paid = _np.zeros((num_types, rounds_max), dtype=_np.uint8)  # 1: paid ρ_j in round j
@@ -555,18 +592,11 @@ class _MesData:
                 if avail <= cost + slack and exact_sum(supp, m) < cost:
                     drop.append(pid)
                     continue
-                idx = _np.argsort(x)
-                xs = x[idx]
-                ms = m[idx]
-                spent = _np.concatenate(((0.0,), _np.cumsum(ms * xs)[:-1]))
-                rich = total - _np.concatenate(((0.0,), _np.cumsum(ms)[:-1]))
-                ok = (cost - spent) <= xs * rich
-                i = int(_np.argmax(ok))
-                if ok[i]:
-                    rho_f = float((cost - spent[i]) / rich[i])
+                rho_f = _float_price(x, m, total, cost)
+                if rho_f is not None:
                     d = margin(cost) + err_b
                 else:  # the float sums miss the cost by a rounding error: ρ is near the top
-                    rho_f = float(xs[-1])
+                    rho_f = float(x.max())
                     d = 4 * slack + 2 * err_b
                 f = rho_f / cost
                 f_tol = d / cost * (1 + 4 * eps) + 4 * eps * f  # |f - exact factor| < f_tol

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from fractions import Fraction
 
@@ -238,6 +239,28 @@ def test_fast_equal_shares_run_is_the_exact_run(tie_break):
             assert data.run_fast(b) == (funded, [value for value, _ in prices])
         unit = rng.choice([1, 3, 7])
         assert data.add1(budget, unit, fast=True) == data.add1(budget, unit, jump=False, fast=False)
+
+
+@pytest.mark.parametrize("passes", [0, 1, 10])
+def test_float_price_is_the_exact_price_up_to_rounding(monkeypatch, passes):
+    import numpy as np
+
+    import deltager.allocation as allocation
+
+    monkeypatch.setattr(allocation, "_NEWTON_PASSES", passes)  # 0: the sort fallback only
+    rng = random.Random(20240606)
+    for _ in range(300):
+        budgets = [Fraction(rng.randint(0, 5000), rng.choice([1, 3, 7])) for _ in range(rng.randint(1, 30))]
+        counts = [rng.randint(1, 5) for _ in budgets]
+        money = sum(n * x for n, x in zip(counts, budgets))
+        cost = rng.randint(1, math.floor(money)) if money >= 1 else 1
+        x = np.array([float(v) for v in budgets])
+        price = allocation._float_price(x, np.array(counts, dtype=np.float64), sum(counts), cost)
+        if money < cost or price is None:  # the float sums may fall short of an exact fit
+            assert money <= cost and price is None
+            continue
+        exact = _MesData._price(cost, dict(enumerate(counts)), budgets, [0] * len(budgets))[0]
+        assert abs(price - float(exact)) <= 1e-9 * cost
 
 
 def test_equal_shares_without_numpy_gives_the_same(monkeypatch):
