@@ -181,6 +181,12 @@ def test_equal_shares_without_ballots_is_the_greedy_completion():
     assert result.mes_voter_budget is None
 
 
+def mes_data(costs: dict, ballots: list, budget: int, tie_break: str = "id") -> _MesData:
+    """The equal-shares engine's data for one election."""
+    key = tie_break_key(tie_break, costs)
+    return _MesData(_prepare(costs, ballots, budget, key), key)
+
+
 def random_instance(rng: random.Random) -> tuple[dict, list[frozenset], int]:
     projects = list(range(rng.randint(1, 7)))
     costs = {p: rng.choice([0, rng.randint(1, 40), 10, 20]) for p in projects}
@@ -194,8 +200,7 @@ def test_equal_shares_jumps_land_where_one_step_at_a_time_lands():
     rng = random.Random(20240601)
     for _ in range(300):
         costs, ballots, budget = random_instance(rng)
-        inputs = _prepare(costs, ballots, budget, tie_break_key("id", costs))
-        data = _MesData(inputs, tie_break_key("id", costs))
+        data = mes_data(costs, ballots, budget)
         if not (data.num_voters and data.projects):
             continue
         unit = rng.choice([1, 3])
@@ -207,8 +212,7 @@ def test_equal_shares_fast_add1_lands_where_the_exact_ones_land():
     rng = random.Random(20240602)
     for _ in range(300):
         costs, ballots, budget = random_instance(rng)
-        inputs = _prepare(costs, ballots, budget, tie_break_key("id", costs))
-        data = _MesData(inputs, tie_break_key("id", costs))
+        data = mes_data(costs, ballots, budget)
         if not (data.num_voters and data.projects):
             continue
         unit = rng.choice([1, 3])
@@ -229,8 +233,7 @@ def test_fast_equal_shares_run_is_the_exact_run(tie_break):
     rng = random.Random(20240603)
     for _ in range(300):
         costs, ballots, budget = rng.choice([random_instance, larger_instance])(rng)
-        key = tie_break_key(tie_break, costs)
-        data = _MesData(_prepare(costs, ballots, budget, key), key)
+        data = mes_data(costs, ballots, budget, tie_break)
         if not (data.num_voters and data.projects):
             continue
         for b in (Fraction(budget, data.num_voters), Fraction(budget, data.num_voters) + rng.randint(1, 30),
@@ -239,6 +242,25 @@ def test_fast_equal_shares_run_is_the_exact_run(tie_break):
             assert data.run_fast(b) == (funded, [value for value, _ in prices])
         unit = rng.choice([1, 3, 7])
         assert data.add1(budget, unit, fast=True) == data.add1(budget, unit, jump=False, fast=False)
+
+
+@pytest.mark.parametrize("tie_break", ["id", "cost"])
+def test_an_interval_run_holds_for_every_budget_in_its_range(tie_break):
+    rng = random.Random(20240605)
+    proven = 0
+    for _ in range(300):
+        costs, ballots, budget = rng.choice([random_instance, larger_instance])(rng)
+        data = mes_data(costs, ballots, budget, tie_break)
+        if not (data.num_voters and data.projects):
+            continue
+        low = Fraction(budget, data.num_voters) + rng.randint(0, 30)
+        width = rng.choice([0, 1, 2, Fraction(1, 3), rng.randint(3, 40)])
+        funded = data.run_interval(low, low + width)
+        if funded is not None:
+            proven += 1
+            for k in range(7):
+                assert data.run(low + width * Fraction(k, 6))[0] == funded
+    assert proven > 200
 
 
 @pytest.mark.parametrize("passes", [0, 1, 10])
@@ -272,8 +294,7 @@ def test_equal_shares_without_numpy_gives_the_same(monkeypatch):
     monkeypatch.setattr(allocation, "_np", None)
     assert [allocate(c, b, budget, "mes", currency_unit=1) for c, b, budget in cases] == expected
     with pytest.raises(RuntimeError):
-        _MesData(_prepare(*cases[0], tie_break_key("id", cases[0][0])), tie_break_key("id", cases[0][0])).add1(
-            cases[0][2], 1, fast=True)
+        mes_data(*cases[0]).add1(cases[0][2], 1, fast=True)
 
 # ------------------------------------------------------------------ result, trace, text
 

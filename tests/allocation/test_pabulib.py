@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from deltager import pabulib
-from deltager.allocation import allocate
+from deltager.allocation import _MesData, _prepare, allocate, tie_break_key
 
 PABULIB = Path(__file__).parents[2].parent / "shared" / "pabulib"
 
@@ -172,3 +172,16 @@ def test_real_outcomes_are_reproduced(name, rule):
     election = pabulib.load(PABULIB / name)
     selected = {p.project_id for p in election.projects if p.extra["selected"] == "1"}
     assert set(pabulib.allocate_election(election, rule).selected) == selected
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    "name", ["Poland_Swiecie_2023.pb", "Poland_Katowice_2023.pb", "Poland_Wieliczka_2023_Green_Budget.pb"]
+)
+def test_fast_equal_shares_search_lands_where_the_exact_one_lands(name):
+    """On real elections, where outcomes stay put for many steps and then change."""
+    inputs = pabulib.allocation_inputs(pabulib.load(PABULIB / name))
+    key = tie_break_key("id", inputs.costs)
+    data = _MesData(_prepare(inputs.costs, inputs.ballots, inputs.budget, key), key)
+    fast = data.add1(inputs.budget, inputs.currency_unit, fast=True)
+    assert fast == data.add1(inputs.budget, inputs.currency_unit, fast=False)
