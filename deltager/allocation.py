@@ -649,15 +649,21 @@ class _MesData:
         all the projects in it are paid in equal parts ρ = cost / n by the n supporters with
         money left, whatever the start budget: their factors are 1 / n, and the tie-break
         decides as in a run. Paying leaves a budget in [max(0, lo - ρ_max), max(0, hi - ρ_min)];
-        a voter with hi ≤ ρ_min is poor throughout and has exactly 0 left. Every float bound is
-        widened by its rounding error (the bounds derived in :meth:`run_fast`).
+        a voter with hi ≤ ρ_min is poor throughout and has exactly 0 left. Every bound is widened
+        by its rounding error: ``lo`` and ``hi`` are floats as they stand, so a float sum or price
+        is off by at most N·ε of its amount (see :meth:`run_fast`, without the budgets' error);
+        ``margin`` is 64 times that.
         """
         self._arrays()
         arrays = self._np
         costs, tie_rank = self.costs, self.tie_rank
         eps = _EPS
         bf = float(b_hi)
-        margin = self._float_margin(bf)
+        scale = 64 * (self.num_voters + 4) * eps
+
+        def margin(amount: float) -> float:  # 64 times a float sum's or price's error bound
+            return scale * amount
+
         pad = 4 * eps * bf  # more than the rounding error of a subtraction of budgets ≤ bf
         num_types = len(self.type_mult)
         lo = _np.full(num_types, float(b_lo) - pad)
