@@ -276,6 +276,16 @@ def _fraction(value: Fraction) -> Fraction:
 _EPS = 2.0**-52  # float64's relative rounding error bound (twice the unit roundoff)
 
 
+def _dot(a, b) -> float:
+    """Σ a·b over two numpy vectors. Long ones are summed in numpy's own loop, not by ``a @ b``:
+    BLAS wakes threads for them (OpenBLAS above 10,000 entries), and on a busy machine waiting
+    for those costs many times the sum itself. Short ones take BLAS's faster single thread."""
+    return float(a @ b) if len(a) <= _BLAS_ONE_THREAD else float((a * b).sum())
+
+
+_BLAS_ONE_THREAD = 8_192
+
+
 def _float_price(x, m, total: int, cost: int) -> float | None:
     """ρ with Σ m·min(x, ρ) = cost in float64, for numpy arrays of budgets ``x`` and counts ``m``
     (``total`` = Σ m); None when the float sums fall short of the cost (ρ is then near max x).
@@ -285,12 +295,12 @@ def _float_price(x, m, total: int, cost: int) -> float | None:
     two iterates. That takes a few passes over ``x``; a sort is the fallback for many passes.
     """
     rho = cost / total
-    rich = float((x > rho) @ m)
+    rich = _dot(x > rho, m)
     for _ in range(_NEWTON_PASSES):
         if not rich:
             return None
-        new = rho + (cost - float(_np.minimum(x, rho) @ m)) / rich
-        rich, rich_before = float((x > new) @ m), rich
+        new = rho + (cost - _dot(_np.minimum(x, rho), m)) / rich
+        rich, rich_before = _dot(x > new, m), rich
         if rich == rich_before:
             return new
         rho = new
@@ -538,7 +548,8 @@ class _MesData:
             w = m * alive[supp]
             total = _Q(int(w.sum())) * b
             if prices:
-                for j, n in enumerate((w @ paid[supp, : len(prices)]).tolist()):
+                # einsum, not @: BLAS would start threads for long products (see _dot)
+                for j, n in enumerate(_np.einsum("i,ij->j", w, paid[supp, : len(prices)]).tolist()):
                     if n:
                         total -= int(n) * prices[j]
             return total
@@ -590,7 +601,7 @@ class _MesData:
                 supp, m, total = arrays[pid]
                 cost = costs[pid]
                 x = fb[supp]
-                avail = float(x @ m)
+                avail = _dot(x, m)
                 slack = margin(max(avail, cost))
                 if avail < cost - slack:
                     drop.append(pid)
@@ -675,14 +686,14 @@ class _MesData:
             supp, m, total = arrays[pid]
             cost = costs[pid]
             x = hi[supp]
-            avail = float(x @ m)
+            avail = _dot(x, m)
             slack = margin(max(avail, cost))
             if avail < cost - slack:
                 return None
             rho = _float_price(x, m, total, cost)
             rho_min = rho - margin(cost) if rho is not None else float(x.max()) - 4 * slack
             x = lo[supp]
-            avail = float(x @ m)
+            avail = _dot(x, m)
             rho = _float_price(x, m, total, cost) if avail > cost + margin(avail) else None
             return rho_min, (math.inf if rho is None else rho + margin(cost))
 

@@ -244,6 +244,18 @@ def test_fast_equal_shares_run_is_the_exact_run(tie_break):
         assert data.add1(budget, unit, fast=True) == data.add1(budget, unit, jump=False, fast=False)
 
 
+def test_fast_equal_shares_sums_long_vectors_without_blas_alike(monkeypatch):
+    import deltager.allocation as allocation
+
+    monkeypatch.setattr(allocation, "_BLAS_ONE_THREAD", 0)  # every sum as a long vector's
+    rng = random.Random(20240607)
+    for _ in range(100):
+        costs, ballots, budget = larger_instance(rng)
+        data = mes_data(costs, ballots, budget)
+        if data.num_voters and data.projects:
+            assert data.add1(budget, 1, fast=True) == data.add1(budget, 1, fast=False)
+
+
 @pytest.mark.parametrize("tie_break", ["id", "cost"])
 def test_an_interval_run_holds_for_every_budget_in_its_range(tie_break):
     rng = random.Random(20240605)
