@@ -1,11 +1,11 @@
 """Imports every domain's models so that the metadata is complete (for Alembic and tests)."""
 
+from deltager import ratelimit as ratelimit_models
 from deltager.accounts import models as accounts_models
 from deltager.applications import models as applications_models
 from deltager.audit import models as audit_models
 from deltager.db import Base
 from deltager.meetings import models as meetings_models
-from deltager.ratelimit import RateCount
 from deltager.rounds import models as rounds_models
 from deltager.voting import models as voting_models  # noqa: F401
 
@@ -17,6 +17,6 @@ __all__ = [
     "audit_models",
     "meetings_models",
     "metadata",
-    "RateCount",
+    "ratelimit_models",
     "rounds_models",
 ]

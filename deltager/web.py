@@ -114,6 +114,11 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
+def client_ip() -> str:
+    """The address a rate limit counts the request under (the proxy's client, see PROXY_COUNT)."""
+    return request.remote_addr or "unknown"
+
+
 def page_number() -> int:
     """The ?page= of a paginated list, 1 when missing or invalid."""
     page = request.args.get("page", "1")

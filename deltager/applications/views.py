@@ -30,7 +30,8 @@ from deltager.permissions import Permission
 from deltager.rounds.models import Round
 from deltager.rounds.services import get_public_round, get_round
 from deltager.web import (
-    page_number, public, requires, safe_next, see_other, show_enum_as, show_error, staff_actor, translate_error,
+    client_ip, page_number, public, requires, safe_next, see_other, show_enum_as, show_error, staff_actor,
+    translate_error,
 )
 
 bp = Blueprint("applications", __name__)
@@ -152,7 +153,7 @@ def sign_in() -> ResponseReturnValue:
         session = get_session()
         try:
             applicant, token = services.request_sign_in_link(
-                session, form.email.data or "", utcnow(), client=request.remote_addr or "unknown",
+                session, form.email.data or "", utcnow(), client=client_ip(),
                 max_per_client=current_app.config["SIGN_IN_LINKS_PER_CLIENT"],
                 client_window_seconds=current_app.config["SIGN_IN_CLIENT_WINDOW_SECONDS"],
             )

@@ -49,7 +49,7 @@ from deltager.voting.forms import (
     SettingsForm,
 )
 from deltager.voting.models import AllocationRule, BallotChannel, TieBreak, VoteState
-from deltager.web import public, requires, see_other, show_error, staff_actor, translate_error
+from deltager.web import client_ip, public, requires, see_other, show_error, staff_actor, translate_error
 
 bp = Blueprint("voting", __name__)
 
@@ -78,10 +78,6 @@ def _card_id() -> int | None:
     return value if isinstance(value, int) else None
 
 
-def _client_ip() -> str:
-    return request.remote_addr or "unknown"
-
-
 @bp.get("/v/<code>")
 @public
 def scan(code: str) -> ResponseReturnValue:
@@ -90,13 +86,13 @@ def scan(code: str) -> ResponseReturnValue:
     now = utcnow()
     window = current_app.config.get("VOTING_THROTTLE_WINDOW_SECONDS", THROTTLE_WINDOW_SECONDS)
     card_id = services.scan_card(
-        session, code, _client_ip(), now, limit=current_app.config.get("VOTING_THROTTLE_LIMIT", THROTTLE_LIMIT),
+        session, code, client_ip(), now, limit=current_app.config.get("VOTING_THROTTLE_LIMIT", THROTTLE_LIMIT),
         window_seconds=window,
     )
     if card_id is None:
         session.rollback()
         begin_write(session)  # a read transaction must not turn into a write one (SQLite)
-        services.register_card_failure(session, _client_ip(), now, window_seconds=window)
+        services.register_card_failure(session, client_ip(), now, window_seconds=window)
         session.commit()
         return render_template("voting/card_invalid.html"), 404
     response = see_other("voting.ballot")
