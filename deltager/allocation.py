@@ -506,13 +506,6 @@ class _MesData:
             for p, s in self.supporters.items()
         }
 
-    def _float_margin(self, bf: float) -> Callable[[float], float]:
-        """``margin(amount)``: 1024 times the bound on the error of a float sum or price of about
-        ``amount`` in a run whose budgets stay at most ``bf`` (derived in :meth:`run_fast`)."""
-        scale = 1024.0 * (self.num_voters + 4) * _EPS
-        floor = 8.0 * (len(self.projects) + 2) * bf
-        return lambda amount: scale * (floor + amount)
-
     def run_fast(self, b: Fraction) -> tuple[list[ProjectId], list[Fraction]]:
         """The same MES run as :meth:`run` (same winners, same exact prices), without the slack.
 
@@ -537,7 +530,11 @@ class _MesData:
         eps = _EPS
         bf = float(b)
         err_b = 4.0 * (rounds_max + 2) * eps * bf  # bound on each float budget's error
-        margin = self._float_margin(bf)
+        scale = 1024.0 * (self.num_voters + 4) * eps
+
+        def margin(amount: float) -> float:  # bound on a float price's or sum's error, ×1024
+            return scale * (8.0 * (rounds_max + 2) * bf + amount)
+
         fb = _np.full(num_types, bf, dtype=_np.float64)  # float budgets, 0 once spent
         alive = _np.ones(num_types, dtype=_np.float64)  # 1 while some money is left
         paid = _np.zeros((num_types, rounds_max), dtype=_np.uint8)  # 1: paid ρ_j in round j
