@@ -3,8 +3,9 @@
 A limit is a *scope* (what is counted: ``card_code`` for invalid ballot-card codes,
 ``sign_in_link`` for sign-in links asked for), a *key* (who is counted: a client IP address) and a
 window. Each hit adds one to the row (scope, key, bucket), where bucket = epoch seconds // window;
-a client's count is the sum over the current and the previous bucket, so a limit of N per window
-lets through between N and 2N hits in any one window, never an unbounded burst at a bucket's edge.
+a client's count is the sum over the current and the previous bucket. So a limit of N lets
+through at most N hits in any stretch of one window's length (no burst at a bucket's edge), and a
+hit keeps counting for between one and two windows.
 Rows older than the previous bucket are deleted when the same client is counted again.
 
 Nothing is kept in process memory, so the limit holds however many workers serve the app. The
