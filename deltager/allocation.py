@@ -85,7 +85,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import chain
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import Literal, NamedTuple, TypeAlias
 
 from deltager.money import format_ore
 
@@ -110,9 +110,12 @@ TIE_BREAKS: tuple[TieBreak, ...] = ("id", "cost", "lottery")
 ORE_PER_KRONE = 100
 
 
-@dataclass(frozen=True, slots=True)
-class TraceStep:
-    """One line of the allocation protocol: a project considered, and what happened to it."""
+class TraceStep(NamedTuple):
+    """One line of the allocation protocol: a project considered, and what happened to it.
+
+    A named tuple rather than a frozen dataclass: as immutable, and built in half the time; on a
+    small election building the steps and lines was half of a greedy allocation's time.
+    """
 
     number: int  # 1-based line number in the protocol
     phase: Phase  # "greedy" (greedy rule), "mes" (equal shares), "completion" (greedy after MES)
@@ -124,9 +127,9 @@ class TraceStep:
     price: Fraction | None = None  # MES only: the most one supporter paid, in money units
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """The result for one project: votes, rank in the vote order and the amount granted."""
+class Line(NamedTuple):
+    """The result for one project: votes, rank in the vote order and the amount granted (a named
+    tuple, like ``TraceStep``)."""
 
     project_id: ProjectId
     votes: int
