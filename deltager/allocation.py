@@ -217,21 +217,33 @@ def _prepare(
     budget: int,
     key: Callable[[ProjectId], tuple],
 ) -> _Inputs:
-    for pid, cost in costs.items():
-        if isinstance(pid, bool) or not isinstance(pid, int | str):
-            raise TypeError(f"project id {pid!r} must be an int or a str")
-        if isinstance(cost, bool) or not isinstance(cost, int) or cost < 0:
-            raise ValueError(f"cost of {pid!r} must be a non-negative int, got {cost!r}")
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
+    # One pass in C over the usual, valid input; the loop below only names what is wrong.
+    if not (all(map(_is_id, costs)) and all(map(_is_amount, costs.values()))):
+        for pid, cost in costs.items():
+            if not _is_id(pid):
+                raise TypeError(f"project id {pid!r} must be an int or a str")
+            if not _is_amount(cost):
+                raise ValueError(f"cost of {pid!r} must be a non-negative int, got {cost!r}")
+    if not _is_amount(budget):
         raise ValueError(f"budget must be a non-negative int, got {budget!r}")
     frozen = [b if type(b) is frozenset else frozenset(b) for b in ballots]
     # Counting over one flat iterator runs in C: 100k ballots tally in a few hundredths of a second.
     votes = Counter(chain.from_iterable(frozen))
-    unknown = votes.keys() - costs.keys()
-    if unknown:
+    if not votes.keys() <= costs.keys():
+        unknown = votes.keys() - costs.keys()
         raise ValueError(f"ballots name unknown projects: {sorted(map(str, unknown))[:5]}")
-    order = sorted(costs, key=lambda pid: (-votes[pid], key(pid)))
+    # Two stable sorts: by the tie-break, then by votes (descending keeps equal votes in tie-break order).
+    order = sorted(costs, key=key)
+    order.sort(key=votes.__getitem__, reverse=True)
     return _Inputs(dict(costs), frozen, budget, votes, order)
+
+
+def _is_id(value: object) -> bool:
+    return type(value) is int or isinstance(value, str)
+
+
+def _is_amount(value: object) -> bool:
+    return type(value) is int and value >= 0  # type: ignore[operator]
 
 
 # --------------------------------------------------------------------------- greedy
