@@ -140,7 +140,11 @@ class Line(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class AllocationResult:
-    """What a rule gives: selected ids in selection order, one line per project, and the trace."""
+    """What a rule gives: selected ids in selection order, the trace, and a line per project.
+
+    The lines (and ``votes``, ``granted``, ``rank``) are built on request from the vote order,
+    the tally and the costs: a caller that wants only the selection does not pay for the table.
+    """
 
     rule: Rule
     tie_break: TieBreak
@@ -148,26 +152,39 @@ class AllocationResult:
     budget: int
     num_ballots: int
     selected: tuple[ProjectId, ...]
-    lines: tuple[Line, ...]  # in rank order
+    order: tuple[ProjectId, ...]  # every project of the round, in the vote order (rank 1 first)
+    tally: Mapping[ProjectId, int]  # votes per project (0 for a project no ballot named)
+    costs: Mapping[ProjectId, int]
     remainder: int
     trace: tuple[TraceStep, ...]
     mes_voter_budget: Fraction | None = None  # MES: each voter's budget in the kept outcome
     mes_increments: int | None = None  # MES: how many Add1 steps that budget is above the start
 
     @property
+    def lines(self) -> tuple[Line, ...]:
+        """One line per project, in rank order."""
+        chosen = set(self.selected)
+        tally, costs = self.tally, self.costs
+        return tuple(
+            Line(pid, tally[pid], rank, costs[pid], costs[pid] if pid in chosen else 0)
+            for rank, pid in enumerate(self.order, start=1)
+        )
+
+    @property
     def votes(self) -> Mapping[ProjectId, int]:
         """Votes per project id."""
-        return MappingProxyType({line.project_id: line.votes for line in self.lines})
+        return MappingProxyType({pid: self.tally[pid] for pid in self.order})
 
     @property
     def granted(self) -> Mapping[ProjectId, int]:
         """Amount granted per project id (0 when not funded)."""
-        return MappingProxyType({line.project_id: line.granted for line in self.lines})
+        chosen = set(self.selected)
+        return MappingProxyType({pid: self.costs[pid] if pid in chosen else 0 for pid in self.order})
 
     @property
     def rank(self) -> Mapping[ProjectId, int]:
         """Rank in the vote order per project id."""
-        return MappingProxyType({line.project_id: line.rank for line in self.lines})
+        return MappingProxyType({pid: rank for rank, pid in enumerate(self.order, start=1)})
 
 
 # --------------------------------------------------------------------------- tie-breaks
@@ -894,11 +911,6 @@ def _allocate(
         steps += completion
     else:
         raise ValueError(f"unknown rule {rule!r}; use one of {RULES}")
-    chosen = set(selected)
-    lines = tuple(
-        Line(pid, inputs.votes[pid], rank, inputs.costs[pid], inputs.costs[pid] if pid in chosen else 0)
-        for rank, pid in enumerate(inputs.order, start=1)
-    )
     return AllocationResult(
         rule=rule,
         tie_break=tie_break,
@@ -906,7 +918,9 @@ def _allocate(
         budget=inputs.budget,
         num_ballots=len(inputs.ballots),
         selected=tuple(selected),
-        lines=lines,
+        order=tuple(inputs.order),
+        tally=MappingProxyType(inputs.votes),
+        costs=MappingProxyType(inputs.costs),
         remainder=left,
         trace=tuple(steps),
         mes_voter_budget=voter_budget,
