@@ -80,3 +80,20 @@ def test_gunicorn_settings_start_from_the_production_config() -> None:
 
     assert args[:2] == ["--config", str(BENCH.parent / "gunicorn.conf.py")]
     assert args[args.index("--workers") + 1] == "4"
+
+
+def test_allocation_timing_repeats_short_runs_and_keeps_the_first_result() -> None:
+    bench_allocation = load("bench_allocation")
+    calls: list[int] = []
+
+    def fast() -> int:
+        calls.append(1)
+        return len(calls)
+
+    result, seconds = bench_allocation.timed(fast, min_total=60, max_repeat=25)
+    assert (result, len(calls)) == (1, 25)  # repeated up to max_repeat; the first run's result
+    assert 0 <= seconds < 60
+
+    calls.clear()
+    result, _ = bench_allocation.timed(fast, min_total=0)
+    assert (result, len(calls)) == (1, 1)  # a run that already fills the total happens once
