@@ -234,8 +234,9 @@ def _prepare(
     budget: int,
     key: Callable[[ProjectId], tuple],
 ) -> _Inputs:
-    # One pass in C over the usual, valid input; the loop below only names what is wrong.
-    if not (all(map(_is_id, costs)) and all(map(_is_amount, costs.values()))):
+    # The usual, valid input passes C-level checks; the loop below only names what is wrong.
+    id_types = set(map(type, costs))
+    if not (id_types <= {int, str} and set(map(type, costs.values())) <= {int} and min(costs.values(), default=0) >= 0):
         for pid, cost in costs.items():
             if not _is_id(pid):
                 raise TypeError(f"project id {pid!r} must be an int or a str")
@@ -250,7 +251,8 @@ def _prepare(
         unknown = votes.keys() - costs.keys()
         raise ValueError(f"ballots name unknown projects: {sorted(map(str, unknown))[:5]}")
     # Two stable sorts: by the tie-break, then by votes (descending keeps equal votes in tie-break order).
-    order = sorted(costs, key=key)
+    # (Ids of one type sort by the "id" tie-break as they are: no key function to call.)
+    order = sorted(costs) if key is _id_key and len(id_types) == 1 else sorted(costs, key=key)
     order.sort(key=votes.__getitem__, reverse=True)
     return _Inputs(dict(costs), frozen, budget, votes, order)
 
