@@ -113,8 +113,8 @@ ORE_PER_KRONE = 100
 class TraceStep(NamedTuple):
     """One line of the allocation protocol: a project considered, and what happened to it.
 
-    A named tuple rather than a frozen dataclass: as immutable, and built in half the time; on a
-    small election building the steps and lines was half of a greedy allocation's time.
+    A named tuple rather than a frozen dataclass: as immutable, and built in half the time (a
+    greedy run builds one per project, a large part of its time on a small election).
     """
 
     number: int  # 1-based line number in the protocol
