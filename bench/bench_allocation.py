@@ -187,8 +187,8 @@ def main(argv: list[str] | None = None) -> None:
     for row in figures["rows"]:
         ours, theirs = row["ours_s"], row["pabutools_s"]
         speed = f"{theirs / ours:8.0f}" if row["agree"] is not None else f"{'':8}"
-        ours_shown = f"{ours:9.4f}" if ours is not None else f"{late:>9}"
-        theirs_shown = f"{theirs:12.3f}" if theirs is not None else f"{late:>12}"
+        ours_shown = f"{ours:9.3g}" if ours is not None else f"{late:>9}"
+        theirs_shown = f"{theirs:12.3g}" if theirs is not None else f"{late:>12}"
         print(f"{row['file'][:60]:60} {row['rule']:6} {ours_shown} {theirs_shown} {speed} {row['agree']}")
     for key, value in figures.items():
         if key != "rows":

@@ -369,9 +369,10 @@ def _allocation_table(figures: dict[str, Any]) -> str:
     for row in figures.get("rows", []):
         theirs = row.get("pabutools_s")
         speed = f"{theirs / row['ours_s']:.0f}× faster" if theirs and row.get("ours_s") else "pabutools did not finish"
-        ours = f"{row['ours_s']:.4f} s" if row.get("ours_s") is not None else "?"
+        ours = f"{row['ours_s']:.3g} s" if row.get("ours_s") is not None else "?"
+        reference = f" (pabutools {theirs:.3g} s)" if theirs else ""
         rows.append((f"  {row.get('file', '?')[:48]} [{row.get('rule')}]",
-                     f"ours {ours}, {speed}, agree {row.get('agree')}"))
+                     f"ours {ours}, {speed}{reference}, agree {row.get('agree')}"))
     return table("(b, c) allocation", rows)
 
 
