@@ -58,12 +58,14 @@ def timed(func: Callable[[], T], min_total: float = 0.2, max_repeat: int = 100_0
     """
     start = time.perf_counter()
     result = func()
-    times = [time.perf_counter() - start]
-    while sum(times) < min_total and len(times) < max_repeat:
+    best = total = time.perf_counter() - start
+    runs = 1
+    while total < min_total and runs < max_repeat:
         start = time.perf_counter()
         func()
-        times.append(time.perf_counter() - start)
-    return result, min(times)
+        took = time.perf_counter() - start
+        best, total, runs = min(best, took), total + took, runs + 1
+    return result, best
 
 
 def bench_100k() -> dict[str, float]:
