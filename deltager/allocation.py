@@ -226,6 +226,7 @@ class _Inputs:
     budget: int
     votes: Counter[ProjectId]
     order: list[ProjectId]  # vote order
+    key: Callable[[ProjectId], tuple]  # the tie-break's sort key that ordered it
 
 
 def _prepare(
@@ -254,7 +255,7 @@ def _prepare(
     # (Ids of one type sort by the "id" tie-break as they are: no key function to call.)
     order = sorted(costs) if key is _id_key and len(id_types) == 1 else sorted(costs, key=key)
     order.sort(key=votes.__getitem__, reverse=True)
-    return _Inputs(dict(costs), frozen, budget, votes, order)
+    return _Inputs(dict(costs), frozen, budget, votes, order, key)
 
 
 def _is_id(value: object) -> bool:
@@ -357,7 +358,7 @@ _FAST_FROM = 2_000  # from this much work (see _MesData.work) on, Add1 uses the 
 class _MesData:
     """Ballots grouped into distinct types, indexed per project, for repeated MES runs."""
 
-    def __init__(self, inputs: _Inputs, key: Callable[[ProjectId], tuple]) -> None:
+    def __init__(self, inputs: _Inputs) -> None:
         costs = inputs.costs
         self.costs = costs
         self.num_voters = len(inputs.ballots)
@@ -377,7 +378,7 @@ class _MesData:
             for pid in ballot:
                 self.supporters[pid].append(index)
         self.votes = {p: inputs.votes[p] for p in self.projects}
-        ranked = sorted(self.projects, key=key)
+        ranked = sorted(self.projects, key=inputs.key)
         self.tie_rank = {p: i for i, p in enumerate(ranked)}
         self._np: dict | None = None  # numpy arrays for run_fast, built on first use
         # how much one exact run costs, roughly: supporter types summed over projects
@@ -888,7 +889,6 @@ def allocate(
 def _allocate(
     inputs: _Inputs, rule: Rule, tie_break: TieBreak, seed: int | str | None, currency_unit: int
 ) -> AllocationResult:
-    key = tie_break_key(tie_break, inputs.costs, seed)
     voter_budget: Fraction | None = None
     increments: int | None = None
     if rule == "greedy":
@@ -897,7 +897,7 @@ def _allocate(
         if currency_unit <= 0:
             raise ValueError("currency_unit must be positive")
         selected, steps = [], []
-        data = _MesData(inputs, key)
+        data = _MesData(inputs)
         if data.num_voters and data.projects:
             selected, prices, voter_budget, increments = data.add1(inputs.budget, currency_unit)
             left = inputs.budget

@@ -184,7 +184,7 @@ def test_equal_shares_without_ballots_is_the_greedy_completion():
 def mes_data(costs: dict, ballots: list, budget: int, tie_break: str = "id") -> _MesData:
     """The equal-shares engine's data for one election."""
     key = tie_break_key(tie_break, costs)
-    return _MesData(_prepare(costs, ballots, budget, key), key)
+    return _MesData(_prepare(costs, ballots, budget, key))
 
 
 def random_instance(rng: random.Random) -> tuple[dict, list[frozenset], int]:

@@ -182,6 +182,6 @@ def test_fast_equal_shares_search_lands_where_the_exact_one_lands(name):
     """On real elections, where outcomes stay put for many steps and then change."""
     inputs = pabulib.allocation_inputs(pabulib.load(PABULIB / name))
     key = tie_break_key("id", inputs.costs)
-    data = _MesData(_prepare(inputs.costs, inputs.ballots, inputs.budget, key), key)
+    data = _MesData(_prepare(inputs.costs, inputs.ballots, inputs.budget, key))
     fast = data.add1(inputs.budget, inputs.currency_unit, fast=True)
     assert fast == data.add1(inputs.budget, inputs.currency_unit, fast=False)
