@@ -142,8 +142,9 @@ class Line(NamedTuple):
 class AllocationResult:
     """What a rule gives: selected ids in selection order, the trace, and a line per project.
 
-    The lines (and ``votes``, ``granted``, ``rank``) are built on request from the vote order,
-    the tally and the costs: a caller that wants only the selection does not pay for the table.
+    The trace and the lines (and ``votes``, ``granted``, ``rank``) are built on request from the
+    vote order, the tally, the costs and the selection: a caller that wants only the selection
+    (a comparison of rules, the benchmark against pabutools) does not pay for the protocol.
     """
 
     rule: Rule
@@ -156,9 +157,35 @@ class AllocationResult:
     tally: Mapping[ProjectId, int]  # votes per project (0 for a project no ballot named)
     costs: Mapping[ProjectId, int]
     remainder: int
-    trace: tuple[TraceStep, ...]
     mes_voter_budget: Fraction | None = None  # MES: each voter's budget in the kept outcome
     mes_increments: int | None = None  # MES: how many Add1 steps that budget is above the start
+    # MES: the most one supporter paid for each of the first len(mes_prices) selected projects,
+    # which equal shares funded (in that order); the rest of ``selected`` came by votes.
+    mes_prices: tuple[Fraction, ...] = ()
+
+    @property
+    def trace(self) -> tuple[TraceStep, ...]:
+        """The protocol, step by step: the projects equal shares funded (MES), then the walk
+        down the vote order (greedy, or MES's completion) with each project funded or skipped."""
+        tally, costs = self.tally, self.costs
+        steps: list[TraceStep] = []
+        left = self.budget
+        by_shares = self.selected[:len(self.mes_prices)]
+        for pid, price in zip(by_shares, self.mes_prices):
+            left -= costs[pid]
+            steps.append(TraceStep(len(steps) + 1, "mes", pid, tally[pid], costs[pid], "funded", left, price))
+        phase: Phase = "greedy" if self.rule == "greedy" else "completion"
+        funded = set(self.selected[len(self.mes_prices):])
+        skip = set(by_shares)
+        for pid in self.order:
+            if pid in skip:
+                continue
+            decision: Decision = "skipped"
+            if pid in funded:
+                left -= costs[pid]
+                decision = "funded"
+            steps.append(TraceStep(len(steps) + 1, phase, pid, tally[pid], costs[pid], decision, left))
+        return tuple(steps)
 
     @property
     def lines(self) -> tuple[Line, ...]:
@@ -245,7 +272,9 @@ def _prepare(
                 raise ValueError(f"cost of {pid!r} must be a non-negative int, got {cost!r}")
     if not _is_amount(budget):
         raise ValueError(f"budget must be a non-negative int, got {budget!r}")
-    frozen = [b if type(b) is frozenset else frozenset(b) for b in ballots]
+    frozen = ballots if type(ballots) is list else list(ballots)
+    if not set(map(type, frozen)) <= {frozenset}:  # a ballot names a project once, however often it was listed
+        frozen = [b if type(b) is frozenset else frozenset(b) for b in frozen]
     # Counting over one flat iterator runs in C: 100k ballots tally in a few hundredths of a second.
     votes = Counter(chain.from_iterable(frozen))
     if not votes.keys() <= costs.keys():
@@ -269,29 +298,21 @@ def _is_amount(value: object) -> bool:
 # --------------------------------------------------------------------------- greedy
 
 
-def _greedy_steps(
-    inputs: _Inputs,
-    skip: Collection[ProjectId],
-    remaining: int,
-    phase: Phase,
-    first_number: int,
-) -> tuple[list[ProjectId], list[TraceStep], int]:
-    """Walk the vote order, funding each project that still fits; returns (funded, steps, left)."""
+def _greedy(
+    inputs: _Inputs, skip: Collection[ProjectId], remaining: int
+) -> tuple[list[ProjectId], int]:
+    """Walk the vote order, funding each project that still fits; returns (funded, left).
+
+    (``AllocationResult.trace`` tells the same walk step by step, from the selection.)
+    """
     funded: list[ProjectId] = []
-    steps: list[TraceStep] = []
+    costs = inputs.costs
     for pid in inputs.order:
-        if pid in skip:
-            continue
-        cost = inputs.costs[pid]
-        decision: Decision = "skipped"
-        if cost <= remaining:
+        cost = costs[pid]
+        if cost <= remaining and pid not in skip:
             remaining -= cost
             funded.append(pid)
-            decision = "funded"
-        steps.append(
-            TraceStep(first_number + len(steps), phase, pid, inputs.votes[pid], cost, decision, remaining)
-        )
-    return funded, steps, remaining
+    return funded, remaining
 
 
 # --------------------------------------------------------------------------- equal shares
@@ -891,26 +912,19 @@ def _allocate(
 ) -> AllocationResult:
     voter_budget: Fraction | None = None
     increments: int | None = None
+    prices: list[Fraction] = []
     if rule == "greedy":
-        selected, steps, left = _greedy_steps(inputs, (), inputs.budget, "greedy", 1)
+        selected, left = _greedy(inputs, (), inputs.budget)
     elif rule == "mes":
         if currency_unit <= 0:
             raise ValueError("currency_unit must be positive")
-        selected, steps = [], []
+        selected = []
         data = _MesData(inputs)
         if data.num_voters and data.projects:
             selected, prices, voter_budget, increments = data.add1(inputs.budget, currency_unit)
-            left = inputs.budget
-            for pid, price in zip(selected, prices):
-                left -= inputs.costs[pid]
-                steps.append(TraceStep(len(steps) + 1, "mes", pid, inputs.votes[pid],
-                                       inputs.costs[pid], "funded", left, price))
         spent = sum(inputs.costs[p] for p in selected)
-        more, completion, left = _greedy_steps(
-            inputs, set(selected), inputs.budget - spent, "completion", len(steps) + 1
-        )
+        more, left = _greedy(inputs, set(selected), inputs.budget - spent)
         selected += more
-        steps += completion
     else:
         raise ValueError(f"unknown rule {rule!r}; use one of {RULES}")
     return AllocationResult(
@@ -924,9 +938,9 @@ def _allocate(
         tally=MappingProxyType(inputs.votes),
         costs=MappingProxyType(inputs.costs),
         remainder=left,
-        trace=tuple(steps),
         mes_voter_budget=voter_budget,
         mes_increments=increments,
+        mes_prices=tuple(prices),
     )
 
 

@@ -322,6 +322,40 @@ def test_results_are_immutable_and_deterministic():
         first.granted["A"] = 1  # type: ignore[index]
 
 
+@pytest.mark.parametrize("rule", ["greedy", "mes"])
+def test_the_trace_tells_the_selection_step_by_step(rule):
+    # The trace is built on request from the selection; on many random votes it must tell the
+    # walk exactly: every project once, funded steps = the selection in order, each "skipped"
+    # project really did not fit, and the money left adds up to the remainder.
+    rng = random.Random(4_2026)
+    for _ in range(300):
+        projects = range(1, rng.randint(2, 9))
+        costs = {p: 100 * rng.choice([0, 5, 10, 10, 15, 20, rng.randint(1, 40)]) for p in projects}
+        ballots = [{p for p in projects if rng.random() < 0.4} for _ in range(rng.randint(0, 12))]
+        budget = 100 * rng.randint(0, 60)
+        result = allocate(costs, ballots, budget, rule, currency_unit=100)
+        trace = result.trace
+        assert [s.number for s in trace] == list(range(1, len(trace) + 1))
+        assert sorted(s.project_id for s in trace) == sorted(costs)
+        assert tuple(s.project_id for s in trace if s.decision == "funded") == result.selected
+        left = budget
+        for step in trace:
+            assert step.votes == result.votes[step.project_id] and step.cost == costs[step.project_id]
+            if step.decision == "funded":
+                left -= step.cost
+            else:
+                assert step.phase != "mes" and step.cost > left
+            assert step.remaining == left
+        assert left == result.remainder
+        walked = [s.project_id for s in trace if s.phase != "mes"]
+        assert walked == [p for p in result.order if p in walked]
+        phases = [s.phase for s in trace]
+        if rule == "greedy":
+            assert set(phases) <= {"greedy"}
+        else:
+            assert phases == sorted(phases, key=["mes", "completion"].index)
+
+
 def test_compare_rules_gives_each_rule():
     costs, ballots, budget = minority_case()
     both = compare_rules(costs, ballots, budget, currency_unit=1)
