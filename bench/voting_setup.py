@@ -119,7 +119,7 @@ def check(database_url: str, setup: VoteSetup, confirmed: Iterable[str]) -> Chec
     engine = make_engine(database_url)
     with Session(engine) as session:
         voted = dict(session.execute(
-            select(BallotCard.code_hash, func.count(Ballot.id))
+            select(BallotCard.code_hash, func.count(Ballot.card_id))
             .join(Ballot, Ballot.card_id == BallotCard.id)
             .where(BallotCard.meeting_id == setup.meeting_id)
             .group_by(BallotCard.code_hash)

@@ -122,7 +122,7 @@ def _cast(session: Session, meeting: Meeting, issued: list[services.IssuedCard],
         else:
             found = services.find_card(session, card.code)
             assert found is not None
-            services.cast_ballot(session, found.id, sorted(chosen), BallotChannel.PHONE, when)
+            services.cast_ballot(session, found.id, sorted(chosen), BallotChannel.PHONE)
 
 
 def load_voting_demo(session: Session, today: dt.date) -> None:

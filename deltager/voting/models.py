@@ -1,9 +1,13 @@
 """The voting meeting: its ballot settings, ballot cards, ballots and the frozen allocation.
 
-Ballot secrecy is a property of the schema: a ``Ballot`` knows its card and when it was cast,
-a ``BallotCard`` knows its meeting and its printed serial, and nothing here names a person, an
-IP address or a device. One ballot per card is kept by the database (``Ballot.card_id`` is
-UNIQUE, and the card moves issued → used with a conditional UPDATE in the same transaction).
+Ballot secrecy is a property of the schema: a ``Ballot`` knows its card and its channel, a
+``BallotCard`` knows its meeting and its printed serial, and nothing here names a person, an
+IP address or a device. Nor does anything keep the order in which ballots were cast: no cast
+time, no running number (a ballot is keyed by its card, and its choices by the card too, in a
+table without SQLite's hidden rowid). Otherwise someone with access to the database who saw a
+voter tap "vote", or saw the turnout on the big screen go from 41 to 42, could read that ballot.
+One ballot per card is kept by the database (``Ballot.card_id`` is the primary key, and the card
+moves issued → used with a conditional UPDATE in the same transaction).
 """
 
 from __future__ import annotations
@@ -123,22 +127,28 @@ class BallotCard(Base):
 
 
 class Ballot(Base):
-    """One cast ballot: which card (UNIQUE), by which channel, when. Immutable once cast."""
+    """One cast ballot: which card (the primary key: one ballot per card), by which channel.
+
+    Immutable once cast; no time and no running number (see the module docstring).
+    """
 
     __tablename__ = "ballot"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    card_id: Mapped[int] = mapped_column(ForeignKey("ballot_card.id"), unique=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("ballot_card.id"), primary_key=True, autoincrement=False)
     channel: Mapped[BallotChannel] = mapped_column(str_enum(BallotChannel))
-    cast_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class BallotChoice(Base):
-    """A project ticked on a ballot; the primary key forbids ticking one project twice."""
+    """A project ticked on a ballot; the primary key forbids ticking one project twice.
+
+    Stored in key order on SQLite (WITHOUT ROWID): a hidden rowid would number the choices in
+    the order the ballots were cast.
+    """
 
     __tablename__ = "ballot_choice"
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id", ondelete="CASCADE"), primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("ballot.card_id", ondelete="CASCADE"), primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), primary_key=True, index=True)
 
 

@@ -106,11 +106,7 @@ _MARK_CARD_USED = (
     .values(status=CardStatus.USED)
     .execution_options(synchronize_session=False)
 )
-_INSERT_BALLOT = (
-    insert(Ballot)
-    .values(card_id=bindparam("card_id"), channel=bindparam("channel"), cast_at=bindparam("cast_at"))
-    .returning(Ballot.id)
-)
+_INSERT_BALLOT = insert(Ballot).values(card_id=bindparam("card_id"), channel=bindparam("channel"))
 _INSERT_CHOICE = insert(BallotChoice)
 
 
@@ -478,13 +474,14 @@ def refuse_card(status: CardStatus, state: VoteState) -> None:
 
 
 def cast_ballot(
-    session: Session, card_id: int, choices: Sequence[int], channel: BallotChannel, now: dt.datetime,
+    session: Session, card_id: int, choices: Sequence[int], channel: BallotChannel,
     *, meeting_id: int | None = None,
-) -> int:
-    """Cast one ballot with ``card_id``; returns the ballot id. One short write transaction.
+) -> None:
+    """Cast one ballot with ``card_id``. One short write transaction.
 
     The vote settings row is share-locked (PostgreSQL) so that closing the vote waits for ballots
     being cast; the card's UPDATE … WHERE status = 'issued' decides a race between two requests.
+    Nothing records when: see deltager.voting.models on ballot secrecy.
     """
     row = session.execute(_CAST_CARD, {"card_id": card_id}).one_or_none()
     if row is None or (meeting_id is not None and row.meeting_id != meeting_id):
@@ -494,9 +491,8 @@ def cast_ballot(
     won = session.execute(_MARK_CARD_USED, {"card_id": card_id})
     if won.rowcount != 1:  # type: ignore[attr-defined]
         raise CardUsed(N_("This card has already been used to vote. Each card can vote once."))
-    ballot_id = session.execute(_INSERT_BALLOT, {"card_id": card_id, "channel": channel, "cast_at": now}).scalar_one()
-    session.execute(_INSERT_CHOICE, [{"ballot_id": ballot_id, "application_id": c} for c in choices])
-    return ballot_id
+    session.execute(_INSERT_BALLOT, {"card_id": card_id, "channel": channel})
+    session.execute(_INSERT_CHOICE, [{"card_id": card_id, "application_id": c} for c in choices])
 
 
 def enter_paper_ballot(
@@ -504,7 +500,7 @@ def enter_paper_ballot(
 ) -> BallotCard:
     """Staff enter a paper ballot by the card's serial: the same rules, and one vote per card."""
     card = _card_by_serial(session, meeting_id, serial)
-    cast_ballot(session, card.id, choices, BallotChannel.PAPER, now, meeting_id=meeting_id)
+    cast_ballot(session, card.id, choices, BallotChannel.PAPER, meeting_id=meeting_id)
     # The event says that card N voted on paper, never what it chose.
     record(session, actor, "voting.paper_ballot", "meeting", meeting_id, after={"serial": card.serial}, at=now)
     return card
@@ -578,13 +574,13 @@ def ballots_of(session: Session, meeting_id: int) -> list[frozenset[int]]:
     """Every ballot of a meeting as a set of application ids, in a canonical order (never cast order)."""
     choices: dict[int, set[int]] = {}
     rows = session.execute(
-        select(Ballot.id, BallotChoice.application_id)
+        select(Ballot.card_id, BallotChoice.application_id)
         .join(BallotCard, BallotCard.id == Ballot.card_id)
-        .outerjoin(BallotChoice, BallotChoice.ballot_id == Ballot.id)
+        .outerjoin(BallotChoice, BallotChoice.card_id == Ballot.card_id)
         .where(BallotCard.meeting_id == meeting_id)
     )
-    for ballot_id, app_id in rows:
-        entry = choices.setdefault(ballot_id, set())
+    for card_id, app_id in rows:
+        entry = choices.setdefault(card_id, set())
         if app_id is not None:
             entry.add(app_id)
     return sorted((frozenset(c) for c in choices.values()), key=sorted)

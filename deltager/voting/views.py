@@ -190,7 +190,7 @@ def cast() -> ResponseReturnValue:
     chosen = _choices(request.form.getlist("choice"))
     session = get_session()
     try:
-        services.cast_ballot(session, card_id, chosen if chosen is not None else [-1], BallotChannel.PHONE, utcnow())
+        services.cast_ballot(session, card_id, chosen if chosen is not None else [-1], BallotChannel.PHONE)
     except ValidationFailed as error:
         session.rollback()
         view = _current_card()

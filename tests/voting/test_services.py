@@ -6,8 +6,8 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import func, insert, inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from deltager import allocation, pabulib
@@ -71,10 +71,10 @@ def test_issue_count_is_bounded(session: Session) -> None:
 def test_one_ballot_per_card(session: Session) -> None:
     setup = make_vote_meeting(session, open_vote=True)
     card = _card(session, issue(session, setup, 1)[0].code)
-    services.cast_ballot(session, card.id, setup.ids[:2], BallotChannel.PHONE, NOW)
+    services.cast_ballot(session, card.id, setup.ids[:2], BallotChannel.PHONE)
     session.commit()
     with pytest.raises(services.CardUsed):
-        services.cast_ballot(session, card.id, setup.ids[2:4], BallotChannel.PHONE, NOW)
+        services.cast_ballot(session, card.id, setup.ids[2:4], BallotChannel.PHONE)
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Ballot).where(Ballot.card_id == card.id)) == 1
     session.refresh(card)
@@ -84,10 +84,10 @@ def test_one_ballot_per_card(session: Session) -> None:
 def test_the_database_refuses_a_second_ballot_for_a_card(session: Session) -> None:
     setup = make_vote_meeting(session, open_vote=True)
     card = _card(session, issue(session, setup, 1)[0].code)
-    services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PHONE, NOW)
+    services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PHONE)
     session.commit()
     with pytest.raises(IntegrityError):
-        session.execute(insert(Ballot).values(card_id=card.id, channel=BallotChannel.PAPER, cast_at=NOW))
+        session.execute(insert(Ballot).values(card_id=card.id, channel=BallotChannel.PAPER))
     session.rollback()
 
 
@@ -96,9 +96,9 @@ def test_a_race_lost_at_the_conditional_update_is_refused(session: Session, monk
     setup = make_vote_meeting(session, open_vote=True)
     card = _card(session, issue(session, setup, 1)[0].code)
     monkeypatch.setattr(services, "refuse_card", lambda status, state: None)
-    services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PHONE, NOW)
+    services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PHONE)
     with pytest.raises(services.CardUsed):
-        services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PHONE, NOW)
+        services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PHONE)
     session.rollback()
 
 
@@ -115,7 +115,7 @@ def test_ballot_choices_are_validated(session: Session, choices, message: str) -
     setup = make_vote_meeting(session, open_vote=True, min_choices=1, max_choices=3)
     card = _card(session, issue(session, setup, 1)[0].code)
     with pytest.raises(ValidationFailed, match=message):
-        services.cast_ballot(session, card.id, choices(setup.ids), BallotChannel.PHONE, NOW)
+        services.cast_ballot(session, card.id, choices(setup.ids), BallotChannel.PHONE)
     session.rollback()
     assert card.status is CardStatus.ISSUED
 
@@ -126,7 +126,7 @@ def test_projects_not_on_the_ballot_cannot_be_chosen(session: Session) -> None:
     session.commit()
     card = _card(session, issue(session, setup, 1)[0].code)
     with pytest.raises(ValidationFailed, match="not on the ballot"):
-        services.cast_ballot(session, card.id, [setup.ids[0]], BallotChannel.PHONE, NOW)
+        services.cast_ballot(session, card.id, [setup.ids[0]], BallotChannel.PHONE)
 
 
 def test_vote_must_be_open_and_card_issued_and_of_the_meeting(session: Session) -> None:
@@ -134,16 +134,16 @@ def test_vote_must_be_open_and_card_issued_and_of_the_meeting(session: Session) 
     other = make_vote_meeting(session, open_vote=True)
     card = _card(session, issue(session, setup, 1)[0].code)
     with pytest.raises(services.VoteNotOpen):
-        services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PHONE, NOW)
+        services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PHONE)
     session.rollback()
     with pytest.raises(NotFound):
-        services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PAPER, NOW, meeting_id=other.meeting.id)
+        services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PAPER, meeting_id=other.meeting.id)
     session.rollback()
     services.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
     services.void_card(session, TEST_ACTOR, setup.meeting.id, card.serial, NOW)
     session.commit()
     with pytest.raises(services.CardVoided):
-        services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PHONE, NOW)
+        services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PHONE)
     session.rollback()
     with pytest.raises(services.CardVoided):
         services.void_card(session, TEST_ACTOR, setup.meeting.id, card.serial, NOW)
@@ -198,9 +198,9 @@ def test_paper_ballot_by_serial_and_once_across_channels(session: Session) -> No
     services.enter_paper_ballot(session, TEST_ACTOR, setup.meeting.id, "1", setup.ids[:2], NOW)
     session.commit()
     with pytest.raises(services.CardUsed):
-        services.cast_ballot(session, _card(session, cards[0].code).id, setup.ids[:1], BallotChannel.PHONE, NOW)
+        services.cast_ballot(session, _card(session, cards[0].code).id, setup.ids[:1], BallotChannel.PHONE)
     session.rollback()
-    services.cast_ballot(session, _card(session, cards[1].code).id, setup.ids[:1], BallotChannel.PHONE, NOW)
+    services.cast_ballot(session, _card(session, cards[1].code).id, setup.ids[:1], BallotChannel.PHONE)
     session.commit()
     with pytest.raises(services.CardUsed):
         services.enter_paper_ballot(session, TEST_ACTOR, setup.meeting.id, "0002", setup.ids[:1], NOW)
@@ -217,7 +217,7 @@ def test_paper_ballot_by_serial_and_once_across_channels(session: Session) -> No
 def test_reconciliation_and_door_count(session: Session) -> None:
     setup = make_vote_meeting(session, open_vote=True)
     cards = issue(session, setup, 5)
-    services.cast_ballot(session, _card(session, cards[0].code).id, setup.ids[:1], BallotChannel.PHONE, NOW)
+    services.cast_ballot(session, _card(session, cards[0].code).id, setup.ids[:1], BallotChannel.PHONE)
     services.void_card(session, TEST_ACTOR, setup.meeting.id, "0002", NOW)
     services.set_door_count(session, TEST_ACTOR, setup.meeting.id, 4)
     session.commit()
@@ -231,7 +231,7 @@ def test_reconciliation_and_door_count(session: Session) -> None:
 def _vote(session: Session, setup, ballots: list[list[int]]) -> None:
     cards = issue(session, setup, len(ballots))
     for card, choice in zip(cards, ballots):
-        services.cast_ballot(session, _card(session, card.code).id, choice, BallotChannel.PHONE, NOW)
+        services.cast_ballot(session, _card(session, card.code).id, choice, BallotChannel.PHONE)
     session.commit()
 
 
@@ -314,10 +314,41 @@ def test_export_pb_has_no_personal_data_and_reads_back(session: Session) -> None
 
 
 def test_ballot_secrecy_schema() -> None:
-    assert {c.name for c in Ballot.__table__.columns} == {"id", "card_id", "channel", "cast_at"}
-    assert {c.name for c in BallotChoice.__table__.columns} == {"ballot_id", "application_id"}
+    # No person, address or device, and no cast time or running number that would order the ballots.
+    assert {c.name for c in Ballot.__table__.columns} == {"card_id", "channel"}
+    assert {c.name for c in BallotChoice.__table__.columns} == {"card_id", "application_id"}
     assert not {fk.column.table.name for fk in BallotCard.__table__.foreign_keys} - {"meeting"}
-    assert Ballot.__table__.c.card_id.unique
+    assert [c.name for c in Ballot.__table__.primary_key] == ["card_id"]  # one ballot per card
+
+
+def _cast_and_read(session: Session, cards: list[BallotCard], votes: list[list[int]]) -> list[list[tuple]]:
+    """Cast ``votes`` with ``cards`` in this order; the raw rows of both tables; then undo it all."""
+    nested = session.begin_nested()
+    for card, choice in zip(cards, votes):
+        services.cast_ballot(session, card.id, choice, BallotChannel.PHONE)
+    session.flush()
+    # Read as someone with the database file would: every column, in the order rows come back.
+    rows = [[tuple(r) for r in session.execute(text(f"SELECT * FROM {table}"))] for table in ("ballot", "ballot_choice")]
+    nested.rollback()
+    return rows
+
+
+def test_stored_ballots_do_not_keep_the_order_they_were_cast_in(session: Session) -> None:
+    setup = make_vote_meeting(session, open_vote=True, projects=[("A", 1000), ("B", 2000), ("C", 3000)],
+                              min_choices=1, max_choices=3)
+    a, b, c = setup.ids
+    cards = [_card(session, issued.code) for issued in issue(session, setup, 6)]
+    votes = [[c], [a, b], [b, c], [a], [a, b, c], [b]]
+    first_to_last = _cast_and_read(session, cards, votes)
+    last_to_first = _cast_and_read(session, cards[::-1], votes[::-1])  # the same ballots, cast the other way round
+    ballots, choices = first_to_last
+    assert len(ballots) == 6 and len(choices) == 10
+    assert {len(row) for row in ballots + choices} == {2}  # card and channel; card and project
+    if session.bind.dialect.name == "sqlite":  # PostgreSQL's heap keeps insertion order below SQL
+        assert first_to_last == last_to_first
+        with pytest.raises(OperationalError):  # no hidden rowid numbering the choices as they came
+            session.execute(text("SELECT rowid FROM ballot_choice"))
+        session.rollback()
 
 
 def test_card_throttle_counts_per_ip_in_the_database(session: Session) -> None:
