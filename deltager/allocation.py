@@ -272,8 +272,9 @@ def _prepare(
                 raise ValueError(f"cost of {pid!r} must be a non-negative int, got {cost!r}")
     if not _is_amount(budget):
         raise ValueError(f"budget must be a non-negative int, got {budget!r}")
+    # A ballot approves a project once, however often it lists it: every ballot becomes a frozenset.
     frozen = ballots if type(ballots) is list else list(ballots)
-    if not set(map(type, frozen)) <= {frozenset}:  # a ballot names a project once, however often it was listed
+    if not set(map(type, frozen)) <= {frozenset}:
         frozen = [b if type(b) is frozenset else frozenset(b) for b in frozen]
     # Counting over one flat iterator runs in C: 100k ballots tally in a few hundredths of a second.
     votes = Counter(chain.from_iterable(frozen))

@@ -47,6 +47,13 @@ def test_greedy_skips_what_does_not_fit_and_goes_on():
     assert dict(result.rank) == {1: 1, 2: 2, 3: 3, 4: 4}
 
 
+def test_a_ballot_that_lists_a_project_twice_approves_it_once():
+    costs = {1: 60, 2: 50}
+    listed_twice = allocate(costs, iter([[1, 1], (2,), {2}]), 100)  # any iterable of any collections
+    assert dict(listed_twice.votes) == {1: 1, 2: 2}
+    assert listed_twice.selected == (2,)
+
+
 def test_greedy_funds_an_exact_fit():
     result = allocate({1: 60, 2: 40}, ballots_from_votes({1: 2, 2: 1}), 100)
     assert result.selected == (1, 2)
