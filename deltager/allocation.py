@@ -79,6 +79,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -108,6 +109,16 @@ Decision: TypeAlias = Literal["funded", "skipped"]
 RULES: tuple[Rule, ...] = ("greedy", "mes")
 TIE_BREAKS: tuple[TieBreak, ...] = ("id", "cost", "lottery")
 ORE_PER_KRONE = 100
+
+
+class OutOfTime(Exception):
+    """The allocation did not finish before the deadline it was given (nothing is returned)."""
+
+
+def _check_deadline(deadline: float | None) -> None:
+    """Raise OutOfTime once ``time.monotonic()`` has passed ``deadline`` (None: no deadline)."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise OutOfTime
 
 
 class TraceStep(NamedTuple):
@@ -804,7 +815,8 @@ class _MesData:
         return funded
 
     def add1(
-        self, budget: int, unit: int, *, jump: bool = True, fast: bool | None = None
+        self, budget: int, unit: int, *, jump: bool = True, fast: bool | None = None,
+        deadline: float | None = None,
     ) -> tuple[list[ProjectId], list[Fraction], Fraction, int]:
         """Raise each voter's budget by ``unit`` per step; keep the last outcome within ``budget``.
 
@@ -822,12 +834,13 @@ class _MesData:
         start = _Q(budget, self.num_voters)
         last_step = budget // unit  # pabutools stops once the total passes budget·(voters + 1)
         if fast:
-            step = self._add1_last_within(budget, start, unit, last_step)
+            step = self._add1_last_within(budget, start, unit, last_step, deadline)
             funded, prices = self.run_fast(start + step * unit)
             return funded, [_fraction(v) for v in prices], _fraction(start + step * unit), step
         kept: tuple[list[ProjectId], list[tuple[Fraction, Fraction]], Fraction, int] | None = None
         step = 0
         while True:
+            _check_deadline(deadline)
             b = start + step * unit
             funded, prices_affine, slack = self.run(b)
             if sum(self.costs[p] for p in funded) > budget:
@@ -849,7 +862,9 @@ class _MesData:
         exact = [_fraction(v + s * (voter_budget - b)) for v, s in prices_affine]
         return funded, exact, _fraction(voter_budget), covered
 
-    def _add1_last_within(self, budget: int, start: Fraction, unit: int, last_step: int) -> int:
+    def _add1_last_within(
+        self, budget: int, start: Fraction, unit: int, last_step: int, deadline: float | None = None
+    ) -> int:
         """The last Add1 step before the first whose outcome costs more than ``budget``.
 
         Outcomes change at few steps, so ranges of steps are settled at once: a range whose
@@ -863,6 +878,7 @@ class _MesData:
         step, width = 0, 2
         singles, wait = 0, 1  # single steps to run before the next range; the next such wait
         while step <= last_step:
+            _check_deadline(deadline)
             end = step if singles else min(step + width, last_step + 1) - 1
             ranged = end > step
             b = start + step * unit
@@ -897,19 +913,22 @@ def allocate(
     seed: int | str | None = None,
     *,
     currency_unit: int = ORE_PER_KRONE,
+    deadline: float | None = None,
 ) -> AllocationResult:
     """Allocate ``budget`` among ``costs`` by the approval ``ballots`` under ``rule``.
 
     ``costs`` maps every project of the round to its cost (int, e.g. øre); ``ballots`` are sets of
     approved project ids. ``currency_unit`` is the MES Add1 step per voter in the same units
-    (100 øre = 1 kr.).
+    (100 øre = 1 kr.). ``deadline`` (a ``time.monotonic()`` value) bounds Equal Shares, which takes
+    seconds on the largest Pabulib elections: past it, :class:`OutOfTime` is raised.
     """
     return _allocate(_prepare(costs, ballots, budget, tie_break_key(tie_break, costs, seed)),
-                     rule, tie_break, seed, currency_unit)
+                     rule, tie_break, seed, currency_unit, deadline)
 
 
 def _allocate(
-    inputs: _Inputs, rule: Rule, tie_break: TieBreak, seed: int | str | None, currency_unit: int
+    inputs: _Inputs, rule: Rule, tie_break: TieBreak, seed: int | str | None, currency_unit: int,
+    deadline: float | None = None,
 ) -> AllocationResult:
     voter_budget: Fraction | None = None
     increments: int | None = None
@@ -922,7 +941,7 @@ def _allocate(
         selected = []
         data = _MesData(inputs)
         if data.num_voters and data.projects:
-            selected, prices, voter_budget, increments = data.add1(inputs.budget, currency_unit)
+            selected, prices, voter_budget, increments = data.add1(inputs.budget, currency_unit, deadline=deadline)
         spent = sum(inputs.costs[p] for p in selected)
         more, left = _greedy(inputs, set(selected), inputs.budget - spent)
         selected += more
@@ -954,10 +973,14 @@ def compare_rules(
     rules: Iterable[Rule] = RULES,
     *,
     currency_unit: int = ORE_PER_KRONE,
+    deadline: float | None = None,
 ) -> dict[Rule, AllocationResult]:
-    """What each rule would give on the same data (the ballots are tallied once)."""
+    """What each rule would give on the same data (the ballots are tallied once).
+
+    With a ``deadline`` (see :func:`allocate`) a rule that does not finish in time raises OutOfTime.
+    """
     inputs = _prepare(costs, ballots, budget, tie_break_key(tie_break, costs, seed))
-    return {rule: _allocate(inputs, rule, tie_break, seed, currency_unit) for rule in rules}
+    return {rule: _allocate(inputs, rule, tie_break, seed, currency_unit, deadline) for rule in rules}
 
 
 def inputs_hash(

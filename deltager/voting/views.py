@@ -18,6 +18,7 @@ import functools
 import hashlib
 import io
 import json
+import time
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
@@ -57,6 +58,9 @@ CARD_COOKIE = "deltager_card"
 CARD_COOKIE_MAX_AGE = 12 * 60 * 60
 THROTTLE_LIMIT = 20  # invalid codes per client IP in the current and the previous window
 THROTTLE_WINDOW_SECONDS = 5 * 60
+# Equal Shares on an uploaded .pb file runs inside the request: the largest Pabulib elections take
+# 10–25 s, near gunicorn's timeout. Past this, the comparison shows greedy alone and says why.
+COMPARE_SECONDS = 10
 
 
 # --------------------------------------------------------------------------- the card cookie
@@ -632,8 +636,7 @@ def compare() -> ResponseReturnValue:
                 inputs = pabulib.allocation_inputs(election)
                 names = {p.project_id: p.name or p.project_id for p in election.projects}
                 unit = inputs.currency_unit
-                results = dict(alloc.compare_rules(inputs.costs, inputs.ballots, inputs.budget,
-                                                   form.tie_break.data, currency_unit=unit))
+                results = _compare_in_time(inputs, form.tie_break.data)
             elif form.meeting_id.data:
                 meeting_id = int(form.meeting_id.data)
                 results = services.compare_for_meeting(session, meeting_id)
@@ -646,6 +649,21 @@ def compare() -> ResponseReturnValue:
             show_error(error)
     return render_template("voting/compare.html", form=form, results=results, names=names, unit=unit,
                            rule_labels=RULE_LABELS), 400 if form.errors else 200
+
+
+def _compare_in_time(inputs: Any, tie_break: Any) -> dict[str, Any]:
+    """Both rules on an uploaded election, or greedy alone when Equal Shares runs out of time."""
+    from deltager import allocation as alloc
+
+    args = (inputs.costs, inputs.ballots, inputs.budget, tie_break)
+    try:
+        return dict(alloc.compare_rules(*args, currency_unit=inputs.currency_unit,
+                                        deadline=time.monotonic() + COMPARE_SECONDS))
+    except alloc.OutOfTime:
+        flash(_("Equal Shares did not finish within %(seconds)d seconds on this file, so only greedy by votes "
+                "is shown. The command line computes it without a time limit: "
+                "flask --app wsgi pb allocate FILE.pb --rule mes", seconds=COMPARE_SECONDS), "warning")
+        return dict(alloc.compare_rules(*args, rules=("greedy",), currency_unit=inputs.currency_unit))
 
 
 @bp.app_template_filter("vote_money")

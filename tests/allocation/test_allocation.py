@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import random
+import time
 from fractions import Fraction
 
 import pytest
@@ -435,3 +436,20 @@ def test_inputs_hash_ignores_ballot_order_and_sees_everything_else():
         inputs_hash({"1": 100, 2: 200}, [{"1", 2}, {2}, set()], 300, "greedy", "id"),
     ]
     assert len(set(changed) | {reference}) == len(changed) + 1
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_equal_shares_stops_at_its_deadline_and_greedy_needs_none(fast, monkeypatch):
+    from deltager import allocation
+
+    costs, ballots, budget = minority_case()
+    if fast:  # the float path, as on large elections
+        monkeypatch.setattr(allocation, "_FAST_FROM", 0)
+    past = time.monotonic() - 1
+    with pytest.raises(allocation.OutOfTime):
+        allocate(costs, ballots, budget, "mes", currency_unit=1, deadline=past)
+    with pytest.raises(allocation.OutOfTime):
+        compare_rules(costs, ballots, budget, currency_unit=1, deadline=past)
+    assert allocate(costs, ballots, budget, "greedy", deadline=past).selected == ("A", "B")
+    in_time = allocate(costs, ballots, budget, "mes", currency_unit=1, deadline=time.monotonic() + 60)
+    assert in_time == allocate(costs, ballots, budget, "mes", currency_unit=1)

@@ -283,24 +283,43 @@ def test_staff_run_the_meeting_end_to_end(client: FlaskClient, auth: Auth, sessi
     assert statuses["0003"] is CardStatus.VOIDED and statuses["0006"] is CardStatus.ISSUED
 
 
-def test_compare_rules_on_an_uploaded_pb_file(client: FlaskClient, auth: Auth) -> None:
+SMALL_PB = (
+    "META\nkey;value\ndescription;test\ncountry;Denmark\nunit;x\ninstance;x\nnum_projects;3\nnum_votes;3\n"
+    "budget;100\nvote_type;approval\nrule;greedy\n"
+    "PROJECTS\nproject_id;cost;name\n1;60;Alfa\n2;50;Beta\n3;40;Gamma\n"
+    "VOTES\nvoter_id;vote\n1;1,2\n2;1\n3;2,3\n"
+).encode()
+
+
+def _compare_upload(client: FlaskClient, content: bytes) -> Any:
     import io
 
+    return client.post("/staff/voting/compare", data={"pb_file": (io.BytesIO(content), "x.pb"), "tie_break": "id"},
+                       content_type="multipart/form-data")
+
+
+def test_compare_rules_on_an_uploaded_pb_file(client: FlaskClient, auth: Auth) -> None:
     auth.login(Role.CASEWORKER)
-    pb = (
-        "META\nkey;value\ndescription;test\ncountry;Denmark\nunit;x\ninstance;x\nnum_projects;3\nnum_votes;3\n"
-        "budget;100\nvote_type;approval\nrule;greedy\n"
-        "PROJECTS\nproject_id;cost;name\n1;60;Alfa\n2;50;Beta\n3;40;Gamma\n"
-        "VOTES\nvoter_id;vote\n1;1,2\n2;1\n3;2,3\n"
-    )
-    response = client.post("/staff/voting/compare", data={"pb_file": (io.BytesIO(pb.encode()), "x.pb"), "tie_break": "id"},
-                           content_type="multipart/form-data")
+    response = _compare_upload(client, SMALL_PB)
     text = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Alfa" in text and "Metoden med lige andele" in text
-    broken = client.post("/staff/voting/compare", data={"pb_file": (io.BytesIO(b"nonsense"), "x.pb")},
-                         content_type="multipart/form-data")
+    broken = _compare_upload(client, b"nonsense")
     assert broken.status_code == 200 and "kunne ikke læses" in broken.get_data(as_text=True)
+
+
+def test_compare_shows_greedy_alone_when_equal_shares_runs_out_of_time(
+    client: FlaskClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deltager.voting import views
+
+    monkeypatch.setattr(views, "COMPARE_SECONDS", -1)  # the deadline has passed before Equal Shares starts
+    auth.login(Role.CASEWORKER)
+    response = _compare_upload(client, SMALL_PB)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Metoden med lige andele blev ikke færdig" in text and "flask --app wsgi pb allocate" in text
+    assert 'id="rule-greedy"' in text and 'id="rule-mes"' not in text and "Alfa" in text
 
 
 @pytest.mark.parametrize(
