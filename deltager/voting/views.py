@@ -59,7 +59,8 @@ CARD_COOKIE_MAX_AGE = 12 * 60 * 60
 THROTTLE_LIMIT = 20  # invalid codes per client IP in the current and the previous window
 THROTTLE_WINDOW_SECONDS = 5 * 60
 # Equal Shares on an uploaded .pb file runs inside the request: the largest Pabulib elections take
-# 10–25 s, near gunicorn's timeout. Past this, the comparison shows greedy alone and says why.
+# 9–23 s on this project's machine, near gunicorn's 30 s timeout. Past this limit the comparison
+# shows greedy alone and says why.
 COMPARE_SECONDS = 10
 
 
@@ -616,7 +617,6 @@ def export_pb(meeting_id: int) -> ResponseReturnValue:
 @requires(Permission.VOTING_PREPARE)
 def compare() -> ResponseReturnValue:
     """What each rule would give, on an uploaded .pb file or a closed meeting's ballots."""
-    from deltager import allocation as alloc
     from deltager import pabulib
 
     session = get_session()
