@@ -16,6 +16,8 @@ Sections, each printed as a small table, then ONE machine-readable last line (``
     then the database is checked against what the phones were told (lost = confirmed but missing,
     double = more than one ballot per card).
 (b, c) allocation speed and agreement with pabutools, from bench/bench_allocation.py.
+(d) printing: the cards PDF of the largest batch a caseworker may issue at once, which the web
+    page renders inside one request: its time against gunicorn's timeout.
 
 Durable commits are bounded by the disk's fsync rate, so the vote is judged by its ratio to the
 ceiling (target ≥ 0.5), with p99 < 250 ms at 64 phones and nothing lost or doubled. Where the
@@ -104,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
                 print("== PostgreSQL: no server answers at 127.0.0.1:5432; section skipped.", flush=True)
     allocation = _allocation(args)
     print(_allocation_table(allocation), flush=True)
+    if not args.skip_printing:
+        print(_printing_table(), flush=True)
     print(format_summary(_summary(results[0] if results else None, allocation)), flush=True)
     return 0
 
@@ -121,6 +125,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="length of the run with the whole phone flow (0: skip it)")
     parser.add_argument("--cards", type=int, default=0,
                         help="cards for the vote (default: what the ceiling would commit in the warm-up and both voting runs)")
+    parser.add_argument("--skip-printing", action="store_true", help="skip section (d), the cards PDF")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--threads", type=int, default=1)
@@ -380,6 +385,32 @@ def _agree(value: Any) -> str:
     if isinstance(value, list | tuple) and len(value) == 2:
         return f"{value[0]}/{value[1]}"
     return "n/a" if value is None else str(value)
+
+
+# --------------------------------------------------------------------------- (d) printing
+
+
+def _printing_table() -> str:
+    """Render the cards PDF of one full batch, as the cards page does inside its request."""
+    import runpy
+    import secrets
+
+    from deltager.pdf.cards import CardPrint, cards_pdf
+    from deltager.voting.services import CODE_BYTES, MAX_CARDS_PER_BATCH, card_url
+
+    print(f"-- printing {MAX_CARDS_PER_BATCH} ballot cards …", flush=True)
+    timeout = runpy.run_path(str(BENCH.parent / "gunicorn.conf.py"))["timeout"]
+    cards = [CardPrint(f"{n:04d}", card_url("https://deltager.kommune.dk", secrets.token_urlsafe(CODE_BYTES)))
+             for n in range(1, MAX_CARDS_PER_BATCH + 1)]
+    started = time.perf_counter()
+    pdf = cards_pdf(cards, meeting_title="Afstemningsmøde – Godt naboskab", meeting_when="Tirsdag 2. juni 2026 kl. 17.00")
+    took = time.perf_counter() - started
+    verdict = "ok" if took < timeout / 2 else "MISSED: the web page would come near the timeout"
+    return table("(d) printing", [
+        (f"cards PDF, {MAX_CARDS_PER_BATCH} cards (one batch at most)",
+         f"{took:.1f} s ({took / len(cards) * 1000:.1f} ms a card), {len(pdf) / 1e6:.1f} MB"),
+        ("gunicorn timeout", f"{timeout} s (target: under half of it: {verdict})"),
+    ])
 
 
 def _summary(load: LoadResult | None, allocation: dict[str, Any]) -> dict[str, object]:
