@@ -301,22 +301,48 @@ def normalise_serial(text: str) -> str:
 class IssuedCard:
     """A newly issued card: the code exists only here, to be printed."""
 
-    serial: str
+    number: int
     code: str
 
+    @property
+    def serial(self) -> str:
+        """The printed serial: "0042"."""
+        return f"{self.number:04d}"
 
-def issue_cards(session: Session, actor: Actor, meeting_id: int, count: int, now: dt.datetime) -> list[IssuedCard]:
-    """Issue ``count`` new cards; their codes are returned once and never stored."""
+
+class SerialsTaken(Exception):
+    """Another batch took the planned serials first (see :func:`plan_cards`); plan again."""
+
+
+def plan_cards(session: Session, meeting_id: int, count: int) -> list[IssuedCard]:
+    """The next ``count`` cards of the meeting: serials and fresh codes, nothing stored yet.
+
+    For the cards page, which makes a PDF of thousands of cards (seconds of work): it plans,
+    ends its transaction, makes the file, and only then stores the batch with
+    :func:`store_cards` in a short write transaction. So no write lock is held while the file
+    is made (voting goes on), and cards are never stored without the file that carries their
+    codes. Reads only.
+    """
     if not 1 <= count <= MAX_CARDS_PER_BATCH:
         raise ValidationFailed(
             N_("Issue between 1 and %(max)d cards at a time."), field="count", max=MAX_CARDS_PER_BATCH
         )
+    get_vote_meeting(session, meeting_id)
+    settings = get_settings(session, meeting_id)
+    if settings.state is VoteState.CLOSED:
+        raise NotAllowed(N_("The vote is closed; no more cards can be issued."))
+    first = settings.cards_issued + 1
+    return [IssuedCard(n, secrets.token_urlsafe(CODE_BYTES)) for n in range(first, first + count)]
+
+
+def store_cards(session: Session, actor: Actor, meeting_id: int, cards: Sequence[IssuedCard], now: dt.datetime) -> None:
+    """Store planned cards as issued (in a write transaction); SerialsTaken if their serials are gone."""
     settings = _settings_for_write(session, meeting_id)
     if settings.state is VoteState.CLOSED:
         raise NotAllowed(N_("The vote is closed; no more cards can be issued."))
+    if not cards or cards[0].number != settings.cards_issued + 1:
+        raise SerialsTaken
     batch = 1 + (session.scalar(select(func.max(BallotCard.batch)).where(BallotCard.meeting_id == meeting_id)) or 0)
-    first = settings.cards_issued + 1
-    cards = [IssuedCard(f"{n:04d}", secrets.token_urlsafe(CODE_BYTES)) for n in range(first, first + count)]
     session.execute(
         insert(BallotCard),
         [
@@ -325,9 +351,17 @@ def issue_cards(session: Session, actor: Actor, meeting_id: int, count: int, now
             for c in cards
         ],
     )
-    settings.cards_issued += count
+    settings.cards_issued += len(cards)
     record(session, actor, "voting.cards_issue", "meeting", meeting_id,
-           after={"batch": batch, "count": count, "serials": f"{cards[0].serial}–{cards[-1].serial}"}, at=now)
+           after={"batch": batch, "count": len(cards), "serials": f"{cards[0].serial}–{cards[-1].serial}"}, at=now)
+
+
+def issue_cards(session: Session, actor: Actor, meeting_id: int, count: int, now: dt.datetime) -> list[IssuedCard]:
+    """Issue ``count`` new cards in the current write transaction; their codes are returned once
+    and never stored."""
+    _settings_for_write(session, meeting_id)  # lock first: the plan then cannot go stale
+    cards = plan_cards(session, meeting_id, count)
+    store_cards(session, actor, meeting_id, cards, now)
     return cards
 
 

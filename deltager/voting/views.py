@@ -427,9 +427,10 @@ def _download(data: bytes | str, filename: str, mimetype: str) -> Response:
     return response
 
 
-def _cards_file(meeting_: Any, cards: list[services.IssuedCard], fmt: str) -> Response:
+def _cards_file(meeting_id: int, title: str, when: str, cards: list[services.IssuedCard], fmt: str) -> Response:
+    """The download of a batch: PDF sheets to cut, or a CSV of serial and URL for a print shop."""
     base = current_app.config["BASE_URL"]
-    stem = f"stemmekort-{meeting_.id}-{cards[0].serial}-{cards[-1].serial}"
+    stem = f"stemmekort-{meeting_id}-{cards[0].serial}-{cards[-1].serial}"
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -437,11 +438,39 @@ def _cards_file(meeting_: Any, cards: list[services.IssuedCard], fmt: str) -> Re
         writer.writerows([c.serial, services.card_url(base, c.code)] for c in cards)
         return _download(buffer.getvalue(), f"{stem}.csv", "text/csv")
     from deltager.pdf.cards import CardPrint, cards_pdf
-    from deltager.i18n import format_local_datetime
 
     pdf = cards_pdf([CardPrint(c.serial, services.card_url(base, c.code)) for c in cards],
-                    meeting_title=meeting_.title, meeting_when=format_local_datetime(meeting_.starts_at))
+                    meeting_title=title, meeting_when=when)
     return _download(pdf, f"{stem}.pdf", "application/pdf")
+
+
+def _issue_and_download(meeting_: Any, count: int, fmt: str) -> Response:
+    """Plan the batch, make its file with no transaction open, then store the batch and send the file.
+
+    A PDF of thousands of cards takes seconds; a write transaction held that long would stop
+    every ballot of an open vote. If another batch took the planned serials in the meantime,
+    plan again (nothing was stored).
+    """
+    from deltager.i18n import format_local_datetime
+
+    session = get_session()
+    # Plain values: the rollback below expires the ORM objects, and reloading one would open a
+    # read transaction on which the write transaction could not be started.
+    meeting_id, title, when = meeting_.id, meeting_.title, format_local_datetime(meeting_.starts_at)
+    actor = staff_actor()
+    for _attempt in range(3):
+        planned = services.plan_cards(session, meeting_id, count)
+        session.rollback()  # ends the request's write transaction: no lock while the file is made
+        response = _cards_file(meeting_id, title, when, planned, fmt)
+        begin_write(session)
+        try:
+            services.store_cards(session, actor, meeting_id, planned, utcnow())
+        except services.SerialsTaken:
+            session.rollback()
+            continue
+        session.commit()
+        return response
+    raise NotAllowed(services.N_("Other cards were issued at the same time. Try again."))
 
 
 @bp.route("/staff/voting/<int:meeting_id>/cards", methods=["GET", "POST"])
@@ -450,18 +479,15 @@ def cards(meeting_id: int) -> ResponseReturnValue:
     """Issue N cards and download them at once (PDF or CSV): the codes are never shown again."""
     meeting_, settings_ = _meeting_and_settings(meeting_id)
     form = IssueCardsForm()
+    refused = False
     if form.validate_on_submit():
-        session = get_session()
         try:
-            issued = services.issue_cards(session, staff_actor(), meeting_id, form.count.data or 0, utcnow())
+            return _issue_and_download(meeting_, form.count.data or 0, form.format.data)
         except DomainError as error:
-            session.rollback()
+            get_session().rollback()
             show_error(error, form)
-        else:
-            response = _cards_file(meeting_, issued, form.format.data)
-            session.commit()
-            return response
-    status = 400 if form.errors else 200
+            refused = True
+    status = 400 if form.errors else 409 if refused else 200
     return render_template(
         "voting/cards.html", meeting=meeting_, settings=settings_, form=form,
         rec=services.reconciliation(get_session(), meeting_id),
