@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from deltager.audit.services import Actor
-from deltager.db import begin_write, get_db, utcnow
+from deltager.db import get_db, utcnow
 from deltager.errors import DomainError
 
 cards = AppGroup("cards", help="Ballot cards for voting meetings.")
@@ -41,26 +41,34 @@ def issue(meeting_id: int, count: int, csv_file: Path | None, pdf_file: Path | N
     """
     from deltager.voting import services
 
+    from deltager.i18n import format_local_datetime
+
     base_url = current_app.config["BASE_URL"]
+
+    def make_files(cards: list[services.IssuedCard]) -> tuple[str, bytes | None]:
+        if pdf_file is None:
+            return _csv_text(cards, base_url), None
+        from deltager.pdf.cards import CardPrint, cards_pdf
+
+        return _csv_text(cards, base_url), cards_pdf(
+            [CardPrint(c.serial, services.card_url(base_url, c.code)) for c in cards],
+            meeting_title=title, meeting_when=when,
+        )
+
     with get_db().session() as session:
-        begin_write(session)
         try:
             meeting = services.get_vote_meeting(session, meeting_id)
-            issued = services.issue_cards(session, CLI_ACTOR, meeting_id, count, utcnow())
+            title, when = meeting.title, format_local_datetime(meeting.starts_at)
+            issued, (text, pdf) = services.issue_cards_with_file(
+                session, CLI_ACTOR, meeting_id, count, make_files, utcnow)
         except DomainError as error:
             session.rollback()
             raise click.ClickException(str(error)) from error
-        text = _csv_text(issued, base_url)
-        if pdf_file is not None:
-            from deltager.pdf.cards import CardPrint, cards_pdf
-
-            pdf_file.write_bytes(cards_pdf(
-                [CardPrint(c.serial, services.card_url(base_url, c.code)) for c in issued],
-                meeting_title=meeting.title, meeting_when=meeting.starts_at.strftime("%Y-%m-%d %H:%M UTC"),
-            ))
-        if csv_file is not None:
-            csv_file.write_text(text, encoding="utf-8")
-        session.commit()
+    # Written once the cards are stored: a file never holds codes that do not work.
+    if pdf_file is not None and pdf is not None:
+        pdf_file.write_bytes(pdf)
+    if csv_file is not None:
+        csv_file.write_text(text, encoding="utf-8")
     if csv_file is None and pdf_file is None:
         click.echo(text, nl=False)
     else:

@@ -13,8 +13,9 @@ import datetime as dt
 import hashlib
 import secrets
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -23,6 +24,7 @@ from deltager import allocation as alloc
 from deltager import ratelimit
 from deltager.applications.models import Application, ApplicationStatus, Photo
 from deltager.audit.services import Actor, record
+from deltager.db import begin_write
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.meetings.models import Meeting, MeetingKind
 from deltager.rounds.models import Round, RoundStatus
@@ -46,6 +48,8 @@ CODE_BYTES = 18
 MAX_CARDS_PER_BATCH = 5000
 MAX_CHOICES = 50
 CARD_CODE_SCOPE = "card_code"  # the rate limit on invalid card codes (deltager.ratelimit)
+
+T = TypeVar("T")
 
 
 class CardUsed(NotAllowed):
@@ -354,6 +358,33 @@ def store_cards(session: Session, actor: Actor, meeting_id: int, cards: Sequence
     settings.cards_issued += len(cards)
     record(session, actor, "voting.cards_issue", "meeting", meeting_id,
            after={"batch": batch, "count": len(cards), "serials": f"{cards[0].serial}–{cards[-1].serial}"}, at=now)
+
+
+def issue_cards_with_file(
+    session: Session, actor: Actor, meeting_id: int, count: int, make_file: Callable[[list[IssuedCard]], T],
+    clock: Callable[[], dt.datetime], *, attempts: int = 3,
+) -> tuple[list[IssuedCard], T]:
+    """Issue a batch whose file (PDF, CSV) takes long to make; commits. Returns the cards and the file.
+
+    Plans the batch, ends the session's transaction, calls ``make_file(cards)`` with no lock
+    held (a PDF of 5,000 cards takes seconds, and a write transaction held that long would stop
+    every ballot of an open vote), then stores the batch in a short write transaction. If another
+    batch took the planned serials meanwhile, it plans again (nothing was stored); after
+    ``attempts`` tries it gives up with NotAllowed. Any error leaves nothing stored.
+    """
+    for _attempt in range(attempts):
+        planned = plan_cards(session, meeting_id, count)
+        session.rollback()
+        made = make_file(planned)
+        begin_write(session)
+        try:
+            store_cards(session, actor, meeting_id, planned, clock())
+        except SerialsTaken:
+            session.rollback()
+            continue
+        session.commit()
+        return planned, made
+    raise NotAllowed(N_("Other cards were issued at the same time. Try again."))
 
 
 def issue_cards(session: Session, actor: Actor, meeting_id: int, count: int, now: dt.datetime) -> list[IssuedCard]:

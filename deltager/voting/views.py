@@ -445,32 +445,17 @@ def _cards_file(meeting_id: int, title: str, when: str, cards: list[services.Iss
 
 
 def _issue_and_download(meeting_: Any, count: int, fmt: str) -> Response:
-    """Plan the batch, make its file with no transaction open, then store the batch and send the file.
-
-    A PDF of thousands of cards takes seconds; a write transaction held that long would stop
-    every ballot of an open vote. If another batch took the planned serials in the meantime,
-    plan again (nothing was stored).
-    """
+    """Issue the batch and send its file, made with no transaction open (see issue_cards_with_file)."""
     from deltager.i18n import format_local_datetime
 
-    session = get_session()
-    # Plain values: the rollback below expires the ORM objects, and reloading one would open a
-    # read transaction on which the write transaction could not be started.
+    # Plain values: the ORM objects expire when the transaction ends, and reloading one would
+    # open a read transaction on which the write transaction could not be started.
     meeting_id, title, when = meeting_.id, meeting_.title, format_local_datetime(meeting_.starts_at)
-    actor = staff_actor()
-    for _attempt in range(3):
-        planned = services.plan_cards(session, meeting_id, count)
-        session.rollback()  # ends the request's write transaction: no lock while the file is made
-        response = _cards_file(meeting_id, title, when, planned, fmt)
-        begin_write(session)
-        try:
-            services.store_cards(session, actor, meeting_id, planned, utcnow())
-        except services.SerialsTaken:
-            session.rollback()
-            continue
-        session.commit()
-        return response
-    raise NotAllowed(services.N_("Other cards were issued at the same time. Try again."))
+    _, response = services.issue_cards_with_file(
+        get_session(), staff_actor(), meeting_id, count,
+        lambda cards: _cards_file(meeting_id, title, when, cards, fmt), utcnow,
+    )
+    return response
 
 
 @bp.route("/staff/voting/<int:meeting_id>/cards", methods=["GET", "POST"])

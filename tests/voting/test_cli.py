@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from deltager.voting import services
 from deltager.voting.models import BallotCard
+from tests.pdf.poppler import pdf_text
 from tests.voting.factories import make_vote_meeting
 
 PB = (
@@ -39,6 +40,16 @@ def test_cards_issue_prints_csv_and_writes_files(app: Flask, session: Session, t
     assert pdf_file.read_bytes().startswith(b"%PDF")
     count = session.scalar(select(func.count()).select_from(BallotCard).where(BallotCard.meeting_id == setup.meeting.id))
     assert count == 5
+
+
+def test_cards_issue_prints_the_meeting_time_as_in_copenhagen(app: Flask, session: Session, tmp_path: Path) -> None:
+    setup = make_vote_meeting(session)  # starts 2026-05-20 16:00 UTC: 18:00 in Copenhagen (summer time)
+    pdf_file = tmp_path / "cards.pdf"
+    result = app.test_cli_runner().invoke(
+        args=["cards", "issue", str(setup.meeting.id), "--count", "1", "--pdf", str(pdf_file)])
+    assert result.exit_code == 0, result.output
+    text = pdf_text(pdf_file.read_bytes(), tmp_path)
+    assert "20. maj 2026 kl. 18:00" in text and "UTC" not in text
 
 
 def test_cards_issue_refuses_an_unknown_meeting(app: Flask) -> None:
