@@ -270,6 +270,9 @@ def test_staff_run_the_meeting_end_to_end(client: FlaskClient, auth: Auth, sessi
     assert allocation is not None and allocation.frozen and allocation.seed
     screen = client.get(f"/m/{mid}/screen").get_data(as_text=True)
     assert setup.projects[0].title in screen and allocation.trace_da[0] in screen
+    assert '<details class="trace" open>' in screen, "the projected screen shows the trace unfolded"
+    round_page = client.get(f"/rounds/{setup.round.id}").get_data(as_text=True)
+    assert allocation.trace_da[0] in round_page and '<details class="trace">' in round_page
     protocol = client.get(f"/staff/voting/{mid}/protocol.pdf")
     assert protocol.status_code == 200 and protocol.data.startswith(b"%PDF")
     pb = client.get(f"/staff/voting/{mid}/ballots.pb")
