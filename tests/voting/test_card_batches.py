@@ -23,7 +23,7 @@ from deltager import create_app, migrate
 from deltager.db import get_db
 from deltager.permissions import Role
 from deltager.voting import services, views
-from deltager.voting.models import Ballot, BallotCard
+from deltager.voting.models import Ballot, BallotCard, VoteSettings
 from tests.conftest import Auth, app_config
 from tests.voting.factories import TEST_ACTOR, NOW, VoteSetup, issue, make_vote_meeting
 
@@ -149,3 +149,16 @@ def test_stored_cards_must_follow_on_from_the_last_serial(file_app: Flask, setup
             services.store_cards(session, TEST_ACTOR, setup.meeting.id, planned, NOW)
         session.rollback()
         assert session.scalar(select(func.count()).select_from(BallotCard)) == 1
+
+
+def test_the_first_batch_of_a_meeting_without_settings_yet(file_app: Flask, setup: VoteSetup) -> None:
+    with get_db(file_app).session() as session:
+        session.delete(session.get(VoteSettings, setup.meeting.id))
+        session.commit()
+        made: list[list[str]] = []
+        cards, _ = services.issue_cards_with_file(
+            session, TEST_ACTOR, setup.meeting.id, 2, lambda planned: made.append([c.serial for c in planned]),
+            lambda: NOW)
+        assert [c.serial for c in cards] == ["0001", "0002"] and made == [["0001", "0002"]]
+        settings = session.get(VoteSettings, setup.meeting.id)
+        assert settings is not None and settings.cards_issued == 2
