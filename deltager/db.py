@@ -16,9 +16,10 @@ that guard a rule (one ballot per card, Σ granted ≤ pot) also lock the rows t
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -36,6 +37,7 @@ NAMING_CONVENTION = {
 WRITE_OPTION = "deltager_write"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXTENSION = "deltager.db"
+_View = TypeVar("_View", bound=Callable[..., Any])
 
 
 class Base(DeclarativeBase):
@@ -158,11 +160,26 @@ def get_session() -> Session:
     return g.db_session
 
 
+def reads_only(view: _View) -> _View:
+    """Mark a view whose POST writes nothing (a form that uploads a file to compute on).
+
+    Its requests get a read transaction like a GET's: on SQLite a POST's BEGIN IMMEDIATE holds
+    the database's one write lock until the request ends, and a view that computes for seconds
+    would stop every other writer (ballots) for that long. The mark survives decorators that use
+    ``functools.wraps``, which copies the function's attributes outward.
+    """
+    view.reads_only = True  # type: ignore[attr-defined]
+    return view
+
+
 def _is_write_request() -> bool:
     try:
-        return request.method not in _SAFE_METHODS
+        if request.method in _SAFE_METHODS:
+            return False
+        view = current_app.view_functions.get(request.endpoint or "")
     except RuntimeError:  # no request: an app context of a CLI command or a test
         return False
+    return not getattr(view, "reads_only", False)
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,26 +18,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from deltager import create_app, migrate
 from deltager.db import get_db
 from deltager.permissions import Role
 from deltager.voting import services, views
 from deltager.voting.models import Ballot, BallotCard, VoteSettings
-from tests.conftest import Auth, app_config
+from tests.conftest import Auth
 from tests.voting.factories import TEST_ACTOR, NOW, VoteSetup, issue, make_vote_meeting
-
-
-@pytest.fixture
-def file_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The app on a SQLite file of its own; a writer waits at most 0.5 s for the write lock."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's write lock is what is tested; on PostgreSQL the same code path takes "
-                    "no row lock while the file is made (the rollback ends the transaction)")
-    app = create_app(app_config(f"sqlite:///{tmp_path / 'cards.sqlite'}", tmp_path, SQLITE_BUSY_TIMEOUT_MS=500),
-                     instance_path=tmp_path)
-    migrate.upgrade(get_db(app).engine)
-    yield app
-    get_db(app).engine.dispose()
 
 
 @pytest.fixture

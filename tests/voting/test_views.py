@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from deltager.audit.models import AuditEvent
 from deltager.permissions import Role
-from deltager.voting import services
+from deltager.voting import services, views
 from deltager.voting.models import Allocation, Ballot, BallotCard, CardStatus, VoteSettings, VoteState
 from deltager.voting.views import CARD_COOKIE
 from tests.conftest import Auth
@@ -309,6 +310,34 @@ def test_compare_rules_on_an_uploaded_pb_file(client: FlaskClient, auth: Auth) -
     assert "Alfa" in text and "Metoden med lige andele" in text
     broken = _compare_upload(client, b"nonsense")
     assert broken.status_code == 200 and "kunne ikke læses" in broken.get_data(as_text=True)
+
+
+def test_the_rule_comparison_holds_no_write_lock_while_it_computes(
+    file_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = file_app.test_client()
+    Auth(file_app, client).login(Role.CASEWORKER)
+    database = file_app.config["DATABASE_URL"].removeprefix("sqlite:///")
+    real = views._compare_in_time
+    writer_got_the_lock: list[bool] = []
+
+    def computing(*args: Any, **kwargs: Any) -> Any:
+        other = sqlite3.connect(database, timeout=0, isolation_level=None)  # another worker, not waiting
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            writer_got_the_lock.append(True)
+        except sqlite3.OperationalError:
+            writer_got_the_lock.append(False)
+        finally:
+            other.close()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(views, "_compare_in_time", computing)
+    response = _compare_upload(client, SMALL_PB)
+
+    assert response.status_code == 200 and "Metoden med lige andele" in response.get_data(as_text=True)
+    assert writer_got_the_lock == [True], "ballots could be cast while the rules were compared"
 
 
 def test_compare_shows_greedy_alone_when_equal_shares_runs_out_of_time(
