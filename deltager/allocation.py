@@ -57,7 +57,10 @@ round, which supporters pay all they have). One exact run at ``b`` therefore als
 which ``b'`` its outcome cannot change; we jump straight to the first Add1 step past that point.
 This is not a binary search (feasibility is not monotone in ``b``): every step is covered, by a
 run or by a proof that its outcome equals the previous run's. Rounds evaluate projects lazily,
-as pabutools does, using an earlier affine price as a lower bound.
+as pabutools does, using an earlier affine price as a lower bound. A new run does not start
+from the first round either: the state before each round of the last run is kept with its own
+proof, and the run goes on from the deepest round whose decisions still hold (the first rounds
+usually hold for many steps; the last ones end the proof).
 
 On large elections (many distinct ballots) the jumps rarely get far: some voter's budget crosses
 a price at almost every step, though the projects funded change at few steps (13 times in the
@@ -388,6 +391,47 @@ _NEWTON_PASSES = 10
 _FAST_FROM = 2_000  # from this much work (see _MesData.work) on, Add1 uses the float runs
 
 
+@dataclass(frozen=True, slots=True)
+class _RunState:
+    """An exact MES run between two rounds, for a later run at a higher start budget to go on from.
+
+    Every value is an affine function of the start budget around ``base`` (value at ``base``,
+    slope), as in :meth:`_MesData.run`; ``slack`` is how far above ``base`` the decisions of the
+    rounds so far are proven unchanged. Within it, a run at another start budget would have made
+    the same decisions in these rounds and reached this same state, values moved along their
+    slopes: so that run can skip them. (The lower bounds of projects not evaluated stay lower
+    bounds: see the comment on factors in ``run``.)
+    """
+
+    base: Fraction
+    gval: list[Fraction]
+    gslope: list[Fraction]
+    gid: list[int] | object  # a list, or a numpy array with numpy
+    rho: dict[ProjectId, tuple[Fraction, Fraction]]
+    low: dict[ProjectId, Fraction]
+    low_slope: dict[ProjectId, Fraction]
+    remaining: frozenset[ProjectId]
+    funded: tuple[ProjectId, ...]
+    prices: tuple[tuple[Fraction, Fraction], ...]
+    slack: Fraction | None
+
+    def holds_at(self, b: Fraction) -> bool:
+        """Whether a run at start budget ``b`` makes the same decisions up to this state."""
+        return b >= self.base and (self.slack is None or b - self.base < self.slack)
+
+    def at(self, b: Fraction) -> tuple:
+        """Fresh working copies of the state, moved to start budget ``b`` (which it must hold at)."""
+        d = b - self.base
+        return (
+            [v + s * d for v, s in zip(self.gval, self.gslope, strict=True)], list(self.gslope),
+            self.gid.copy(),  # type: ignore[attr-defined]
+            {p: (v + s * d, s) for p, (v, s) in self.rho.items()},
+            {p: v + self.low_slope[p] * d for p, v in self.low.items()}, dict(self.low_slope),
+            set(self.remaining), list(self.funded), [(v + s * d, s) for v, s in self.prices],
+            None if self.slack is None else self.slack - d,
+        )
+
+
 class _MesData:
     """Ballots grouped into distinct types, indexed per project, for repeated MES runs."""
 
@@ -417,35 +461,43 @@ class _MesData:
         # how much one exact run costs, roughly: supporter types summed over projects
         self.work = sum(len(s) for s in self.supporters.values())
 
-    def run(self, b: Fraction) -> tuple[list[ProjectId], list[tuple[Fraction, Fraction]], Fraction | None]:
+    def run(
+        self, b: Fraction, resume: _RunState | None = None, states: list[_RunState] | None = None,
+    ) -> tuple[list[ProjectId], list[tuple[Fraction, Fraction]], Fraction | None]:
         """One MES run with per-voter budget ``b``.
 
         Returns the funded projects in order, each one's price ρ as an affine function of the
         start budget (value at ``b``, slope), and how far above ``b`` the run is proven unchanged
         (None: for ever).
+
+        ``resume`` is a state of an earlier run that holds at ``b`` (:meth:`_RunState.holds_at`):
+        the run goes on from that round instead of from the first. If ``states`` is given, the
+        state before each round is appended to it, for later runs to resume from.
         """
         costs, mult, tie_rank = self.costs, self.type_mult, self.tie_rank
-        # Voters with the same budget history form a group; a group's budget is the affine
-        # function gval + gslope·(b' - b). Group -1 holds voters with nothing left.
-        gval: list[Fraction] = [_Q(b)]
-        gslope: list[Fraction] = [_Q(1)]
-        gid = [0] * len(mult)
         use_np = _np is not None  # then group ids live in a numpy array, shifted by one
         if use_np:
             self._arrays()
             arrays = self._np
-            gid_np = _np.ones(len(mult), dtype=_np.intp)  # group + 1; 0: nothing left
-        # Price of each project as an affine function of the start budget; where not evaluated
-        # this round it is an earlier round's price, a lower bound (prices only rise in a run).
-        rho: dict[ProjectId, tuple[Fraction, Fraction]] = {
-            p: (_Q(costs[p], self.votes[p]), _Q(0)) for p in self.projects
-        }
-        low = {p: rho[p][0] / costs[p] for p in self.projects}  # lower bounds on the factors
-        low_slope = {p: _Q(0) for p in self.projects}  # and their slopes
-        remaining = set(self.projects)
-        funded: list[ProjectId] = []
-        prices: list[tuple[Fraction, Fraction]] = []
-        slack: Fraction | None = None  # distance above b until the first decision may change
+        if resume is not None:
+            gval, gslope, gid, rho, low, low_slope, remaining, funded, prices, slack = resume.at(_Q(b))
+            gid_np = gid
+        else:
+            # Voters with the same budget history form a group; a group's budget is the affine
+            # function gval + gslope·(b' - b). Group -1 holds voters with nothing left.
+            gval = [_Q(b)]
+            gslope = [_Q(1)]
+            gid = gid_np = (_np.ones(len(mult), dtype=_np.intp) if use_np  # group + 1; 0: nothing left
+                            else [0] * len(mult))
+            # Price of each project as an affine function of the start budget; where not evaluated
+            # this round it is an earlier round's price, a lower bound (prices only rise in a run).
+            rho = {p: (_Q(costs[p], self.votes[p]), _Q(0)) for p in self.projects}
+            low = {p: rho[p][0] / costs[p] for p in self.projects}  # lower bounds on the factors
+            low_slope = {p: _Q(0) for p in self.projects}  # and their slopes
+            remaining = set(self.projects)
+            funded = []
+            prices = []
+            slack = None  # distance above b until the first decision may change
 
         def tighten(delta: Fraction | None) -> None:
             nonlocal slack
@@ -453,6 +505,9 @@ class _MesData:
                 slack = delta
 
         while remaining:
+            if states is not None:
+                states.append(_RunState(_Q(b), list(gval), list(gslope), gid.copy(), dict(rho), dict(low),
+                                        dict(low_slope), frozenset(remaining), tuple(funded), tuple(prices), slack))
             best: ProjectId | None = None
             best_factor = _Q(0)
             best_split: tuple[list[int], list[int]] = ([], [])
@@ -839,10 +894,17 @@ class _MesData:
             return funded, [_fraction(v) for v in prices], _fraction(start + step * unit), step
         kept: tuple[list[ProjectId], list[tuple[Fraction, Fraction]], Fraction, int] | None = None
         step = 0
+        states: list[_RunState] = []  # before each round of the last run; each valid from its own base
         while True:
             _check_deadline(deadline)
             b = start + step * unit
-            funded, prices_affine, slack = self.run(b)
+            if jump:  # go on from the deepest round whose decisions still hold at b
+                depth = next((i for i in range(len(states) - 1, -1, -1) if states[i].holds_at(b)), -1)
+                resume = states[depth] if depth >= 0 else None
+                del states[max(depth, 0):]
+                funded, prices_affine, slack = self.run(b, resume, states)
+            else:
+                funded, prices_affine, slack = self.run(b)
             if sum(self.costs[p] for p in funded) > budget:
                 break  # never at step 0: MES with the real budget cannot overspend
             if not jump:
