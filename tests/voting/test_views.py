@@ -272,6 +272,7 @@ def test_staff_run_the_meeting_end_to_end(client: FlaskClient, auth: Auth, sessi
     screen = client.get(f"/m/{mid}/screen").get_data(as_text=True)
     assert setup.projects[0].title in screen and allocation.trace_da[0] in screen
     assert '<details class="trace" open>' in screen, "the projected screen shows the trace unfolded"
+    assert '<ul class="trace-lines">' in screen, "the steps carry their own numbers: no second numbering"
     round_page = client.get(f"/rounds/{setup.round.id}").get_data(as_text=True)
     assert allocation.trace_da[0] in round_page and '<details class="trace">' in round_page
     protocol = client.get(f"/staff/voting/{mid}/protocol.pdf")
