@@ -49,14 +49,25 @@ def format_local_datetime(value: dt.datetime | None, fmt: str = "d. MMMM y 'kl.'
     """A moment in Copenhagen time, in the reader's language ("3. marts 2027 kl. 17:00")."""
     if value is None:
         return ""
-    if fmt == "d. MMMM y 'kl.' HH:mm" and select_locale() == "en":
+    if fmt == "d. MMMM y 'kl.' HH:mm" and _english():
         fmt = "d MMMM y, HH:mm"
     return format_datetime(value, fmt)
 
 
+def _english() -> bool:
+    """Whether text is being written in English: the reader's choice, or ``force_locale`` (e-mails)."""
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
+
+
 def format_local_date(value: dt.date | None, fmt: str = "long") -> str:
-    """A date in the reader's language."""
-    return "" if value is None else format_date(value, fmt)
+    """A date in the reader's language ("15. februar 2027", "15 February 2027": day first in both,
+    as the times are, not Babel's American English "February 15, 2027")."""
+    if value is None:
+        return ""
+    if fmt == "long" and _english():
+        fmt = "d MMMM y"
+    return format_date(value, fmt)
 
 
 def init_app(app: Flask) -> None:

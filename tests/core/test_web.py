@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 
 from deltager import create_app
 from deltager.db import get_db
@@ -155,6 +156,19 @@ def test_times_are_shown_in_copenhagen(app: Flask) -> None:
         # 23:30 UTC on 1 July is 01:30 the next day in summer time (UTC+2).
         assert render(dt.datetime(2026, 7, 1, 23, 30, tzinfo=dt.UTC)) == "2. juli 2026 kl. 01:30"
         assert render(dt.datetime(2026, 1, 1, 23, 30, tzinfo=dt.UTC)) == "2. januar 2026 kl. 00:30"
+
+
+def test_dates_are_written_day_first_in_both_languages(app: Flask) -> None:
+    render = app.jinja_env.filters["localdate"]
+    with app.test_request_context():
+        assert render(dt.date(2027, 2, 15)) == "15. februar 2027"
+    with app.test_request_context(headers={"Cookie": "lang=en"}):
+        assert render(dt.date(2027, 2, 15)) == "15 February 2027"
+        assert app.jinja_env.filters["localdatetime"](dt.datetime(2027, 2, 15, 16, tzinfo=dt.UTC)) == "15 February 2027, 17:00"
+        with force_locale("da"):  # an e-mail to a Danish reader, sent from an English page
+            assert render(dt.date(2027, 2, 15)) == "15. februar 2027"
+    with app.test_request_context(), force_locale("en"):
+        assert render(dt.date(2027, 2, 15)) == "15 February 2027"
 
 
 def test_nul_bytes_in_path_or_query_are_refused(client: FlaskClient) -> None:
