@@ -1,8 +1,9 @@
 """Issuing a batch of cards on the cards page: the file is made with no transaction open.
 
-A PDF of thousands of cards takes seconds. These tests run the app on a database file of its own
-(not the suite's shared outer transaction), so that locks are real: a phone votes while the file
-of a batch is being made, and another batch takes the planned serials in the meantime.
+A PDF of thousands of cards takes seconds. These tests run the app on a database of its own
+(``file_app``: not the suite's shared outer transaction), so that commits and locks are real: a
+phone votes while the file of a batch is being made, and another batch takes the planned serials
+in the meantime. On SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from deltager.permissions import Role
 from deltager.voting import services, views
 from deltager.voting.models import Ballot, BallotCard, VoteSettings
 from tests.conftest import Auth
+from tests.voting.conftest import another_writer_can_lock
 from tests.voting.factories import TEST_ACTOR, NOW, VoteSetup, issue, make_vote_meeting
 
 
@@ -62,8 +64,10 @@ def test_a_phone_can_vote_while_a_batch_file_is_made(
     with get_db(file_app).session() as session:
         code = issue(session, setup, 1)[0].code
     answers: list[int] = []
+    free: list[bool] = []
 
     def vote(_attempt: int) -> None:
+        free.append(another_writer_can_lock(file_app, setup.meeting.id))
         # In its own thread, as another gunicorn worker would be: waits for the lock, if any.
         def phone() -> None:
             voter = file_app.test_client()
@@ -72,13 +76,14 @@ def test_a_phone_can_vote_while_a_batch_file_is_made(
 
         thread = threading.Thread(target=phone)
         thread.start()
-        thread.join(timeout=30)
+        thread.join(timeout=10)
 
     _while_the_file_is_made(monkeypatch, vote)
     response = _caseworker(file_app).post(f"/staff/voting/{setup.meeting.id}/cards",
                                           data={"count": "20", "format": "pdf"})
 
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert free == [True], "nothing a ballot needs is locked while the cards' file is made"
     assert answers == [303], "the ballot was cast while the cards' file was being made"
     with get_db(file_app).session() as session:
         assert session.scalar(select(func.count()).select_from(Ballot)) == 1
