@@ -39,9 +39,8 @@ def issue(meeting_id: int, count: int, csv_file: Path | None, pdf_file: Path | N
 
     The codes exist only in what this command writes: keep the files safe.
     """
-    from deltager.voting import services
-
     from deltager.i18n import format_local_datetime
+    from deltager.voting import services
 
     base_url = current_app.config["BASE_URL"]
 
