@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from deltager import allocation as alloc
@@ -114,6 +114,15 @@ _INSERT_BALLOT = insert(Ballot).values(card_id=bindparam("card_id"), channel=bin
 _INSERT_CHOICE = insert(BallotChoice)
 
 
+def _core(session: Session) -> Connection:
+    """The session's connection, for the phone's hot path: its statements are Core statements,
+    and running them on the connection skips the ORM's work per statement (a fifth of a vote's
+    CPU, mostly in the ORM's bulk insert of the choices). Same transaction; pending ORM changes
+    are flushed first, as ``Session.execute`` would."""
+    session.flush()
+    return session.connection()
+
+
 # --------------------------------------------------------------------------- reading
 
 
@@ -179,7 +188,7 @@ def _settings_for_write(session: Session, meeting_id: int) -> VoteSettings:
 
 def ballot_projects(session: Session, round_id: int) -> list[BallotProject]:
     """The round's projects on the ballot, by stand number then id (one query, no photo bytes)."""
-    rows = session.execute(_BALLOT_PROJECTS, {"round_id": round_id}).all()
+    rows = _core(session).execute(_BALLOT_PROJECTS, {"round_id": round_id}).all()
     return [BallotProject(r[0], r[1], r[2], r[3], r[4], r[5] is not None) for r in rows]
 
 
@@ -413,7 +422,7 @@ def scan_card(session: Session, code: str, ip: str, now: dt.datetime, *, limit: 
     A client that sent ``limit`` invalid codes in this and the last window is refused (Throttled)
     whether or not this code is valid, so a guesser learns nothing once throttled.
     """
-    failures, card_id = session.execute(_SCAN, {
+    failures, card_id = _core(session).execute(_SCAN, {
         "key": ratelimit.clip_key(ip), "since_bucket": ratelimit.since_bucket(now, window_seconds),
         "code_hash": _code_hash(code) or "",  # no stored hash is empty: the card part finds nothing
     }).one()
@@ -461,8 +470,8 @@ def void_card(session: Session, actor: Actor, meeting_id: int, serial: str, now:
 # --------------------------------------------------------------------------- opening and casting
 
 
-def _on_ballot_ids(session: Session, round_id: int) -> set[int]:
-    return set(session.scalars(_ON_BALLOT_IDS, {"round_id": round_id}))
+def _on_ballot_ids(db: Connection, round_id: int) -> set[int]:
+    return set(db.scalars(_ON_BALLOT_IDS, {"round_id": round_id}))
 
 
 def open_vote(session: Session, actor: Actor, meeting_id: int, now: dt.datetime) -> VoteSettings:
@@ -504,7 +513,7 @@ class CardView:
 
 def card_view(session: Session, card_id: int) -> CardView | None:
     """The card with its meeting's settings, in one query (None if unknown or not set up)."""
-    row = session.execute(_CARD_VIEW, {"card_id": card_id}).one_or_none()
+    row = _core(session).execute(_CARD_VIEW, {"card_id": card_id}).one_or_none()
     return None if row is None else CardView(*row)
 
 
@@ -548,16 +557,17 @@ def cast_ballot(
     being cast; the card's UPDATE … WHERE status = 'issued' decides a race between two requests.
     Nothing records when: see deltager.voting.models on ballot secrecy.
     """
-    row = session.execute(_CAST_CARD, {"card_id": card_id}).one_or_none()
+    db = _core(session)
+    row = db.execute(_CAST_CARD, {"card_id": card_id}).one_or_none()
     if row is None or (meeting_id is not None and row.meeting_id != meeting_id):
         raise NotFound(N_("The card does not belong to this meeting."))
     refuse_card(row.status, row.state)
-    check_choices(choices, _on_ballot_ids(session, row.round_id), row.min_choices, row.max_choices)
-    won = session.execute(_MARK_CARD_USED, {"card_id": card_id})
+    check_choices(choices, _on_ballot_ids(db, row.round_id), row.min_choices, row.max_choices)
+    won = db.execute(_MARK_CARD_USED, {"card_id": card_id})
     if won.rowcount != 1:  # type: ignore[attr-defined]
         raise CardUsed(N_("This card has already been used to vote. Each card can vote once."))
-    session.execute(_INSERT_BALLOT, {"card_id": card_id, "channel": channel})
-    session.execute(_INSERT_CHOICE, [{"card_id": card_id, "application_id": c} for c in choices])
+    db.execute(_INSERT_BALLOT, {"card_id": card_id, "channel": channel})
+    db.execute(_INSERT_CHOICE, [{"card_id": card_id, "application_id": c} for c in choices])
 
 
 def enter_paper_ballot(
