@@ -68,7 +68,13 @@ COMPARE_SECONDS = 10
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="deltager.ballot-card")
+    return _card_serializer(current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=4)
+def _card_serializer(secret_key: str) -> URLSafeSerializer:
+    """One per secret key (an app has one): built once, not on each of a vote's three requests."""
+    return URLSafeSerializer(secret_key, salt="deltager.ballot-card")
 
 
 def _card_id() -> int | None:
@@ -135,9 +141,9 @@ def _choices(values: list[str]) -> list[int] | None:
 
 def _render_ballot(view: services.CardView, chosen: list[int], error: str | None = None, status: int = 200) -> ResponseReturnValue:
     projects = services.order_for_card(services.ballot_projects(get_session(), view.round_id), view.code_hash)
-    return render_template(
-        "voting/ballot.html", card=view, projects=projects, chosen=set(chosen), error=error,
-    ), status
+    ticked, language, root = set(chosen), select_locale(), request.script_root
+    items = [_render_ballot_item(p, p.id in ticked, language, root) for p in projects]
+    return render_template("voting/ballot.html", card=view, items=items, error=error), status
 
 
 def _card_status_page(message: str, status: int = 200) -> ResponseReturnValue:
@@ -712,12 +718,6 @@ VOTE_STATE_LABELS = {
 def vote_state_label(state: VoteState) -> str:
     """A vote's state in plain words."""
     return str(VOTE_STATE_LABELS[VoteState(state)])
-
-
-@bp.app_template_global()
-def ballot_item(project: services.BallotProject, checked: bool) -> Markup:
-    """One project's entry on the phone ballot (see ``_render_ballot_item``)."""
-    return _render_ballot_item(project, checked, select_locale(), request.script_root)
 
 
 @functools.lru_cache(maxsize=4096)
