@@ -1,4 +1,4 @@
-"""Serving details: keep ballot-card codes out of access logs.
+"""Serving details: keep ballot-card codes out of access logs; start workers warm.
 
 A ballot card's code is a bearer secret: whoever has it can vote with the card. Browsers arrive
 with it in the path (``/v/<code>``) because that is what the QR code holds; the app answers with
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 _SECRET_PATH = re.compile(r"(/v/)[^/?\s\"]+")
 
@@ -36,3 +37,24 @@ def install_log_masking(*logger_names: str) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, MaskSecretPaths) for f in logger.filters):
             logger.addFilter(MaskSecretPaths())
+
+
+def warm_up(app: Any) -> None:
+    """Do once, in gunicorn's master, what each worker would otherwise do on its first requests:
+    compile every template and load each language's catalogs.
+
+    Workers are forked from the master (``preload_app``), and forked again each time one is
+    recycled; they inherit all this. A cold worker spent tens of milliseconds on its first pages
+    (measured: the first ballot page 43 ms instead of 3), which the phones queued behind it waited
+    for. Nothing here touches the database.
+    """
+    from flask_babel import force_locale, get_translations
+
+    for name in app.jinja_env.list_templates(extensions=["html"]):
+        app.jinja_env.get_template(name)
+    if "babel" not in app.extensions:  # another app under the same settings (the bench's ceiling)
+        return
+    with app.test_request_context():
+        for language in app.config["LANGUAGES"]:
+            with force_locale(language):
+                get_translations()

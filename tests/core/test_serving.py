@@ -17,7 +17,7 @@ from flask import Flask
 
 from deltager import create_app, migrate
 from deltager.db import after_fork, get_db, make_engine
-from deltager.serving import MaskSecretPaths, mask_secret_paths
+from deltager.serving import MaskSecretPaths, mask_secret_paths, warm_up
 from tests.conftest import app_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +48,39 @@ def test_gunicorn_config_is_sane() -> None:
     assert "%(q)s" not in cfg["access_log_format"] and "%(r)s" not in cfg["access_log_format"]
     assert callable(cfg["post_worker_init"])
     assert cfg["preload_app"] is True and callable(cfg["post_fork"])
+    # Recycled workers start cold: at a busy meeting, recycling every few thousand requests meant
+    # a restart per worker every quarter of a minute.
+    assert cfg["max_requests"] >= 20_000
+
+
+def test_the_master_warms_the_app_before_forking_workers(tmp_path: Path) -> None:
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'warm.sqlite'}", tmp_path), instance_path=tmp_path)
+    templates = app.jinja_env.list_templates(extensions=["html"])
+    assert len(templates) > 30 and not app.jinja_env.cache
+    with app.app_context():
+        catalogs = app.extensions["babel"].instance.domain_instance.cache
+    cfg = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+    class Server:  # what gunicorn's arbiter gives the hook
+        class cfg:  # noqa: N801
+            preload_app = True
+
+        class app:  # noqa: N801
+            @staticmethod
+            def wsgi() -> Flask:
+                return app_
+
+    app_ = app
+    cfg["when_ready"](Server())
+
+    assert len(app.jinja_env.cache) == len(templates)  # every template compiled, none left for a worker
+    assert {locale for locale, _domain in catalogs} == {"da", "en"}
+
+
+def test_warming_an_app_without_templates_or_languages_does_nothing(tmp_path: Path) -> None:
+    bare = Flask("bare", root_path=str(tmp_path))  # the benchmark's ceiling app runs under the same settings
+    warm_up(bare)
+    assert not bare.jinja_env.cache
 
 
 def test_after_fork_gives_the_engine_a_pool_of_its_own(tmp_path: Path) -> None:
