@@ -59,8 +59,8 @@ CARD_COOKIE_MAX_AGE = 12 * 60 * 60
 THROTTLE_LIMIT = 20  # invalid codes per client IP in the current and the previous window
 THROTTLE_WINDOW_SECONDS = 5 * 60
 # Equal Shares on an uploaded .pb file runs inside the request: the largest Pabulib elections take
-# 9–23 s on this project's machine, near gunicorn's 30 s timeout. Past this limit the comparison
-# shows greedy alone and says why.
+# 9–38 s on this project's machine (by the day), around gunicorn's 30 s timeout. Past this limit
+# the comparison shows greedy alone and says why.
 COMPARE_SECONDS = 10
 
 
