@@ -35,7 +35,7 @@ from deltager.applications.models import Application, ApplicationStatus, Photo
 from deltager.audit.services import Actor
 from deltager.db import begin_write, get_session, reads_only, utcnow
 from deltager.errors import DomainError, NotAllowed, ValidationFailed
-from deltager.i18n import select_locale
+from deltager.i18n import format_local_datetime, select_locale
 from deltager.permissions import Permission
 from deltager.rounds.models import Round
 from deltager.rounds.services import get_round
@@ -452,8 +452,6 @@ def _cards_file(meeting_id: int, title: str, when: str, cards: list[services.Iss
 
 def _issue_and_download(meeting_: Any, count: int, fmt: str) -> Response:
     """Issue the batch and send its file, made with no transaction open (see issue_cards_with_file)."""
-    from deltager.i18n import format_local_datetime
-
     # Plain values: the ORM objects expire when the transaction ends, and reloading one would
     # open a read transaction on which the write transaction could not be started.
     meeting_id, title, when = meeting_.id, meeting_.title, format_local_datetime(meeting_.starts_at)
@@ -597,7 +595,6 @@ def _closed_allocation(meeting_id: int) -> Any:
 @requires(Permission.VOTING_RESULTS)
 def protocol(meeting_id: int) -> ResponseReturnValue:
     """The protocol of the closed vote (PDF)."""
-    from deltager.i18n import format_local_datetime
     from deltager.pdf.protocol import ProtocolData, ProtocolLine, protocol_pdf
 
     session = get_session()
