@@ -160,16 +160,34 @@ def get_session() -> Session:
     return g.db_session
 
 
-def reads_only(view: _View) -> _View:
-    """Mark a view whose POST writes nothing (a form that uploads a file to compute on).
+def reads_first(view: _View) -> _View:
+    """Mark a view whose POST does slow work before it writes, or writes nothing at all.
 
-    Its requests get a read transaction like a GET's: on SQLite a POST's BEGIN IMMEDIATE holds
-    the database's one write lock until the request ends, and a view that computes for seconds
-    would stop every other writer (ballots) for that long. The mark survives decorators that use
-    ``functools.wraps``, which copies the function's attributes outward.
+    Its requests start with a read transaction like a GET's: on SQLite a POST's BEGIN IMMEDIATE
+    holds the database's one write lock until the request ends, and a view that decodes a photo
+    for half a second, or computes an allocation for ten, would stop every other writer (ballots)
+    for that long. A view that then writes calls ``begin_write_now`` once the slow work is done.
+    The mark survives decorators that use ``functools.wraps``, which copies the function's
+    attributes outward.
     """
-    view.reads_only = True  # type: ignore[attr-defined]
+    view.reads_first = True  # type: ignore[attr-defined]
     return view
+
+
+def begin_write_now(session: Session) -> None:
+    """From here on, the request writes: end its read transaction and begin a write transaction.
+
+    For views marked ``reads_first``, which must not have changed anything before this call
+    (a change would be rolled back, so one pending in the session is refused as a bug). What was
+    loaded before is expired and loads again under the write lock, so no check is made on stale
+    rows. A no-op when the session's transaction already writes.
+    """
+    if session.in_transaction() and session.connection().get_execution_options().get(WRITE_OPTION):
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_write_now: changes made before it would be rolled back")
+    session.rollback()
+    begin_write(session)
 
 
 def _is_write_request() -> bool:
@@ -179,7 +197,7 @@ def _is_write_request() -> bool:
         view = current_app.view_functions.get(request.endpoint or "")
     except RuntimeError:  # no request: an app context of a CLI command or a test
         return False
-    return not getattr(view, "reads_only", False)
+    return not getattr(view, "reads_first", False)
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -21,9 +21,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from deltager.applications import photos
 from deltager.applications.models import ApplicantType, ChildCertificate
 from deltager.applications.services import ApplicationInput, valid_cvr
+from deltager.errors import ValidationFailed
 from deltager.forms import BaseForm, LocalDateField, MoneyField, no_control_characters, required_message
+from deltager.web import translate_error
 
 BUDGET_ROWS = 6
 
@@ -96,7 +99,10 @@ class ApplicationForm(BaseForm):
     consent = BooleanField(_("I have read the privacy notice and agree that the municipality "
                              "handles the information in this application."))
 
-    def to_input(self, photo: bytes | None) -> ApplicationInput:
+    #: The uploaded photo, checked and re-encoded by ``validate_photo`` (None: no new photo).
+    processed_photo: photos.ProcessedPhoto | None = None
+
+    def to_input(self) -> ApplicationInput:
         """The form's data as a service input (empty budget rows are left out)."""
         lines = tuple(
             (row.form.description.data or "", row.form.amount.data or 0)
@@ -113,8 +119,21 @@ class ApplicationForm(BaseForm):
             contact_address=self.contact_address.data or "",
             requested_ore=self.requested.data, budget_lines=lines,
             involves_children={"yes": True, "no": False}.get(self.involves_children.data or ""),
-            consent=bool(self.consent.data), photo=photo, remove_photo=bool(self.remove_photo.data),
+            consent=bool(self.consent.data), photo=self.processed_photo, remove_photo=bool(self.remove_photo.data),
         )
+
+    def validate_photo(self, field: Any) -> None:
+        """Check the upload by its content and re-encode it, here rather than in the service: it
+        takes up to half a second, and the view writes only after the form is valid (reads_first),
+        so no write lock is held meanwhile."""
+        storage = field.data
+        data = storage.read(photos.MAX_BYTES + 1) if hasattr(storage, "read") else b""
+        if not data:
+            return
+        try:
+            self.processed_photo = photos.process(data)
+        except ValidationFailed as error:
+            raise ValidationError(translate_error(error)) from error
 
     def validate_budget(self, field: Any) -> None:
         for row in field:

@@ -229,7 +229,7 @@ class ApplicationInput:
     budget_lines: tuple[tuple[str, int], ...] = ()
     involves_children: bool | None = None
     consent: bool = False
-    photo: bytes | None = None
+    photo: photos.ProcessedPhoto | None = None  # checked and re-encoded (photos.process) before the write
     remove_photo: bool = False
 
     TEXT_LIMITS = {
@@ -337,8 +337,6 @@ def snapshot(application: Application) -> dict[str, object]:
 
 
 def _apply_input(application: Application, data: ApplicationInput, now: dt.datetime) -> None:
-    # The photo first: if it is refused, nothing of the application has been touched.
-    processed = photos.process(data.photo) if data.photo is not None else None
     for name in ApplicationInput.TEXT_LIMITS:
         setattr(application, name, getattr(data, name).strip())
     application.applicant_type = data.applicant_type
@@ -358,10 +356,10 @@ def _apply_input(application: Application, data: ApplicationInput, now: dt.datet
         application.consent_at = None
     if data.remove_photo and application.photo is not None:
         application.photo = None
-    if processed is not None:
+    if data.photo is not None:
         application.photo = Photo(
-            content=processed.content, thumbnail=processed.thumbnail,
-            width=processed.width, height=processed.height, created_at=now,
+            content=data.photo.content, thumbnail=data.photo.thumbnail,
+            width=data.photo.width, height=data.photo.height, created_at=now,
         )
     application.updated_at = now
 

@@ -19,9 +19,8 @@ from deltager.applications.forms import (
     CHILD_CERTIFICATE_LABELS, ApplicationForm, DecisionForm, OnBehalfForm, ScreeningForm, SignInForm, yes_no,
 )
 from deltager.applications.models import Applicant, ApplicantType, Application, ApplicationStatus, ChildCertificate
-from deltager.applications.photos import MAX_BYTES
 from deltager.audit.services import Actor, history
-from deltager.db import get_session, utcnow
+from deltager.db import begin_write_now, get_session, reads_first, utcnow
 from deltager.errors import N_, DomainError, Throttled, ValidationFailed
 from deltager.i18n import select_locale
 from deltager.mail import send
@@ -226,14 +225,6 @@ def mine() -> ResponseReturnValue:
     )
 
 
-def _photo_bytes(form: ApplicationForm) -> bytes | None:
-    storage = form.photo.data
-    if storage is None or not hasattr(storage, "read"):
-        return None
-    data = storage.read(MAX_BYTES + 1)
-    return data or None
-
-
 def _chose_photo() -> bool:
     storage = request.files.get("photo")
     return bool(storage and storage.filename)
@@ -264,8 +255,9 @@ def _save(form: ApplicationForm, *, actor: Actor, applicant: Applicant, round_: 
     On "failed" the errors are on the form (or flashed) and the application is the saved draft, if
     any: a draft that is not complete enough to submit is still committed, so nothing typed is lost."""
     session = get_session()
+    begin_write_now(session)  # the photo was decoded while the form was validated, with no lock held
     now = utcnow()
-    data = form.to_input(_photo_bytes(form))
+    data = form.to_input()
     try:
         if application is None:
             application = services.create_draft(session, actor, applicant, round_.id, data, now,
@@ -293,6 +285,7 @@ def _save(form: ApplicationForm, *, actor: Actor, applicant: Applicant, round_: 
 
 @bp.route("/apply/rounds/<int:round_id>/new", methods=["GET", "POST"])
 @applicant_required
+@reads_first  # the form decodes the photo before the view writes (ApplicationForm.validate_photo)
 def new(round_id: int) -> ResponseReturnValue:
     """Start an application in a round."""
     round_ = get_public_round(get_session(), round_id)
@@ -321,6 +314,7 @@ def _after_save(application: Any, outcome: str) -> Response:
 
 @bp.route("/apply/<int:application_id>/edit", methods=["GET", "POST"])
 @applicant_required
+@reads_first  # the form decodes the photo before the view writes (ApplicationForm.validate_photo)
 def edit(application_id: int) -> ResponseReturnValue:
     """Change a draft, or answer a request for more information."""
     session = get_session()
@@ -546,12 +540,14 @@ def decide(application_id: int) -> ResponseReturnValue:
 
 @bp.route("/staff/rounds/<int:round_id>/applications/new", methods=["GET", "POST"])
 @requires(Permission.APPLICATIONS_ON_BEHALF)
+@reads_first  # the form decodes the photo before the view writes (ApplicationForm.validate_photo)
 def on_behalf_new(round_id: int) -> ResponseReturnValue:
     """Fill in an application for a citizen (help meeting, phone); the citizen still gets the e-mails."""
     session = get_session()
     round_ = get_round(session, round_id)
     form = OnBehalfForm()
     if form.validate_on_submit():
+        begin_write_now(session)
         try:
             applicant = services.get_or_create_applicant(session, form.applicant_email.data or "", utcnow())
         except DomainError as error:
@@ -576,6 +572,7 @@ def _after_on_behalf(application: Any, outcome: str) -> Response:
 
 @bp.route("/staff/applications/<int:application_id>/on-behalf", methods=["GET", "POST"])
 @requires(Permission.APPLICATIONS_ON_BEHALF)
+@reads_first  # the form decodes the photo before the view writes (ApplicationForm.validate_photo)
 def on_behalf_edit(application_id: int) -> ResponseReturnValue:
     """Continue an application for a citizen (draft or more information needed)."""
     session = get_session()

@@ -33,7 +33,7 @@ from wtforms.fields.choices import SelectChoice
 from deltager.accounts.forms import ConfirmForm
 from deltager.applications.models import Application, ApplicationStatus, Photo
 from deltager.audit.services import Actor
-from deltager.db import begin_write, get_session, reads_only, utcnow
+from deltager.db import begin_write, get_session, reads_first, utcnow
 from deltager.errors import DomainError, NotAllowed, ValidationFailed
 from deltager.i18n import format_local_datetime, select_locale
 from deltager.permissions import Permission
@@ -629,7 +629,7 @@ def export_pb(meeting_id: int) -> ResponseReturnValue:
 
 @bp.route("/staff/voting/compare", methods=["GET", "POST"])
 @requires(Permission.VOTING_PREPARE)
-@reads_only  # Equal Shares may work for 10 s on an upload: no write lock meanwhile
+@reads_first  # Equal Shares may work for 10 s on an upload: no write lock meanwhile
 def compare() -> ResponseReturnValue:
     """What each rule would give, on an uploaded .pb file or a closed meeting's ballots."""
     from deltager import pabulib

@@ -9,7 +9,7 @@ from typing import Any
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from deltager.applications import services
+from deltager.applications import photos, services
 from deltager.applications.models import Applicant, Application, ApplicationStatus, ChildCertificate
 from deltager.audit.services import Actor
 from deltager.db import utcnow
@@ -107,6 +107,11 @@ def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48), exif: bool 
         kwargs["exif"] = data.tobytes()
     image.save(out, format=fmt, **kwargs)
     return out.getvalue()
+
+
+def a_photo(fmt: str = "JPEG") -> photos.ProcessedPhoto:
+    """A small picture as the services take it: checked and re-encoded, as the form does."""
+    return photos.process(image_bytes(fmt))
 
 
 def later(days: int = 0, minutes: int = 0) -> dt.datetime:

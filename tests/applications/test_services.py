@@ -20,6 +20,7 @@ from deltager.rounds.models import RoundStatus
 from deltager.rounds.services import transition_round
 from tests.applications.factories import (
     STAFF,
+    a_photo,
     complete_input,
     image_bytes,
     make_applicant,
@@ -340,7 +341,7 @@ def test_too_large_file_is_refused() -> None:
 
 
 def test_photo_stored_with_application(session: Session) -> None:
-    app = make_application(session, photo=image_bytes("PNG"))
+    app = make_application(session, photo=a_photo("PNG"))
     assert app.photo is not None and app.photo.content.startswith(b"\xff\xd8")
     services.update_draft(session, STAFF, app.id, complete_input(remove_photo=True), utcnow())
     session.flush()

@@ -22,7 +22,15 @@ from deltager.permissions import Role
 from deltager.rounds.models import RoundStatus
 from deltager.rounds.services import transition_round
 from tests.applications.conftest import body, outbox, sign_in_as
-from tests.applications.factories import image_bytes, make_applicant, make_application, open_round, sign_in_link, tick
+from tests.applications.factories import (
+    a_photo,
+    image_bytes,
+    make_applicant,
+    make_application,
+    open_round,
+    sign_in_link,
+    tick,
+)
 from tests.conftest import Auth
 from tests.rounds.factories import TEST_ACTOR
 
@@ -132,7 +140,7 @@ def test_needs_info_loop_and_withdraw(client: FlaskClient, session: Session) -> 
 
 def test_another_applicants_objects_are_not_found(client: FlaskClient, session: Session) -> None:
     round_ = open_round(session)
-    victim = make_application(session, S.DRAFT, round_=round_, photo=image_bytes())
+    victim = make_application(session, S.DRAFT, round_=round_, photo=a_photo())
     submitted = make_application(session, S.NEEDS_INFO, round_=round_, applicant=victim.applicant)
     sign_in_as(client, make_applicant(session))
     for target in (victim, submitted):
@@ -167,7 +175,7 @@ def test_photo_upload_and_access(client: FlaskClient, session: Session, auth: Au
 
 
 def test_photos_of_projects_on_the_ballot_are_public(client: FlaskClient, session: Session) -> None:
-    application = make_application(session, S.ON_BALLOT, photo=image_bytes())
+    application = make_application(session, S.ON_BALLOT, photo=a_photo())
     response = client.get(f"/applications/{application.id}/thumbnail.jpg")
     assert response.status_code == 200 and response.mimetype == "image/jpeg"
 
@@ -320,7 +328,7 @@ def test_staff_applies_on_a_citizens_behalf(client: FlaskClient, session: Sessio
 
 
 def test_public_ballot_list_after_screening(client: FlaskClient, session: Session) -> None:
-    on_ballot = make_application(session, S.ON_BALLOT, photo=image_bytes())
+    on_ballot = make_application(session, S.ON_BALLOT, photo=a_photo())
     make_application(session, S.SUBMITTED, round_=on_ballot.round, title="Hemmeligt forslag")
     round_id = on_ballot.round_id
     page = client.get(f"/rounds/{round_id}").get_data(as_text=True)

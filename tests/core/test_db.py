@@ -13,7 +13,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
 from deltager import create_app
-from deltager.db import begin_write, get_db, make_engine
+from deltager.db import begin_write, begin_write_now, get_db, make_engine
 from tests.conftest import app_config
 
 
@@ -58,6 +58,34 @@ def test_write_requests_begin_immediate_read_requests_do_not(database_url: str, 
     client.post("/login", data={"email": "x@y.dk", "password": "wrong"})
     assert begins and begins[0] == "BEGIN IMMEDIATE"
     get_db(app).engine.dispose()
+
+
+def test_begin_write_now_ends_the_read_transaction_and_begins_writing(tmp_path: Path) -> None:
+    from sqlalchemy.orm import Session
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'n.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE counter (n INTEGER)"))
+        conn.execute(text("INSERT INTO counter VALUES (1)"))
+    begins = _begins(engine)
+    with Session(engine) as session:
+        assert session.execute(text("SELECT n FROM counter")).scalar_one() == 1  # a read transaction
+        begin_write_now(session)
+        begin_write_now(session)  # already writing: nothing more
+        session.execute(text("UPDATE counter SET n = 2"))
+        session.commit()
+    assert begins == ["BEGIN", "BEGIN IMMEDIATE"]
+    engine.dispose()
+
+
+def test_begin_write_now_refuses_to_roll_back_changes(app: Flask) -> None:
+    from deltager.accounts.models import User
+    from deltager.permissions import Role
+
+    with get_db(app).session() as session:
+        session.add(User(email="ny@test.dk", name="Ny", role=Role.VIEWER, password_hash="x"))
+        with pytest.raises(RuntimeError, match="rolled back"):
+            begin_write_now(session)
 
 
 def _increment(engine: Any, write_intent: bool, errors: list[Exception], barrier: threading.Barrier) -> None:

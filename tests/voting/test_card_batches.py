@@ -24,7 +24,7 @@ from deltager.permissions import Role
 from deltager.voting import services, views
 from deltager.voting.models import Ballot, BallotCard, VoteSettings
 from tests.conftest import Auth
-from tests.voting.conftest import another_writer_can_lock
+from tests.conftest import another_writer_can_lock
 from tests.voting.factories import TEST_ACTOR, NOW, VoteSetup, issue, make_vote_meeting
 
 
@@ -67,7 +67,7 @@ def test_a_phone_can_vote_while_a_batch_file_is_made(
     free: list[bool] = []
 
     def vote(_attempt: int) -> None:
-        free.append(another_writer_can_lock(file_app, setup.meeting.id))
+        free.append(another_writer_can_lock(file_app, "vote_settings", "meeting_id", setup.meeting.id))
         # In its own thread, as another gunicorn worker would be: waits for the lock, if any.
         def phone() -> None:
             voter = file_app.test_client()
