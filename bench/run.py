@@ -82,10 +82,13 @@ class LoadResult:
     @property
     def three_request_bound(self) -> float | None:
         """The highest ratio a flow of three requests could reach: each costs at least a bare no-op."""
-        floor = self.bare_noop or self.noop
-        if floor is None or not self.ceiling.rate:
+        return self.three_of(self.bare_noop or self.noop)
+
+    def three_of(self, request: Stats | None) -> float | None:
+        """The ratio a flow of three requests as cheap as ``request`` would reach."""
+        if request is None or not request.rate or not self.ceiling.rate:
             return None
-        return floor.rate / 3 / self.ceiling.rate
+        return request.rate / 3 / self.ceiling.rate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -269,6 +272,14 @@ def _vote(port: int, origin: str, setup: Any, pile: queue.SimpleQueue[str], phon
     return run_clients(phones, work), confirmed
 
 
+def _three_row(result: LoadResult) -> str:
+    """The ratio of three Flask no-ops and of three /healthz (the product's cheapest request)."""
+    flask, health = result.three_of(result.noop), result.three_of(result.health)
+    shown = [f"{name} {value:.2f}" for name, value in (("Flask no-ops", flask), ("/healthz", health))
+             if value is not None]
+    return " · ".join(shown) or "n/a"
+
+
 def _load_table(result: LoadResult) -> str:
     ceiling, health, vote = result.ceiling, result.health, result.vote
     rows: list[tuple[str, object]] = [
@@ -291,6 +302,7 @@ def _load_table(result: LoadResult) -> str:
             ("vote ratio to ceiling", f"{ratio:.2f}  (target ≥ {TARGET_RATIO}: {'ok' if ratio >= TARGET_RATIO else 'MISSED'})"),
             ("  most a 3-request flow can reach", f"{result.three_request_bound:.2f}  (bare no-op/s ÷ 3 ÷ ceiling/s)"
                                                   if result.three_request_bound else "n/a"),
+            ("  3 requests like these would reach", _three_row(result)),
             ("ballot POST p50 / p99", f"{vote.percentile_ms(50):.0f} ms / {p99:.0f} ms  "
                                       f"(target p99 < {TARGET_P99_MS} ms: {'ok' if p99 < TARGET_P99_MS else 'MISSED'})"),
             ("  mean wait per request (Little)", f"{_little_ms(vote, result.phones):.0f} ms  "

@@ -97,3 +97,15 @@ def test_allocation_timing_repeats_short_runs_and_keeps_the_first_result() -> No
     calls.clear()
     result, _ = bench_allocation.timed(fast, min_total=0)
     assert (result, len(calls)) == (1, 1)  # a run that already fills the total happens once
+
+
+def test_the_report_bounds_three_requests_by_the_measured_cheap_ones() -> None:
+    run = load("run")
+    runs = {"ceiling": 1200, "noop": 2400, "bare": 3000, "health": 900}
+    stats = {name: harness.Stats(ok=ok, elapsed=1.0) for name, ok in runs.items()}
+    result = run.LoadResult("SQLite", stats["ceiling"], 1200, stats["health"], noop=stats["noop"], bare_noop=stats["bare"])
+    assert result.three_request_bound == pytest.approx(3000 / 3 / 1200)
+    assert run._three_row(result) == "Flask no-ops 0.67 · /healthz 0.25"
+    without_noops = run.LoadResult("SQLite", stats["ceiling"], 1200, stats["health"])
+    assert without_noops.three_request_bound is None
+    assert run._three_row(without_noops) == "/healthz 0.25"
