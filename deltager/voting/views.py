@@ -122,12 +122,12 @@ def _current_card() -> services.CardView | None:
     return None if card_id is None else services.card_view(get_session(), card_id)
 
 
-def _refusal(view: services.CardView) -> str | None:
-    """Why this card cannot vote now (translated), or None if it can."""
+def _refusal(view: services.CardView) -> DomainError | None:
+    """Why this card cannot vote now, or None if it can."""
     try:
         services.refuse_card(view.status, view.state)
     except DomainError as error:
-        return translate_error(error)
+        return error
     return None
 
 
@@ -146,8 +146,11 @@ def _render_ballot(view: services.CardView, chosen: list[int], error: str | None
     return render_template("voting/ballot.html", card=view, items=items, error=error), status
 
 
-def _card_status_page(message: str, status: int = 200) -> ResponseReturnValue:
-    return render_template("voting/card_status.html", message=message), status
+def _card_status_page(refusal: DomainError, status: int = 200) -> ResponseReturnValue:
+    """Why the card cannot vote. A used card also tells whoever voted with it that the vote counts:
+    a voter whose phone lost the answer on the hall's Wi-Fi and who taps again lands here."""
+    return render_template("voting/card_status.html", message=translate_error(refusal),
+                           used=isinstance(refusal, services.CardUsed)), status
 
 
 def _usable_card() -> services.CardView | ResponseReturnValue:
@@ -210,7 +213,7 @@ def cast() -> ResponseReturnValue:
         return _render_ballot(view, chosen or [], translate_error(error), 400)
     except NotAllowed as error:
         session.rollback()
-        return _card_status_page(translate_error(error), 409)
+        return _card_status_page(error, 409)
     session.commit()
     return see_other("voting.done")
 

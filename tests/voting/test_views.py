@@ -19,7 +19,7 @@ from deltager.voting import services, views
 from deltager.voting.models import Allocation, Ballot, BallotCard, CardStatus, VoteSettings, VoteState
 from deltager.voting.views import CARD_COOKIE
 from tests.conftest import Auth
-from tests.voting.factories import issue, make_vote_meeting
+from tests.voting.factories import NOW, TEST_ACTOR, issue, make_vote_meeting
 
 LONG_SUMMARY = "Vi mødes hver uge og laver mad sammen med naboerne i gården. " * 5
 
@@ -98,6 +98,19 @@ def test_phone_vote_from_ballot_to_thanks(client: FlaskClient, session: Session)
     assert second.status_code == 409
     assert "allerede brugt" in second.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Ballot)) == 1
+    # Whoever voted and taps again (a lost answer on the hall's Wi-Fi) learns that the vote counts.
+    for page in (again, second):
+        assert "Har du selv stemt med kortet, er din stemme talt med" in page.get_data(as_text=True)
+
+
+def test_only_a_used_card_is_told_its_vote_counts(client: FlaskClient, session: Session) -> None:
+    setup = _setup(session, min_choices=1, max_choices=2)
+    card = issue(session, setup, 1)[0]
+    services.void_card(session, TEST_ACTOR, setup.meeting.id, card.serial, NOW)
+    session.commit()
+    _scan(client, card.code)
+    page = client.get("/ballot").get_data(as_text=True)
+    assert "annulleret" in page and "din stemme er talt med" not in page
 
 
 def test_invalid_choices_reshow_the_ballot_with_a_danish_message(client: FlaskClient, session: Session) -> None:
