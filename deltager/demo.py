@@ -1,7 +1,8 @@
 """Demo data: a municipality with staff of every role and rounds at different points of the road.
 
-Dates are relative to today, so the demo always shows an open round, one in screening and a
-closed one from last year. Later steps extend this module with meetings, applications and votes.
+Dates are relative to today, so the demo always shows an open round, one whose voting meeting is
+tonight (screened, its vote open: opening the vote moved it on to voting) and a closed one from
+last year. Later steps extend this module with meetings, applications and votes.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def load_demo(session: Session, *, only_if_empty: bool = False, today: dt.date |
                 partners="Lokalrådet\nBibliotekerne",
                 applications_open_at=_at(today - dt.timedelta(days=90), 9),
                 applications_close_at=_at(today - dt.timedelta(days=10), 23),
-                voting_on=today + dt.timedelta(days=20),
+                voting_on=today,  # the voting meeting is this evening; opening its vote starts the round's voting
             ),
             RoundStatus.SCREENING,
         ),

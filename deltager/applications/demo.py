@@ -1,7 +1,8 @@
-"""Demo applications: every status in the open round, a full ballot in the round being screened.
+"""Demo applications: every status in the open round, a screened and decided ballot in the round
+whose voting meeting is tonight.
 
 Applications are made through the services with ``now`` inside each round's application window.
-The screening round has already passed its deadline when this runs, so its submitted applications
+The second round has already passed its deadline when this runs, so its submitted applications
 are written directly (as if sent in time) and then screened and decided through the services.
 """
 
@@ -119,6 +120,12 @@ def _open_round_demo(session: Session, round_: Round, helper: User | None) -> No
     # skraldecafé stays a draft; spisning and sangaften (on behalf) stay submitted.
 
 
+REJECTIONS = [
+    "Projektet er en fast udgift til drift, og puljen støtter kun afgrænsede projekter.",
+    "Et lignende projekt i samme område har allerede fået støtte i år.",
+]
+
+
 def _screening_round_demo(session: Session, round_: Round) -> None:
     sent = round_.applications_open_at + dt.timedelta(days=10)
     colours = [(70, 130, 90), (200, 120, 60), (60, 100, 180), (160, 60, 140), (230, 180, 40),
@@ -137,10 +144,12 @@ def _screening_round_demo(session: Session, round_: Round) -> None:
         session.flush()
         record(session, services.applicant_actor(applicant), "application.submit", "application",
                application.id, after=services.snapshot(application), at=application.submitted_at)
-        if i < 8:  # the first eight go on the ballot; the last two wait in the queue
-            decided = round_.applications_close_at + dt.timedelta(days=2)
+        decided = round_.applications_close_at + dt.timedelta(days=2)
+        if i < 8:  # the first eight go on the ballot; the last two are turned down with a reason
             _tick(session, application, decided)
             services.decide(session, CASEWORKER, application.id, S.ON_BALLOT, "", decided)
+        else:
+            services.decide(session, CASEWORKER, application.id, S.REJECTED, REJECTIONS[i - 8], decided)
 
 
 def load_applications_demo(session: Session, today: dt.date) -> None:

@@ -492,6 +492,11 @@ def open_vote(session: Session, actor: Actor, meeting_id: int, now: dt.datetime)
         )
     if any(p.stand_number is None for p in projects):
         raise NotAllowed(N_("Give every project on the ballot a stand number before the vote opens."))
+    if meeting.round.status is RoundStatus.SCREENING:
+        # The vote opening starts the round's voting: from now on no project can be put on the
+        # ballot or withdrawn from it (applications.services), and the round cannot go back
+        # (refuse_screening_once_voted).
+        transition_round(session, actor, meeting.round_id, RoundStatus.VOTING)
     before = settings.audit_snapshot()
     settings.state, settings.opened_at = VoteState.OPEN, now
     record(session, actor, "voting.open", "meeting", meeting_id, before=before, after=settings.audit_snapshot(), at=now)
@@ -832,11 +837,24 @@ def require_frozen_allocation(session: Session, round_: Round) -> None:
         )
 
 
+def refuse_screening_once_voted(session: Session, round_: Round) -> None:
+    """Guard: a round cannot go back to screening once one of its votes has opened (the ballot
+    people voted on must stay the ballot that is counted)."""
+    opened = session.scalar(
+        select(VoteSettings.meeting_id).join(Meeting, Meeting.id == VoteSettings.meeting_id)
+        .where(Meeting.round_id == round_.id, VoteSettings.state != VoteState.PREPARING).limit(1)
+    )
+    if opened is not None:
+        raise NotAllowed(N_("The vote has opened, so the ballot is fixed: the round cannot go back to screening."))
+
+
 def register_guards() -> None:
-    """Install the round transition guard (idempotent)."""
-    guards = TRANSITION_GUARDS.setdefault(RoundStatus.ALLOCATED, [])
-    if require_frozen_allocation not in guards:
-        guards.append(require_frozen_allocation)
+    """Install the round transition guards (idempotent)."""
+    for target, guard in ((RoundStatus.ALLOCATED, require_frozen_allocation),
+                          (RoundStatus.SCREENING, refuse_screening_once_voted)):
+        guards = TRANSITION_GUARDS.setdefault(target, [])
+        if guard not in guards:
+            guards.append(guard)
 
 
 register_guards()

@@ -1,4 +1,4 @@
-"""The demo applications: every status in the open round, a ballot of at least eight in screening."""
+"""The demo applications: every status in the open round, a decided ballot of at least eight in the second."""
 
 from __future__ import annotations
 
@@ -32,5 +32,10 @@ def test_demo_covers_every_status_and_fills_a_ballot(session: Session) -> None:
     assert sorted(a.stand_number for a in ballot) == list(range(1, len(ballot) + 1))
     assert len({a.requested_ore for a in ballot}) == len(ballot)
     assert all(a.photo is not None and a.photo.thumbnail for a in ballot)
+    # Every application of the second round is decided before its vote opens (the ballot is then fixed).
+    rejected = session.scalars(select(Application).where(
+        Application.round_id == screening.id, Application.status == ApplicationStatus.REJECTED)).all()
+    assert len(rejected) == 2 and all(a.rejection_reason for a in rejected)
     assert session.scalar(select(func.count()).select_from(Application).where(
-        Application.round_id == screening.id, Application.status == ApplicationStatus.SUBMITTED)) == 2
+        Application.round_id == screening.id, Application.status.not_in([ApplicationStatus.ON_BALLOT,
+                                                                         ApplicationStatus.REJECTED]))) == 0

@@ -163,6 +163,38 @@ def test_opening_needs_a_round_in_screening_or_voting_enough_projects_and_stands
         services.open_vote(session, TEST_ACTOR, too_few.meeting.id, NOW)
 
 
+def test_opening_the_vote_fixes_the_ballot(session: Session) -> None:
+    from deltager.applications import services as applications
+    from tests.voting.factories import make_applications
+
+    setup = make_vote_meeting(session, round_status=RoundStatus.SCREENING)
+    [waiting] = make_applications(session, setup.round, [("Sent ind, ikke vurderet", 5_000)], stands=False)
+    waiting.status = ApplicationStatus.SUBMITTED
+    on_ballot = setup.projects[0]
+    services.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    session.commit()
+    assert setup.round.status is RoundStatus.VOTING
+    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "round.status")) is not None
+    # No project leaves the ballot or joins it while people vote, and the round cannot go back.
+    with pytest.raises(NotAllowed, match="withdrawn"):
+        applications.withdraw(session, applications.applicant_actor(on_ballot.applicant), on_ballot.id, NOW)
+    session.rollback()
+    with pytest.raises(NotAllowed, match="open or in screening"):
+        applications.decide(session, TEST_ACTOR, waiting.id, ApplicationStatus.ON_BALLOT, "", NOW)
+    session.rollback()
+    with pytest.raises(NotAllowed, match="ballot is fixed"):
+        transition_round(session, TEST_ACTOR, setup.round.id, RoundStatus.SCREENING)
+    session.rollback()
+    services.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    assert setup.round.status is RoundStatus.ALLOCATED
+
+
+def test_a_round_goes_back_to_screening_while_its_vote_is_unopened(session: Session) -> None:
+    setup = make_vote_meeting(session, round_status=RoundStatus.VOTING)
+    transition_round(session, TEST_ACTOR, setup.round.id, RoundStatus.SCREENING)
+    assert setup.round.status is RoundStatus.SCREENING
+
+
 def test_settings_are_validated_and_frozen_once_open(session: Session) -> None:
     setup = make_vote_meeting(session)
     data = services.SettingsInput(3, 2, AllocationRule.MES, TieBreak.LOTTERY)
