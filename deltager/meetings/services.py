@@ -112,9 +112,10 @@ def get_meeting(session: Session, meeting_id: int, *, for_update: bool = False) 
 
 
 def get_public_meeting(session: Session, meeting_id: int) -> Meeting:
-    """An info or help meeting of a public round, or NotFound."""
+    """A meeting of a public round, or NotFound (citizens sign up for info and help meetings only;
+    everyone may come to a voting meeting)."""
     meeting = get_meeting(session, meeting_id)
-    if meeting.kind not in SIGN_UP_KINDS or not meeting.round.is_public:
+    if not meeting.round.is_public:
         raise NotFound(N_("The meeting does not exist."))
     return meeting
 
@@ -127,11 +128,12 @@ def list_meetings(session: Session, round_id: int) -> list[Meeting]:
 
 
 def upcoming_public_meetings(session: Session, round_id: int, now: dt.datetime) -> list[Meeting]:
-    """Info and help meetings of a round that have not ended, cancelled ones included (shown as such)."""
+    """Meetings of a round that have not ended, the voting meeting included, cancelled ones too
+    (shown as such)."""
     return list(
         session.scalars(
             select(Meeting)
-            .where(Meeting.round_id == round_id, Meeting.kind.in_(SIGN_UP_KINDS), Meeting.ends_at > now)
+            .where(Meeting.round_id == round_id, Meeting.ends_at > now)
             .order_by(Meeting.starts_at, Meeting.id)
         )
     )

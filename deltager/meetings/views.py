@@ -190,7 +190,7 @@ def attendance(meeting_id: int) -> ResponseReturnValue:
 
 @bp.app_template_global()
 def round_public_meetings(round_: Round) -> list[Meeting]:
-    """The upcoming info and help meetings of a round, for the public round page."""
+    """The upcoming meetings of a round, for the public round page."""
     return services.upcoming_public_meetings(get_session(), round_.id, utcnow())
 
 
@@ -211,11 +211,12 @@ def _prefilled_sign_up_form() -> SignUpForm:
 @bp.route("/meetings/<int:meeting_id>", methods=["GET", "POST"])
 @public
 def public_meeting(meeting_id: int) -> ResponseReturnValue:
-    """A meeting as citizens see it, with the sign-up form while there are seats."""
+    """A meeting as citizens see it, with the sign-up form while there are seats (a voting
+    meeting says how to vote instead: nobody signs up for it)."""
     session = get_session()
     meeting = services.get_public_meeting(session, meeting_id)
     form = _prefilled_sign_up_form()
-    if form.validate_on_submit():
+    if meeting.kind in services.SIGN_UP_KINDS and form.validate_on_submit():
         applicant = current_applicant()
         data = services.RegistrationInput(
             name=form.name.data or "", email=form.email.data or "",
@@ -238,7 +239,8 @@ def public_meeting(meeting_id: int) -> ResponseReturnValue:
     now = utcnow()
     return render_template(
         "meetings/public_meeting.html", meeting=meeting, round=meeting.round, form=form,
-        open=services.sign_up_open(meeting, now), seats_left=services.seats_left(session, meeting),
+        open=services.sign_up_open(meeting, now),
+        seats_left=services.seats_left(session, meeting) if meeting.kind in services.SIGN_UP_KINDS else None,
         ended=meeting.ends_at <= now,
     ), 400 if request.method == "POST" else 200
 

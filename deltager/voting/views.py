@@ -36,6 +36,7 @@ from deltager.audit.services import Actor
 from deltager.db import begin_write, get_session, reads_first, utcnow
 from deltager.errors import DomainError, NotAllowed, ValidationFailed
 from deltager.i18n import format_local_datetime, select_locale
+from deltager.meetings.models import Meeting
 from deltager.permissions import Permission
 from deltager.rounds.models import Round
 from deltager.rounds.services import get_round
@@ -49,7 +50,7 @@ from deltager.voting.forms import (
     SerialForm,
     SettingsForm,
 )
-from deltager.voting.models import AllocationRule, BallotChannel, TieBreak, VoteState
+from deltager.voting.models import AllocationRule, BallotChannel, TieBreak, VoteSettings, VoteState
 from deltager.web import client_ip, public, requires, see_other, show_error, staff_actor, translate_error
 
 bp = Blueprint("voting", __name__)
@@ -695,6 +696,12 @@ def vote_money(amount: int, unit: int = 100) -> str:
 
 
 # --------------------------------------------------------------------------- the public round page
+
+
+@bp.app_template_global()
+def public_vote(meeting: Meeting) -> VoteSettings:
+    """The ballot rules and state of a voting meeting, for its public page (defaults until set)."""
+    return services.get_settings(get_session(), meeting.id)
 
 
 @bp.app_template_global()

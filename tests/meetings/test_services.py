@@ -210,16 +210,17 @@ def test_attendance_refuses_strangers_and_bad_counts(session: Session) -> None:
             services.record_attendance(session, TEST_ACTOR, meeting.id, [], count, utcnow())
 
 
-def test_public_listing_shows_upcoming_info_and_help_only(session: Session) -> None:
+def test_public_listing_shows_upcoming_meetings_the_vote_included(session: Session) -> None:
     round_ = make_round(session, RoundStatus.OPEN)
     info = make_meeting(session, round_, kind=MeetingKind.INFO, starts_at=utcnow() + dt.timedelta(days=1),
                         ends_at=utcnow() + dt.timedelta(days=1, hours=1))
     help_ = make_meeting(session, round_)
-    make_meeting(session, round_, kind=MeetingKind.VOTE)
+    vote = make_meeting(session, round_, kind=MeetingKind.VOTE, starts_at=utcnow() + dt.timedelta(days=20),
+                        ends_at=utcnow() + dt.timedelta(days=20, hours=3))
     make_meeting(session, round_, starts_at=utcnow() - dt.timedelta(days=2), ends_at=utcnow() - dt.timedelta(days=2) + dt.timedelta(hours=1))
     cancelled = make_meeting(session, round_, starts_at=utcnow() + dt.timedelta(days=9), ends_at=utcnow() + dt.timedelta(days=9, hours=1))
     services.cancel_meeting(session, TEST_ACTOR, cancelled.id, utcnow())
-    assert services.upcoming_public_meetings(session, round_.id, utcnow()) == [info, help_, cancelled]
+    assert services.upcoming_public_meetings(session, round_.id, utcnow()) == [info, help_, cancelled, vote]
 
 
 def test_applicant_sees_own_registrations_by_id_or_email(session: Session) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from deltager.applications.auth import SESSION_KEY
 from deltager.applications.models import Applicant
@@ -44,8 +44,21 @@ def test_round_page_lists_upcoming_meetings(client: FlaskClient, data: Callable)
         vote = make_meeting(s, meeting.round, kind=MeetingKind.VOTE, title="Afstemningsmødet")
     page = client.get(f"/rounds/{meeting.round_id}").text
     assert "Hjælp i Gellerup" in page and f"/meetings/{meeting.id}" in page
-    assert "Afstemningsmødet" not in page
-    assert client.get(f"/meetings/{vote.id}").status_code == 404
+    assert "Afstemningsmødet" in page and f"/meetings/{vote.id}" in page
+
+
+def test_the_voting_meeting_page_says_how_to_vote_and_takes_no_sign_ups(client: FlaskClient, data: Callable) -> None:
+    with data() as s:
+        vote = make_meeting(s, kind=MeetingKind.VOTE, title="Afstemningsmødet", capacity=200)
+    page = client.get(f"/meetings/{vote.id}")
+    assert page.status_code == 200
+    assert "Alle kan komme og stemme" in page.text and "Vælg mellem 3 og 5 projekter" in page.text
+    assert 'name="email"' not in page.text and "ledige pladser" not in page.text
+    assert client.get(f"/meetings/{vote.id}/calendar.ics").mimetype == "text/calendar"
+    refused = client.post(f"/meetings/{vote.id}", data=SIGN_UP)
+    assert refused.status_code == 400 and "Alle kan komme og stemme" in refused.text
+    with data() as s:
+        assert s.scalar(select(func.count(Registration.id))) == 0
 
 
 def test_sign_up_mails_confirmation_with_ics_and_working_cancel_link(
