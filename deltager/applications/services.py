@@ -41,6 +41,7 @@ from deltager.audit.services import Actor, record
 from deltager.config import supported_language
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.rounds.models import Round, RoundStatus
+from deltager.rounds.services import TRANSITION_GUARDS
 
 S = ApplicationStatus
 TOKEN_LIFETIME = dt.timedelta(minutes=30)
@@ -62,8 +63,10 @@ TRANSITIONS: dict[tuple[ApplicationStatus, ApplicationStatus], str] = {
     (S.SUBMITTED, S.WITHDRAWN): "applicant",
     (S.NEEDS_INFO, S.WITHDRAWN): "applicant",
     (S.ON_BALLOT, S.WITHDRAWN): "applicant",  # only before voting, see check_transition
+    (S.NEEDS_INFO, S.REJECTED): "staff",  # the answer did not come in time
 }
 EDITABLE = frozenset({S.DRAFT, S.NEEDS_INFO})
+AWAITING_DECISION = frozenset({S.SUBMITTED, S.NEEDS_INFO})
 DECISIONS = (S.ON_BALLOT, S.NEEDS_INFO, S.REJECTED)
 
 
@@ -640,3 +643,29 @@ def _check_ready_for_ballot(application: Application) -> None:
         ChildCertificate.NOT_NEEDED, ChildCertificate.RECEIVED
     ):
         raise NotAllowed(N_("Children take part: the børneattest must be received (or assessed as not needed) first."))
+
+
+# --- the round's road ---------------------------------------------------------------------------
+
+
+def refuse_voting_while_undecided(session: Session, round_: Round) -> None:
+    """Guard: a round goes on to voting only when every application sent in has its decision.
+
+    From voting on, the ballot is fixed and no decision can be made, so an application still
+    waiting would never get an answer.
+    """
+    waiting = session.scalar(select(func.count(Application.id)).where(
+        Application.round_id == round_.id, Application.status.in_(AWAITING_DECISION)))
+    if waiting:
+        raise NotAllowed(N_("Voting cannot begin while applications await a decision (%(count)d). "
+                            "Put each of them on the ballot or reject it first."), count=waiting)
+
+
+def register_guards() -> None:
+    """Install the round transition guard (idempotent)."""
+    guards = TRANSITION_GUARDS.setdefault(RoundStatus.VOTING, [])
+    if refuse_voting_while_undecided not in guards:
+        guards.append(refuse_voting_while_undecided)
+
+
+register_guards()

@@ -18,6 +18,7 @@ from deltager.applications import views
 from deltager.applications.models import Application, ApplicationStatus
 from deltager.audit.models import AuditEvent
 from deltager.db import utcnow
+from deltager.errors import NotAllowed
 from deltager.permissions import Role
 from deltager.rounds.models import RoundStatus
 from deltager.rounds.services import transition_round
@@ -215,6 +216,32 @@ def test_caseworker_screens_and_decides(client: FlaskClient, session: Session, a
     assert mail["To"] == application.applicant.email and "stemmesedlen" in mail["Subject"]
 
 
+def test_an_unanswered_request_for_information_can_be_rejected(
+    client: FlaskClient, session: Session, auth: Auth, instance_path: Path
+) -> None:
+    application = make_application(session, S.NEEDS_INFO)
+    round_id = application.round_id
+    transition_round(session, TEST_ACTOR, round_id, RoundStatus.SCREENING)
+    session.commit()
+    with pytest.raises(NotAllowed, match=r"await a decision \(1\)"):  # no answer would ever come
+        transition_round(session, TEST_ACTOR, round_id, RoundStatus.VOTING)
+    session.rollback()
+    auth.login(Role.CASEWORKER)
+    page = client.get(f"/staff/applications/{application.id}").get_data(as_text=True)
+    assert "Afvis ansøgningen" in page and 'value="on_ballot"' not in page
+    without_reason = client.post(f"/staff/applications/{application.id}/decision", data={"decision": "rejected"})
+    assert without_reason.status_code == 400 and "Afvis ansøgningen" in without_reason.get_data(as_text=True)
+    response = client.post(f"/staff/applications/{application.id}/decision",
+                           data={"decision": "rejected", "message": "Vi fik ikke svar inden fristen."})
+    assert response.status_code == 303
+    session.refresh(application)
+    assert application.status is S.REJECTED and application.rejection_reason == "Vi fik ikke svar inden fristen."
+    [mail] = outbox(instance_path)
+    assert mail["To"] == application.applicant.email and "Vi fik ikke svar inden fristen." in body(mail)
+    transition_round(session, TEST_ACTOR, round_id, RoundStatus.VOTING)
+    assert application.round.status is RoundStatus.VOTING
+
+
 def test_history_reads_in_plain_words(client: FlaskClient, session: Session, auth: Auth) -> None:
     """The caseworker's history names actions, fields and statuses in Danish, never their codes."""
     application = make_application(session, S.SUBMITTED)
@@ -329,7 +356,7 @@ def test_staff_applies_on_a_citizens_behalf(client: FlaskClient, session: Sessio
 
 def test_public_ballot_list_after_screening(client: FlaskClient, session: Session) -> None:
     on_ballot = make_application(session, S.ON_BALLOT, photo=a_photo())
-    make_application(session, S.SUBMITTED, round_=on_ballot.round, title="Hemmeligt forslag")
+    make_application(session, S.REJECTED, round_=on_ballot.round, title="Hemmeligt forslag")
     round_id = on_ballot.round_id
     page = client.get(f"/rounds/{round_id}").get_data(as_text=True)
     assert "Søg nu" in page

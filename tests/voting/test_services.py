@@ -168,19 +168,23 @@ def test_opening_the_vote_fixes_the_ballot(session: Session) -> None:
     from tests.voting.factories import make_applications
 
     setup = make_vote_meeting(session, round_status=RoundStatus.SCREENING)
-    [waiting] = make_applications(session, setup.round, [("Sent ind, ikke vurderet", 5_000)], stands=False)
+    [waiting] = make_applications(session, setup.round, [("Sendt ind, ikke vurderet", 5_000)], stands=False)
     waiting.status = ApplicationStatus.SUBMITTED
-    on_ballot = setup.projects[0]
+    session.commit()
+    # Every application needs its answer first: from voting on, none can be given.
+    with pytest.raises(NotAllowed, match=r"await a decision \(1\)"):
+        services.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    session.rollback()
+    assert setup.round.status is RoundStatus.SCREENING
+    applications.decide(session, TEST_ACTOR, waiting.id, ApplicationStatus.REJECTED, "Passer ikke til temaet.", NOW)
     services.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
     session.commit()
     assert setup.round.status is RoundStatus.VOTING
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "round.status")) is not None
-    # No project leaves the ballot or joins it while people vote, and the round cannot go back.
+    # No project leaves the ballot while people vote, and the round cannot go back to screening.
+    on_ballot = setup.projects[0]
     with pytest.raises(NotAllowed, match="withdrawn"):
         applications.withdraw(session, applications.applicant_actor(on_ballot.applicant), on_ballot.id, NOW)
-    session.rollback()
-    with pytest.raises(NotAllowed, match="open or in screening"):
-        applications.decide(session, TEST_ACTOR, waiting.id, ApplicationStatus.ON_BALLOT, "", NOW)
     session.rollback()
     with pytest.raises(NotAllowed, match="ballot is fixed"):
         transition_round(session, TEST_ACTOR, setup.round.id, RoundStatus.SCREENING)
