@@ -194,6 +194,13 @@ def round_public_meetings(round_: Round) -> list[Meeting]:
     return services.upcoming_public_meetings(get_session(), round_.id, utcnow())
 
 
+@bp.app_template_global()
+def round_voting_meeting(round_: Round) -> Meeting | None:
+    """The round's next voting meeting that is not cancelled (for the "on the ballot" e-mail)."""
+    return next((m for m in services.upcoming_public_meetings(get_session(), round_.id, utcnow())
+                 if m.kind is MeetingKind.VOTE and m.cancelled_at is None), None)
+
+
 @bp.app_template_filter("meeting_kind")
 def meeting_kind_label(kind: MeetingKind) -> str:
     """A meeting kind in plain words."""

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from deltager.applications import views
 from deltager.applications.models import Application, ApplicationStatus
+from deltager.meetings.models import MeetingKind
 from deltager.audit.models import AuditEvent
 from deltager.db import utcnow
 from deltager.errors import NotAllowed
@@ -33,6 +34,7 @@ from tests.applications.factories import (
     tick,
 )
 from tests.conftest import Auth
+from tests.meetings.factories import make_meeting
 from tests.rounds.factories import TEST_ACTOR
 
 S = ApplicationStatus
@@ -208,12 +210,18 @@ def test_caseworker_screens_and_decides(client: FlaskClient, session: Session, a
     checklist = {"fits_theme": "yes", "budget_plausible": "yes", "eligible_applicant": "yes",
                  "child_certificate": "not_needed", "screening_notes": "Godt projekt"}
     assert client.post(f"/staff/applications/{application.id}/screening", data=checklist).status_code == 303
+    make_meeting(session, application.round, kind=MeetingKind.VOTE, title="Afstemningsmøde", place="Salen",
+                 address="Gudrunsvej 10", starts_at=dt.datetime(2027, 2, 15, 16, 0, tzinfo=dt.UTC),
+                 ends_at=dt.datetime(2027, 2, 15, 19, 0, tzinfo=dt.UTC))
     response = client.post(f"/staff/applications/{application.id}/decision", data={"decision": "on_ballot"})
     assert response.status_code == 303
     session.refresh(application)
     assert application.status is S.ON_BALLOT and application.stand_number == 1
     [mail] = outbox(instance_path)
     assert mail["To"] == application.applicant.email and "stemmesedlen" in mail["Subject"]
+    # Where and when to come with the stand: the voting meeting's own time and place.
+    assert "Afstemningsmødet er 15. februar 2027 kl. 17:00. Sted: Salen, Gudrunsvej 10." in body(mail)
+    assert "Dit standnummer: 1" in body(mail)
 
 
 def test_an_unanswered_request_for_information_can_be_rejected(
