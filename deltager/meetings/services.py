@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -45,6 +45,13 @@ class MeetingInput:
     starts_at: dt.datetime
     ends_at: dt.datetime
     capacity: int | None = None
+
+
+#: Checks that other domains add before a meeting is changed (``data``) or cancelled (``data`` is
+#: None); each raises a DomainError to refuse. The voting domain ties a meeting whose vote has
+#: opened down (``voting.services.guard_meeting_change``).
+MeetingGuard = Callable[[Session, Meeting, MeetingInput | None], None]
+CHANGE_GUARDS: list[MeetingGuard] = []
 
 
 @dataclass(frozen=True)
@@ -225,7 +232,9 @@ def _validate(data: MeetingInput) -> None:
 
 def _apply(meeting: Meeting, data: MeetingInput) -> None:
     for key, value in data.__dict__.items():
-        setattr(meeting, key, value.strip() if isinstance(value, str) else value)
+        # Text is trimmed; the kind (a StrEnum) stays the enum member, which .strip() would not.
+        text = isinstance(value, str) and not isinstance(value, MeetingKind)
+        setattr(meeting, key, value.strip() if text else value)
 
 
 def create_meeting(session: Session, actor: Actor, round_id: int, data: MeetingInput) -> Meeting:
@@ -257,6 +266,8 @@ def update_meeting(session: Session, actor: Actor, meeting_id: int, data: Meetin
         raise ValidationFailed(
             N_("A meeting with sign-ups cannot become or stop being a voting meeting."), field="kind"
         )
+    for guard in CHANGE_GUARDS:
+        guard(session, meeting, data)
     before = snapshot(meeting)
     _apply(meeting, data)
     record(session, actor, "meeting.update", "meeting", meeting.id, before=before, after=snapshot(meeting))
@@ -270,6 +281,8 @@ def cancel_meeting(session: Session, actor: Actor, meeting_id: int, now: dt.date
         raise NotAllowed(N_("The meeting is already cancelled."))
     if meeting.ends_at <= now:
         raise NotAllowed(N_("The meeting is over and cannot be cancelled."))
+    for guard in CHANGE_GUARDS:
+        guard(session, meeting, None)
     before = snapshot(meeting)
     meeting.cancelled_at = now
     record(session, actor, "meeting.cancel", "meeting", meeting.id, before=before, after=snapshot(meeting), at=now)

@@ -27,6 +27,7 @@ from deltager.audit.services import Actor, record
 from deltager.db import begin_write
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.meetings.models import Meeting, MeetingKind
+from deltager.meetings.services import CHANGE_GUARDS, MeetingInput
 from deltager.rounds.models import Round, RoundStatus
 from deltager.rounds.services import TRANSITION_GUARDS, get_round, transition_round
 from deltager.voting.models import (
@@ -848,13 +849,31 @@ def refuse_screening_once_voted(session: Session, round_: Round) -> None:
         raise NotAllowed(N_("The vote has opened, so the ballot is fixed: the round cannot go back to screening."))
 
 
+def guard_meeting_change(session: Session, meeting: Meeting, data: MeetingInput | None) -> None:
+    """Guard: a voting meeting is tied down by its vote. Once cards are issued it stays a voting
+    meeting; once the vote has opened it cannot be cancelled (close the vote instead); once it
+    has closed nothing about it changes, since the protocol states its date and place."""
+    settings = session.get(VoteSettings, meeting.id) if meeting.kind is MeetingKind.VOTE else None
+    if settings is None:
+        return
+    if settings.state is VoteState.CLOSED:
+        raise NotAllowed(N_("The vote of this meeting has closed and its protocol names the meeting, so it cannot change."))
+    if data is None and settings.state is VoteState.OPEN:
+        raise NotAllowed(N_("The vote of this meeting is open, so the meeting cannot be cancelled. Close the vote instead."))
+    if data is not None and data.kind is not MeetingKind.VOTE and (settings.cards_issued or settings.state is VoteState.OPEN):
+        raise ValidationFailed(N_("Ballot cards have been issued for this meeting, so it must stay a voting meeting."),
+                               field="kind")
+
+
 def register_guards() -> None:
-    """Install the round transition guards (idempotent)."""
+    """Install the round transition guards and the meeting guard (idempotent)."""
     for target, guard in ((RoundStatus.ALLOCATED, require_frozen_allocation),
                           (RoundStatus.SCREENING, refuse_screening_once_voted)):
         guards = TRANSITION_GUARDS.setdefault(target, [])
         if guard not in guards:
             guards.append(guard)
+    if guard_meeting_change not in CHANGE_GUARDS:
+        CHANGE_GUARDS.append(guard_meeting_change)
 
 
 register_guards()

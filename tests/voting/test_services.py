@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -197,6 +198,39 @@ def test_a_round_goes_back_to_screening_while_its_vote_is_unopened(session: Sess
     setup = make_vote_meeting(session, round_status=RoundStatus.VOTING)
     transition_round(session, TEST_ACTOR, setup.round.id, RoundStatus.SCREENING)
     assert setup.round.status is RoundStatus.SCREENING
+
+
+def test_a_voting_meeting_is_tied_down_by_its_vote(session: Session) -> None:
+    from deltager.meetings import services as meetings
+    from deltager.meetings.models import MeetingKind
+
+    setup = make_vote_meeting(session, min_choices=1, max_choices=2)
+    meeting = setup.meeting
+
+    def edit(**changes: object) -> None:
+        data = meetings.MeetingInput(kind=meeting.kind, title=meeting.title, place=meeting.place, address="",
+                                     description="", starts_at=meeting.starts_at, ends_at=meeting.ends_at)
+        meetings.update_meeting(session, TEST_ACTOR, meeting.id, dataclasses.replace(data, **changes))
+
+    edit(kind=MeetingKind.HELP)  # nothing issued yet: still free to change
+    edit(kind=MeetingKind.VOTE)
+    issue(session, setup, 2)
+    with pytest.raises(ValidationFailed, match="stay a voting meeting"):
+        edit(kind=MeetingKind.HELP)
+    session.rollback()
+    services.open_vote(session, TEST_ACTOR, meeting.id, NOW)
+    session.commit()
+    edit(place="Den store sal")  # an open vote's meeting may still be corrected
+    session.commit()
+    with pytest.raises(NotAllowed, match="cannot be cancelled"):
+        meetings.cancel_meeting(session, TEST_ACTOR, meeting.id, NOW)
+    session.rollback()
+    services.close_vote(session, TEST_ACTOR, meeting.id, NOW)
+    session.commit()
+    with pytest.raises(NotAllowed, match="protocol"):
+        edit(place="Et andet sted")
+    session.rollback()
+    assert session.get(type(meeting), meeting.id).place == "Den store sal"
 
 
 def test_settings_are_validated_and_frozen_once_open(session: Session) -> None:
