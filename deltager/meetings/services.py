@@ -294,6 +294,8 @@ def record_attendance(
 ) -> Totals:
     """Tick off who of the sign-ups came and how many came without signing up."""
     meeting = get_meeting(session, meeting_id, for_update=True)
+    if meeting.kind not in SIGN_UP_KINDS:
+        raise NotAllowed(N_("A voting meeting's head count is recorded on the vote's page."))
     if meeting.cancelled_at is not None:
         raise NotAllowed(N_("The meeting was cancelled."))
     if now < meeting.starts_at - ATTENDANCE_OPENS_BEFORE:

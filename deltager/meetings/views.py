@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, render_template, request, session as flask_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from wtforms.fields.choices import SelectChoice
 
 from deltager.accounts.forms import ConfirmForm
@@ -25,6 +26,19 @@ from deltager.timeutil import local_to_utc, utc_to_local
 from deltager.web import public, requires, see_other, show_error, staff_actor
 
 bp = Blueprint("meetings", __name__)
+
+#: The meeting fields of the audit trail, named as on the meeting form.
+HISTORY_LABELS = {
+    "kind": lazy_gettext("Kind of meeting"),
+    "title": lazy_gettext("Title"),
+    "place": lazy_gettext("Place"),
+    "address": lazy_gettext("Address"),
+    "description": lazy_gettext("What happens at the meeting"),
+    "starts_at": lazy_gettext("Starts"),
+    "ends_at": lazy_gettext("Ends"),
+    "capacity": lazy_gettext("Number of seats"),
+    "cancelled_at": lazy_gettext("Cancelled"),
+}
 
 #: The flask-session key that lets the confirmation page show the sign-up just made (and only that).
 SIGNED_UP_KEY = "meetings_signed_up"
@@ -96,7 +110,7 @@ def new(round_id: int) -> ResponseReturnValue:
 @bp.get("/staff/meetings/<int:meeting_id>")
 @requires(Permission.MEETINGS_VIEW)
 def detail(meeting_id: int) -> ResponseReturnValue:
-    """One meeting: facts, totals, the people signed up, history."""
+    """One meeting: facts, totals, the people signed up, history (a voting meeting: a link to its vote)."""
     session = get_session()
     meeting = services.get_meeting(session, meeting_id)
     return render_template(
@@ -107,6 +121,8 @@ def detail(meeting_id: int) -> ResponseReturnValue:
         active=services.active_registrations(meeting),
         cancelled=[r for r in meeting.registrations if r.cancelled_at is not None],
         history=history(session, "meeting", meeting.id),
+        history_labels=HISTORY_LABELS,
+        history_value_filters={"kind": "meeting_kind"},
         now=utcnow(),
     )
 
@@ -162,6 +178,9 @@ def attendance(meeting_id: int) -> ResponseReturnValue:
     """Tick off who came and count the walk-ins, in one form."""
     session = get_session()
     meeting = services.get_meeting(session, meeting_id)
+    if meeting.kind not in services.SIGN_UP_KINDS:
+        flash(_("A voting meeting's head count is recorded on the vote's page."), "info")
+        return see_other("meetings.detail", meeting_id=meeting_id)
     active = services.active_registrations(meeting)
     form = AttendanceForm()
     form.attended.choices = [SelectChoice(r.id, r.name) for r in active]

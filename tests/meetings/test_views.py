@@ -247,6 +247,24 @@ def test_staff_create_edit_and_cancel_with_mails(
     with data() as s:
         actions = s.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "meeting")).all()
     assert actions == ["meeting.create", "meeting.create", "meeting.update", "meeting.cancel"]
+    # The history reads in plain words: the action and what changed, never the codes.
+    history = re.sub(r"\s+", " ", client.get(f"/staff/meetings/{meeting.id}").text.split("<h2>Historik</h2>")[1])
+    assert "Møde redigeret" in history and "Antal pladser: 15 → —" in history and "Møde aflyst" in history
+    assert "meeting.update" not in history
+
+
+def test_a_voting_meetings_staff_page_leads_to_the_vote(client: FlaskClient, auth: Auth, data: Callable) -> None:
+    with data() as s:
+        vote = make_meeting(s, kind=MeetingKind.VOTE, title="Afstemningsmødet",
+                            starts_at=utcnow() + dt.timedelta(minutes=30), ends_at=utcnow() + dt.timedelta(hours=2))
+    auth.login(Role.CASEWORKER)
+    page = client.get(f"/staff/meetings/{vote.id}").text
+    assert f"/staff/voting/{vote.id}" in page and f"/staff/meetings/{vote.id}/attendance" not in page
+    assert "Man tilmelder sig ikke et afstemningsmøde" in page and "Tilmeldte" not in page
+    refused = client.post(f"/staff/meetings/{vote.id}/attendance", data={"walk_ins": "40"})
+    assert refused.status_code == 303
+    with data() as s:
+        assert s.get(Meeting, vote.id).walk_in_count == 0
 
 
 def test_each_cancellation_notice_is_in_the_language_the_citizen_signed_up_in(
