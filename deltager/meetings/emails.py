@@ -5,6 +5,8 @@ Views call these after their commit; the texts use gettext, so this module is we
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app, url_for
 from flask_babel import force_locale, format_datetime, gettext
 
@@ -93,35 +95,54 @@ def send_confirmation(registration: Registration, token: str) -> bool:
     )
 
 
+def send_change_notices(meeting: Meeting, registrations: list[Registration]) -> int:
+    """Tell everyone signed up the meeting's new time or place; returns how many e-mails failed."""
+    return _tell_each(meeting, registrations, _change_notice)
+
+
 def send_cancellation_notices(meeting: Meeting, registrations: list[Registration]) -> int:
-    """Tell everyone signed up that the meeting is cancelled, each in the language they signed up in;
-    returns how many e-mails failed."""
+    """Tell everyone signed up that the meeting is cancelled; returns how many e-mails failed."""
+    return _tell_each(meeting, registrations, _cancellation_notice)
+
+
+def _tell_each(meeting: Meeting, registrations: list[Registration],
+               write: Callable[[Meeting, Registration], tuple[str, list[str]]]) -> int:
+    """E-mail each sign-up ``write``'s subject and lines, in the language they signed up in, with
+    the meeting's calendar file; returns how many failed (staff see the count, not one flash each)."""
     failed = 0
     for registration in registrations:
         with force_locale(registration.language):
-            failed += not _send_cancellation_notice(meeting, registration)
+            subject, lines = write(meeting, registration)
+            failed += not mail.send(to=registration.email, subject=subject, text="\n".join(lines),
+                                    attachments=[ics_attachment(meeting)], notify=False)
     return failed
 
 
-def _send_cancellation_notice(meeting: Meeting, registration: Registration) -> bool:
-    text = "\n".join(
-        [
-            gettext("Dear %(name)s,", name=registration.name),
-            "",
-            gettext("Unfortunately, this meeting is cancelled:"),
-            "",
-            *_details(meeting),
-            "",
-            gettext("See the other meetings of the round: %(url)s",
-                    url=external_url("public.round_page", round_id=meeting.round_id)),
-            "",
-            gettext("We are sorry for the inconvenience.\nThe participatory budget team"),
-        ]
-    )
-    return mail.send(
-        to=registration.email,
-        subject=gettext("Cancelled: %(title)s", title=meeting.title),
-        text=text,
-        attachments=[ics_attachment(meeting)],
-        notify=False,
-    )
+def _change_notice(meeting: Meeting, registration: Registration) -> tuple[str, list[str]]:
+    return gettext("Changed: %(title)s", title=meeting.title), [
+        gettext("Dear %(name)s,", name=registration.name),
+        "",
+        gettext("The meeting you signed up for has a new time or place. This is how it is now:"),
+        "",
+        *_details(meeting),
+        "",
+        gettext("Add the new time to your calendar with the attached file."),
+        gettext("If you can no longer come, please use the cancel link in the e-mail you got when you signed up."),
+        "",
+        gettext("Kind regards,\nThe participatory budget team"),
+    ]
+
+
+def _cancellation_notice(meeting: Meeting, registration: Registration) -> tuple[str, list[str]]:
+    return gettext("Cancelled: %(title)s", title=meeting.title), [
+        gettext("Dear %(name)s,", name=registration.name),
+        "",
+        gettext("Unfortunately, this meeting is cancelled:"),
+        "",
+        *_details(meeting),
+        "",
+        gettext("See the other meetings of the round: %(url)s",
+                url=external_url("public.round_page", round_id=meeting.round_id)),
+        "",
+        gettext("We are sorry for the inconvenience.\nThe participatory budget team"),
+    ]

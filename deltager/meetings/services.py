@@ -274,6 +274,18 @@ def update_meeting(session: Session, actor: Actor, meeting_id: int, data: Meetin
     return meeting
 
 
+#: What someone who signed up must be told about when it changes: when and where.
+NOTICE_FIELDS = ("starts_at", "ends_at", "place", "address")
+
+
+def sign_ups_to_tell(before: dict[str, object], meeting: Meeting, now: dt.datetime) -> list[Registration]:
+    """After an edit (``before`` is the meeting's snapshot from before it): everyone still signed
+    up, if the time or the place changed and the meeting has not ended; else nobody."""
+    after = snapshot(meeting)
+    moved = any(before[name] != after[name] for name in NOTICE_FIELDS)
+    return active_registrations(meeting) if moved and meeting.ends_at > now else []
+
+
 def cancel_meeting(session: Session, actor: Actor, meeting_id: int, now: dt.datetime) -> list[Registration]:
     """Cancel a meeting; returns the sign-ups to tell (the view e-mails them after the commit)."""
     meeting = get_meeting(session, meeting_id, for_update=True)

@@ -135,13 +135,20 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     meeting = services.get_meeting(session, meeting_id)
     form = MeetingForm() if request.method == "POST" else _form_for(meeting)
     if form.validate_on_submit():
+        before = services.snapshot(meeting)
         try:
             services.update_meeting(session, staff_actor(), meeting_id, _meeting_input(form))
         except DomainError as error:
             show_error(error, form)
         else:
+            to_tell = services.sign_ups_to_tell(before, meeting, utcnow())
             session.commit()
-            flash(_("The changes are saved."), "success")
+            if not to_tell:
+                flash(_("The changes are saved."), "success")
+            else:
+                failed = emails.send_change_notices(meeting, to_tell)
+                flash(_("The changes are saved. The new time and place were e-mailed to %(sent)d of %(total)d people signed up.",
+                        sent=len(to_tell) - failed, total=len(to_tell)), "success" if not failed else "warning")
             return see_other("meetings.detail", meeting_id=meeting_id)
     return render_template(
         "meetings/staff_form.html", form=form, round=meeting.round, meeting=meeting

@@ -267,6 +267,33 @@ def test_a_voting_meetings_staff_page_leads_to_the_vote(client: FlaskClient, aut
         assert s.get(Meeting, vote.id).walk_in_count == 0
 
 
+def test_people_signed_up_hear_of_a_new_time_or_place_in_their_language(
+    app: Flask, client: FlaskClient, auth: Auth, data: Callable, smtp_server: SmtpSink
+) -> None:
+    with data() as s:
+        round_id = make_meeting(s).round_id
+    auth.login(Role.CASEWORKER)
+    assert client.post(f"/staff/rounds/{round_id}/meetings/new", data=_meeting_form()).status_code == 303
+    with data() as s:
+        meeting = s.scalars(select(Meeting).where(Meeting.title == "Hjælp på Dokk1")).one()
+        sign_up(s, meeting, "dansk@example.dk")
+    english = app.test_client()
+    english.set_cookie("lang", "en")
+    assert english.post(f"/meetings/{meeting.id}", data={**SIGN_UP, "email": "english@example.dk"}).status_code == 303
+    # A new description only: nobody is e-mailed.
+    assert client.post(f"/staff/meetings/{meeting.id}/edit", data=_meeting_form(description="Kaffe og kage")).status_code == 303
+    assert smtp_server.to("dansk@example.dk") == []
+    moved = client.post(f"/staff/meetings/{meeting.id}/edit", data=_meeting_form(place="Beboerhuset Gellerup"))
+    assert moved.status_code == 303
+    assert "sendt på e-mail til 2 af 2 tilmeldte" in client.get(moved.headers["Location"]).text
+    [to_danish] = smtp_server.to("dansk@example.dk")
+    assert to_danish["Subject"] == "Ændret: Hjælp på Dokk1"
+    assert "Hvor: Beboerhuset Gellerup" in to_danish.get_body(("plain",)).get_content()
+    [_, to_english] = smtp_server.to("english@example.dk")
+    assert to_english["Subject"] == "Changed: Hjælp på Dokk1"
+    assert any(part.get_content_type() == "text/calendar" for part in to_english.iter_attachments())
+
+
 def test_each_cancellation_notice_is_in_the_language_the_citizen_signed_up_in(
     app: Flask, client: FlaskClient, auth: Auth, data: Callable, smtp_server: SmtpSink
 ) -> None:
