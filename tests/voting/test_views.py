@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import sqlite3
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from deltager.audit.models import AuditEvent
+from deltager.db import utcnow
 from deltager.permissions import Role
 from deltager.voting import services, views
 from deltager.voting.models import Allocation, Ballot, BallotCard, CardStatus, VoteSettings, VoteState
@@ -406,3 +408,27 @@ def test_ballot_thumbnails_are_served_only_for_projects_on_the_ballot(client: Fl
     assert response.status_code == 200 and response.mimetype == "image/jpeg" and response.data == b"\xff\xd8thumb"
     assert client.get(f"/ballot/photo/{setup.ids[1]}.jpg").status_code == 404
     assert client.get(f"/ballot/photo/{setup.ids[2]}.jpg").status_code == 404
+
+
+def test_a_voting_meetings_page_offers_only_what_its_vote_allows(
+    client: FlaskClient, session: Session, auth: Auth
+) -> None:
+    setup = _setup(session, open_vote=False)
+    meeting_id = setup.meeting.id
+    soon = utcnow() + dt.timedelta(hours=1)  # a meeting still ahead, so it could be cancelled
+    setup.meeting.starts_at, setup.meeting.ends_at = soon, soon + dt.timedelta(hours=3)
+    session.commit()
+    auth.login(Role.ADMIN)
+    actions = {"edit": f"/staff/meetings/{meeting_id}/edit", "cancel": f"/staff/meetings/{meeting_id}/cancel"}
+
+    def offered() -> set[str]:
+        page = client.get(f"/staff/meetings/{meeting_id}").get_data(as_text=True)
+        return {name for name, url in actions.items() if url in page}
+
+    assert offered() == {"edit", "cancel"}
+    services.open_vote(session, TEST_ACTOR, meeting_id, NOW)
+    session.commit()
+    assert offered() == {"edit"}  # an open vote's meeting may be corrected, not cancelled
+    services.close_vote(session, TEST_ACTOR, meeting_id, NOW)
+    session.commit()
+    assert offered() == set()
