@@ -49,6 +49,7 @@ def meeting_ics(meeting: Meeting) -> bytes:
         description=meeting.description,
         url=external_url("meetings.public_meeting", meeting_id=meeting.id),
         cancelled=meeting.cancelled_at is not None,
+        sequence=meeting.revision,
     )
 
 

@@ -56,6 +56,7 @@ def event_calendar(
     description: str = "",
     url: str | None = None,
     cancelled: bool = False,
+    sequence: int = 0,
 ) -> bytes:
     """A VCALENDAR with one VEVENT, as UTF-8 bytes with CRLF line endings."""
     lines = [
@@ -67,6 +68,7 @@ def event_calendar(
         "BEGIN:VEVENT",
         f"UID:{escape_text(uid)}",
         f"DTSTAMP:{format_utc(dtstamp)}",
+        f"SEQUENCE:{int(sequence)}",
         f"DTSTART:{format_utc(starts_at)}",
         f"DTEND:{format_utc(ends_at)}",
         f"SUMMARY:{escape_text(summary)}",

@@ -42,6 +42,9 @@ class Meeting(Base):
     capacity: Mapped[int | None] = mapped_column(Integer)
     # People who came without signing up, counted by staff at the door.
     walk_in_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: Counts the changes to when and where (and a cancellation): the calendar file's SEQUENCE,
+    #: so calendar programs replace the event they hold instead of adding a second one.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -21,6 +21,8 @@ from deltager.rounds.services import get_round
 SIGN_UP_KINDS = frozenset({MeetingKind.INFO, MeetingKind.HELP})
 MAX_WALK_INS = 10_000
 MAX_CAPACITY = 10_000
+#: What someone who signed up must be told about when it changes: when and where.
+NOTICE_FIELDS = ("starts_at", "ends_at", "place", "address")
 #: Staff may start ticking people off this long before the meeting begins (check-in at the door).
 ATTENDANCE_OPENS_BEFORE = dt.timedelta(hours=2)
 
@@ -270,20 +272,23 @@ def update_meeting(session: Session, actor: Actor, meeting_id: int, data: Meetin
         guard(session, meeting, data)
     before = snapshot(meeting)
     _apply(meeting, data)
-    record(session, actor, "meeting.update", "meeting", meeting.id, before=before, after=snapshot(meeting))
+    after = snapshot(meeting)
+    if _moved(before, after):
+        meeting.revision += 1
+    record(session, actor, "meeting.update", "meeting", meeting.id, before=before, after=after)
     return meeting
-
-
-#: What someone who signed up must be told about when it changes: when and where.
-NOTICE_FIELDS = ("starts_at", "ends_at", "place", "address")
 
 
 def sign_ups_to_tell(before: dict[str, object], meeting: Meeting, now: dt.datetime) -> list[Registration]:
     """After an edit (``before`` is the meeting's snapshot from before it): everyone still signed
     up, if the time or the place changed and the meeting has not ended; else nobody."""
-    after = snapshot(meeting)
-    moved = any(before[name] != after[name] for name in NOTICE_FIELDS)
+    moved = _moved(before, snapshot(meeting))
     return active_registrations(meeting) if moved and meeting.ends_at > now else []
+
+
+def _moved(before: dict[str, object], after: dict[str, object]) -> bool:
+    """Whether the meeting's time or place differs between two snapshots."""
+    return any(before[name] != after[name] for name in NOTICE_FIELDS)
 
 
 def cancel_meeting(session: Session, actor: Actor, meeting_id: int, now: dt.datetime) -> list[Registration]:
@@ -297,6 +302,7 @@ def cancel_meeting(session: Session, actor: Actor, meeting_id: int, now: dt.date
         guard(session, meeting, None)
     before = snapshot(meeting)
     meeting.cancelled_at = now
+    meeting.revision += 1
     record(session, actor, "meeting.cancel", "meeting", meeting.id, before=before, after=snapshot(meeting), at=now)
     return active_registrations(meeting)
 

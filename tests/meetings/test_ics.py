@@ -85,3 +85,8 @@ def test_cancelled_meeting_and_url() -> None:
     assert "STATUS:CANCELLED" in lines
     assert "URL:https://deltager.example/meetings/7" in lines
     assert not any(line.startswith(("LOCATION", "DESCRIPTION")) for line in lines)
+
+
+def test_sequence_tells_calendars_which_file_is_newer() -> None:
+    assert "SEQUENCE:0" in _unfold(_ics())
+    assert "SEQUENCE:3" in _unfold(_ics(sequence=3))

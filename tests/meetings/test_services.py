@@ -268,3 +268,15 @@ def test_who_hears_of_an_edit(session: Session) -> None:
         description="Nu med kaffe", starts_at=later, ends_at=later + dt.timedelta(hours=2)))
     assert services.sign_ups_to_tell(before, meeting, utcnow()) == [registration]
     assert services.sign_ups_to_tell(before, meeting, meeting.ends_at) == []  # over: too late to tell
+
+
+def test_the_calendar_revision_counts_changes_to_when_and_where(session: Session) -> None:
+    meeting = make_meeting(session)
+    assert meeting.revision == 0
+    same = dict(starts_at=meeting.starts_at, ends_at=meeting.ends_at)
+    services.update_meeting(session, TEST_ACTOR, meeting.id, meeting_input(description="Nu med kaffe", **same))
+    assert meeting.revision == 0  # what happens there is not when or where
+    services.update_meeting(session, TEST_ACTOR, meeting.id, meeting_input(place="Dokk1", **same))
+    assert meeting.revision == 1
+    services.cancel_meeting(session, TEST_ACTOR, meeting.id, utcnow())
+    assert meeting.revision == 2

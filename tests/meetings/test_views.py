@@ -291,7 +291,8 @@ def test_people_signed_up_hear_of_a_new_time_or_place_in_their_language(
     assert "Hvor: Beboerhuset Gellerup" in to_danish.get_body(("plain",)).get_content()
     [_, to_english] = smtp_server.to("english@example.dk")
     assert to_english["Subject"] == "Changed: Hjælp på Dokk1"
-    assert any(part.get_content_type() == "text/calendar" for part in to_english.iter_attachments())
+    [calendar] = [part for part in to_english.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert "SEQUENCE:1" in calendar.get_content().splitlines()  # replaces the event the first file made
 
 
 def test_each_cancellation_notice_is_in_the_language_the_citizen_signed_up_in(

@@ -1,4 +1,5 @@
-"""Migration 0007 (ballots keep no cast order) keeps every ballot, down and up again."""
+"""Migrations keep the data they touch, down and up again, with foreign keys on: 0007 (ballots keep
+no cast order) every ballot, 0008 (a meeting's calendar revision) every meeting and sign-up."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from deltager import migrate
 from deltager.db import make_engine
 from deltager.voting import services
 from deltager.voting.models import BallotChannel
-from tests.voting.factories import issue, make_vote_meeting
+from tests.voting.factories import TEST_ACTOR, issue, make_vote_meeting
 
 BEFORE = "0006_rate_count"
 
@@ -77,3 +78,25 @@ def test_ballots_survive_the_migration_down_and_up(scratch_engine: Engine) -> No
     with Session(scratch_engine) as session:
         assert services.ballots_of(session, meeting_id) == cast
         assert services.reconciliation(session, meeting_id).used_phone == len(votes)
+
+
+def test_meetings_and_sign_ups_survive_the_revision_column_down_and_up(scratch_engine: Engine) -> None:
+    from deltager.meetings import services as meetings
+    from tests.meetings.factories import make_meeting, sign_up
+
+    migrate.upgrade(scratch_engine)
+    with Session(scratch_engine) as session:
+        meeting = make_meeting(session)
+        sign_up(session, meeting, "a@example.dk")
+        meetings.cancel_meeting(session, TEST_ACTOR, meeting.id, meeting.starts_at)
+        session.commit()
+        meeting_id = meeting.id
+    _downgrade(scratch_engine, "0007_ballot_order_secrecy")
+    with scratch_engine.connect() as conn:
+        assert "revision" not in conn.execute(text("SELECT * FROM meeting")).keys()
+        assert conn.execute(text("SELECT count(*) FROM registration")).scalar() == 1
+    migrate.upgrade(scratch_engine)
+    with scratch_engine.connect() as conn:
+        row = conn.execute(text("SELECT revision FROM meeting WHERE id = :id"), {"id": meeting_id}).one()
+        assert row.revision == 0  # files sent before carried no SEQUENCE: 0
+        assert conn.execute(text("SELECT count(*) FROM registration")).scalar() == 1
