@@ -41,7 +41,7 @@ from deltager.audit.services import Actor, record
 from deltager.config import supported_language
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.rounds.models import Round, RoundStatus
-from deltager.rounds.services import TRANSITION_GUARDS
+from deltager.rounds.services import add_transition_guard
 
 S = ApplicationStatus
 TOKEN_LIFETIME = dt.timedelta(minutes=30)
@@ -661,11 +661,4 @@ def refuse_voting_while_undecided(session: Session, round_: Round) -> None:
                             "Put each of them on the ballot or reject it first."), count=waiting)
 
 
-def register_guards() -> None:
-    """Install the round transition guard (idempotent)."""
-    guards = TRANSITION_GUARDS.setdefault(RoundStatus.VOTING, [])
-    if refuse_voting_while_undecided not in guards:
-        guards.append(refuse_voting_while_undecided)
-
-
-register_guards()
+add_transition_guard(RoundStatus.VOTING, refuse_voting_while_undecided)

@@ -56,6 +56,12 @@ MeetingGuard = Callable[[Session, Meeting, MeetingInput | None], None]
 CHANGE_GUARDS: list[MeetingGuard] = []
 
 
+def add_change_guard(guard: MeetingGuard) -> None:
+    """Check ``guard`` before any meeting is changed or cancelled (installing it again changes nothing)."""
+    if guard not in CHANGE_GUARDS:
+        CHANGE_GUARDS.append(guard)
+
+
 @dataclass(frozen=True)
 class RegistrationInput:
     """What a citizen fills in to sign up."""

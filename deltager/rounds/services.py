@@ -26,6 +26,14 @@ TransitionGuard = Callable[[Session, Round], None]
 TRANSITION_GUARDS: dict[RoundStatus, list[TransitionGuard]] = {}
 
 
+def add_transition_guard(target: RoundStatus, guard: TransitionGuard) -> None:
+    """Check ``guard`` before a round moves to ``target`` (the domains that own a rule install
+    theirs at import; installing the same guard again changes nothing)."""
+    guards = TRANSITION_GUARDS.setdefault(target, [])
+    if guard not in guards:
+        guards.append(guard)
+
+
 @dataclass(frozen=True)
 class RoundInput:
     """What a caseworker fills in for a round; deadlines left empty get their defaults."""

@@ -27,9 +27,9 @@ from deltager.audit.services import Actor, record
 from deltager.db import begin_write
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.meetings.models import Meeting, MeetingKind
-from deltager.meetings.services import CHANGE_GUARDS, MeetingInput
+from deltager.meetings.services import MeetingInput, add_change_guard
 from deltager.rounds.models import Round, RoundStatus
-from deltager.rounds.services import TRANSITION_GUARDS, get_round, transition_round
+from deltager.rounds.services import add_transition_guard, get_round, transition_round
 from deltager.voting.models import (
     Allocation,
     AllocationLine,
@@ -865,15 +865,6 @@ def guard_meeting_change(session: Session, meeting: Meeting, data: MeetingInput 
                                field="kind")
 
 
-def register_guards() -> None:
-    """Install the round transition guards and the meeting guard (idempotent)."""
-    for target, guard in ((RoundStatus.ALLOCATED, require_frozen_allocation),
-                          (RoundStatus.SCREENING, refuse_screening_once_voted)):
-        guards = TRANSITION_GUARDS.setdefault(target, [])
-        if guard not in guards:
-            guards.append(guard)
-    if guard_meeting_change not in CHANGE_GUARDS:
-        CHANGE_GUARDS.append(guard_meeting_change)
-
-
-register_guards()
+add_transition_guard(RoundStatus.ALLOCATED, require_frozen_allocation)
+add_transition_guard(RoundStatus.SCREENING, refuse_screening_once_voted)
+add_change_guard(guard_meeting_change)

@@ -33,7 +33,7 @@ from wtforms.fields.choices import SelectChoice
 from deltager.accounts.forms import ConfirmForm
 from deltager.applications.models import Application, ApplicationStatus, Photo
 from deltager.audit.services import Actor
-from deltager.db import begin_write, get_session, reads_first, utcnow
+from deltager.db import begin_write_now, get_session, reads_first, utcnow
 from deltager.errors import DomainError, NotAllowed, ValidationFailed
 from deltager.i18n import format_local_datetime, select_locale
 from deltager.meetings.models import Meeting
@@ -102,8 +102,7 @@ def scan(code: str) -> ResponseReturnValue:
         window_seconds=window,
     )
     if card_id is None:
-        session.rollback()
-        begin_write(session)  # a read transaction must not turn into a write one (SQLite)
+        begin_write_now(session)  # the read transaction must not turn into a write one (SQLite)
         services.register_card_failure(session, client_ip(), now, window_seconds=window)
         session.commit()
         return render_template("voting/card_invalid.html"), 404
