@@ -698,8 +698,8 @@ def vote_money(amount: int, unit: int = 100) -> str:
 
 
 @bp.app_template_global()
-def public_vote(meeting: Meeting) -> VoteSettings:
-    """The ballot rules and state of a voting meeting, for its public page (defaults until set)."""
+def meeting_vote(meeting: Meeting) -> VoteSettings:
+    """The ballot rules and state of a voting meeting (defaults until set), for the meeting pages."""
     return services.get_settings(get_session(), meeting.id)
 
 
