@@ -726,6 +726,36 @@ def vote_state_label(state: VoteState) -> str:
     return str(VOTE_STATE_LABELS[VoteState(state)])
 
 
+@bp.app_template_filter("vote_rule")
+def vote_rule_label(rule: AllocationRule) -> str:
+    """An allocation rule in plain words."""
+    return str(RULE_LABELS[AllocationRule(rule)])
+
+
+@bp.app_template_filter("vote_tie_break")
+def vote_tie_break_label(tie_break: TieBreak) -> str:
+    """A tie-break in plain words."""
+    return str(TIE_BREAK_LABELS[TieBreak(tie_break)])
+
+
+#: The vote's fields in a voting meeting's history (VoteSettings.audit_snapshot), and their filters.
+HISTORY_LABELS = {
+    "min_choices": lazy_gettext("Fewest projects per ballot"),
+    "max_choices": lazy_gettext("Most projects per ballot"),
+    "rule": lazy_gettext("Allocation rule"),
+    "tie_break": lazy_gettext("Tie-break"),
+    "state": lazy_gettext("The vote"),
+    "door_count": lazy_gettext("Head count at the door"),
+}
+HISTORY_VALUE_FILTERS = {"state": "vote_state", "rule": "vote_rule", "tie_break": "vote_tie_break"}
+
+
+@bp.app_template_global()
+def with_vote_history(labels: dict[str, Any], value_filters: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A meeting history's labels and filters with the vote's added (for a voting meeting's page)."""
+    return {**labels, **HISTORY_LABELS}, {**value_filters, **HISTORY_VALUE_FILTERS}
+
+
 @functools.lru_cache(maxsize=4096)
 def _render_ballot_item(project: services.BallotProject, checked: bool, language: str, script_root: str) -> Markup:
     """A project's ``<li>`` on the ballot: a pure function of its arguments, so it is kept.

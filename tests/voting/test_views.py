@@ -429,6 +429,10 @@ def test_a_voting_meetings_page_offers_only_what_its_vote_allows(
     services.open_vote(session, TEST_ACTOR, meeting_id, NOW)
     session.commit()
     assert offered() == {"edit"}  # an open vote's meeting may be corrected, not cancelled
+    page = client.get(f"/staff/meetings/{meeting_id}").get_data(as_text=True)
+    history = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "Afstemning åbnet Afstemningen: Under forberedelse → Åben for stemmer" in history
+    assert "state:" not in history and "preparing" not in history
     services.close_vote(session, TEST_ACTOR, meeting_id, NOW)
     session.commit()
     assert offered() == set()
