@@ -279,22 +279,17 @@ def update_meeting(session: Session, actor: Actor, meeting_id: int, data: Meetin
     before = snapshot(meeting)
     _apply(meeting, data)
     after = snapshot(meeting)
-    if _moved(before, after):
+    if any(before[name] != after[name] for name in NOTICE_FIELDS):
         meeting.revision += 1
     record(session, actor, "meeting.update", "meeting", meeting.id, before=before, after=after)
     return meeting
 
 
-def sign_ups_to_tell(before: dict[str, object], meeting: Meeting, now: dt.datetime) -> list[Registration]:
-    """After an edit (``before`` is the meeting's snapshot from before it): everyone still signed
-    up, if the time or the place changed and the meeting has not ended; else nobody."""
-    moved = _moved(before, snapshot(meeting))
+def sign_ups_to_tell(meeting: Meeting, revision_before: int, now: dt.datetime) -> list[Registration]:
+    """After an edit: everyone still signed up, if the edit moved the meeting (its time or place
+    changed, so ``update_meeting`` raised its revision) and it has not ended; else nobody."""
+    moved = meeting.revision != revision_before
     return active_registrations(meeting) if moved and meeting.ends_at > now else []
-
-
-def _moved(before: dict[str, object], after: dict[str, object]) -> bool:
-    """Whether the meeting's time or place differs between two snapshots."""
-    return any(before[name] != after[name] for name in NOTICE_FIELDS)
 
 
 def cancel_meeting(session: Session, actor: Actor, meeting_id: int, now: dt.datetime) -> list[Registration]:

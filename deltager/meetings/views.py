@@ -135,13 +135,13 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     meeting = services.get_meeting(session, meeting_id)
     form = MeetingForm() if request.method == "POST" else _form_for(meeting)
     if form.validate_on_submit():
-        before = services.snapshot(meeting)
+        revision = meeting.revision
         try:
             services.update_meeting(session, staff_actor(), meeting_id, _meeting_input(form))
         except DomainError as error:
             show_error(error, form)
         else:
-            to_tell = services.sign_ups_to_tell(before, meeting, utcnow())
+            to_tell = services.sign_ups_to_tell(meeting, revision, utcnow())
             session.commit()
             if not to_tell:
                 flash(_("The changes are saved."), "success")

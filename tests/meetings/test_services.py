@@ -259,15 +259,15 @@ def test_demo_meetings(session: Session) -> None:
 def test_who_hears_of_an_edit(session: Session) -> None:
     meeting = make_meeting(session)
     registration, _ = sign_up(session, meeting)
-    before = services.snapshot(meeting)
+    revision = meeting.revision
     services.update_meeting(session, TEST_ACTOR, meeting.id, meeting_input(
         description="Nu med kaffe", starts_at=meeting.starts_at, ends_at=meeting.ends_at))
-    assert services.sign_ups_to_tell(before, meeting, utcnow()) == []  # neither time nor place changed
+    assert services.sign_ups_to_tell(meeting, revision, utcnow()) == []  # neither time nor place changed
     later = meeting.starts_at + dt.timedelta(hours=1)
     services.update_meeting(session, TEST_ACTOR, meeting.id, meeting_input(
         description="Nu med kaffe", starts_at=later, ends_at=later + dt.timedelta(hours=2)))
-    assert services.sign_ups_to_tell(before, meeting, utcnow()) == [registration]
-    assert services.sign_ups_to_tell(before, meeting, meeting.ends_at) == []  # over: too late to tell
+    assert services.sign_ups_to_tell(meeting, revision, utcnow()) == [registration]
+    assert services.sign_ups_to_tell(meeting, revision, meeting.ends_at) == []  # over: too late to tell
 
 
 def test_the_calendar_revision_counts_changes_to_when_and_where(session: Session) -> None:
