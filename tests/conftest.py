@@ -172,8 +172,14 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def pg_scratch_name(base: str) -> str:
+    """The name of a PostgreSQL scratch database, with ``DELTAGER_TEST_PG_SUFFIX`` appended, so that
+    several checkouts can run the suite on one server at once (each with its own databases)."""
+    return base + os.environ.get("DELTAGER_TEST_PG_SUFFIX", "")
+
+
 #: The PostgreSQL database of ``file_app`` (beside the suite's own, on the same server).
-OWN_PG_DATABASE = "test_own"
+OWN_PG_DATABASE = pg_scratch_name("test_own")
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from deltager import migrate
 from deltager.db import make_engine
 from deltager.voting.models import Ballot, BallotCard, CardStatus
-from tests.conftest import ROOT, csrf_token, reset_database
+from tests.conftest import ROOT, csrf_token, pg_scratch_name, reset_database
 from tests.voting.factories import issue, make_vote_meeting
 
 pytestmark = pytest.mark.slow
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 REPETITIONS = 20
 CONCURRENCY = 50
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_DATABASE = "test_voting_concurrency"
+PG_DATABASE = pg_scratch_name("test_voting_concurrency")
 
 
 @dataclass
