@@ -541,6 +541,13 @@ def ballot_is_public(round_: Round) -> bool:
     return round_.status.index >= RoundStatus.VOTING.index
 
 
+def made_on_behalf(application: Application) -> bool:
+    """Whether staff started this application for a citizen. Only such applications may staff
+    continue on the citizen's behalf: a citizen's own draft is theirs alone, and staff who may not
+    read applications (meeting staff) must not see or rewrite it."""
+    return application.created_by_user_id is not None
+
+
 def photo_is_public(application: Application) -> bool:
     """Photos of projects on a public ballot are public; others only for the applicant and staff."""
     return application.status is S.ON_BALLOT

@@ -369,7 +369,8 @@ def _may_see_photo(application: Application) -> bool:
     if applicant is not None and applicant.id == application.applicant_id:
         return True
     return bool(current_user.is_authenticated and (
-        current_user.can(Permission.APPLICATIONS_VIEW) or current_user.can(Permission.APPLICATIONS_ON_BEHALF)
+        current_user.can(Permission.APPLICATIONS_VIEW)
+        or (current_user.can(Permission.APPLICATIONS_ON_BEHALF) and services.made_on_behalf(application))
     ))
 
 
@@ -577,6 +578,8 @@ def on_behalf_edit(application_id: int) -> ResponseReturnValue:
     """Continue an application for a citizen (draft or more information needed)."""
     session = get_session()
     application = services.get_application(session, application_id)
+    if not services.made_on_behalf(application):
+        abort(403)  # the citizen's own application: staff read it on the screening page, if at all
     form = OnBehalfForm(applicant_email=application.applicant.email)
     if application.status not in services.EDITABLE:
         return render_template("applications/on_behalf_done.html", application=application)

@@ -270,6 +270,7 @@ def screen(meeting_id: int) -> ResponseReturnValue:
 @public
 def turnout(meeting_id: int) -> ResponseReturnValue:
     """Turnout only, for the screen to poll: cheap, cacheable for two seconds, with an ETag."""
+    services.get_vote_meeting(get_session(), meeting_id)  # another kind of meeting has no turnout
     state, ballots = services.turnout(get_session(), meeting_id)
     body = json.dumps({"state": state.value, "ballots": ballots}, separators=(",", ":"))
     response = Response(body, mimetype="application/json")
