@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -35,6 +35,9 @@ NAMING_CONVENTION = {
 
 #: Execution option that makes the transaction's BEGIN an IMMEDIATE one on SQLite.
 WRITE_OPTION = "deltager_write"
+#: Execution option of a GET's connection on PostgreSQL, which reads outside a transaction.
+READ_ONLY_OPTION = "deltager_read_only"
+_READS = ("SELECT", "WITH", "SHOW")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXTENSION = "deltager.db"
 _View = TypeVar("_View", bound=Callable[..., Any])
@@ -75,7 +78,7 @@ def utcnow() -> dt.datetime:
 def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) -> Engine:
     """Create an engine; SQLite connections get WAL, FULL sync, foreign keys and BEGIN IMMEDIATE."""
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return _server_engine(url, echo=echo)
     engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine, "connect")
@@ -93,6 +96,19 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) 
     def _on_begin(conn: Any) -> None:
         write = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _server_engine(url: str, *, echo: bool) -> Engine:
+    """PostgreSQL: a ping before each checkout (a restarted server costs no failed request), and a
+    guard that a GET's connection, which has no transaction, only reads (see ``get_session``)."""
+    engine = create_engine(url, echo=echo, pool_pre_ping=True)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _reads_only(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY_OPTION) and not statement.lstrip().upper().startswith(_READS):
+            raise RuntimeError("a GET wrote without begin_write_now: " + statement[:60])
 
     return engine
 
@@ -157,7 +173,19 @@ def get_session() -> Session:
         g.db_session = session
         if _is_write_request():
             begin_write(session)
+        elif _reads_outside_a_transaction(session):
+            # On PostgreSQL (READ COMMITTED) every statement sees its own snapshot inside a
+            # transaction too, so a GET loses nothing without one and saves two round trips
+            # (BEGIN, and the ROLLBACK when the connection goes back to the pool). A GET that
+            # then writes calls begin_write_now, which gives it a transaction of its own.
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT", READ_ONLY_OPTION: True})
     return g.db_session
+
+
+def _reads_outside_a_transaction(session: Session) -> bool:
+    bind = session.get_bind()
+    return (bind.dialect.name == "postgresql" and isinstance(bind, Engine)  # not a test's outer transaction
+            and has_request_context() and request.method in _SAFE_METHODS)
 
 
 def reads_first(view: _View) -> _View:

@@ -153,3 +153,36 @@ def test_row_locks_on_postgresql(app: Flask, database_url: str) -> None:
             conn.execute(text("DELETE FROM audit_event WHERE object_type = 'round' AND object_id = :id"), {"id": str(round_id)})
             conn.execute(text("DELETE FROM round WHERE id = :id"), {"id": round_id})
         engine.dispose()
+
+
+def test_a_get_reads_outside_a_transaction_on_postgresql(file_app: Flask) -> None:
+    """On PostgreSQL a GET sends no BEGIN and no ROLLBACK (two round trips of every page), and a
+    GET that writes without begin_write_now is refused instead of committing statement by statement;
+    one that calls it writes in a transaction of its own (a wrong ballot-card code is counted)."""
+    engine = get_db(file_app).engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's reads run in a deferred BEGIN (test_write_requests_begin_immediate_read_requests_do_not)")
+    autocommit: list[bool] = []
+
+    @file_app.get("/test-writes-in-a-get")
+    def _writes() -> str:
+        from deltager.db import get_session
+
+        get_session().execute(text("DELETE FROM rate_count"))
+        return "deleted"
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _record(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        autocommit.append(conn.connection.dbapi_connection.autocommit)
+
+    client = file_app.test_client()
+    assert client.get("/").status_code == 200
+    assert autocommit and all(autocommit)
+    autocommit.clear()
+    assert client.get("/v/" + "A" * 22).status_code == 404  # counted as a wrong code: writes
+    assert autocommit[-1] is False
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM rate_count")) == 1
+
+    with pytest.raises(RuntimeError, match="a GET wrote without begin_write_now"):
+        file_app.test_client().get("/test-writes-in-a-get")
