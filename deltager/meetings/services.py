@@ -197,8 +197,9 @@ def registration_by_token(session: Session, token: str) -> Registration:
     return registration
 
 
-def registrations_of_applicant(session: Session, applicant_id: int, email: str) -> list[Registration]:
-    """An applicant's own sign-ups: linked to them, or made with their e-mail address; newest meeting first."""
+def registrations_of_applicant(session: Session, applicant_id: int, email: str | None) -> list[Registration]:
+    """An applicant's own sign-ups: linked to them, or made with their e-mail address (if they have
+    one: staff register some people without); newest meeting first."""
     return list(
         session.scalars(
             select(Registration)
@@ -207,14 +208,14 @@ def registrations_of_applicant(session: Session, applicant_id: int, email: str) 
                 or_(
                     Registration.applicant_id == applicant_id,
                     func.lower(Registration.email) == normalise_email(email),
-                )
+                ) if email else Registration.applicant_id == applicant_id
             )
             .order_by(Meeting.starts_at.desc(), Registration.id.desc())
         )
     )
 
 
-def registration_of_applicant(session: Session, applicant_id: int, email: str, registration_id: int) -> Registration:
+def registration_of_applicant(session: Session, applicant_id: int, email: str | None, registration_id: int) -> Registration:
     """One of an applicant's own sign-ups by id; someone else's is NotFound (never revealed)."""
     for registration in registrations_of_applicant(session, applicant_id, email):
         if registration.id == registration_id:

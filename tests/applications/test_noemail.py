@@ -313,3 +313,13 @@ def test_a_new_applicant_s_link_leads_to_the_list(client: FlaskClient, session: 
     assert isinstance(applicant, Applicant)
     response = client.post(f"/apply/sign-in/{token}")
     assert response.status_code == 303 and response.headers["Location"].endswith("/apply")
+
+
+def test_a_citizen_without_e_mail_reads_their_own_pages(client: FlaskClient, session: Session) -> None:
+    application = no_email_application(session)
+    code = issue(session, application)
+    assert post_code(client, codes.reference(application), code).status_code == 303
+    mine = client.get("/apply")
+    assert mine.status_code == 200 and "Du er logget ind med din reference og personlige kode" in mine.text
+    assert "None" not in mine.text
+    assert client.get("/meetings/mine").status_code == 200
