@@ -323,3 +323,12 @@ def test_a_citizen_without_e_mail_reads_their_own_pages(client: FlaskClient, ses
     assert mine.status_code == 200 and "Du er logget ind med din reference og personlige kode" in mine.text
     assert "None" not in mine.text
     assert client.get("/meetings/mine").status_code == 200
+
+
+def test_the_history_names_a_printed_code_in_plain_words(client: FlaskClient, session: Session, auth: Auth) -> None:
+    application = no_email_application(session)
+    issue(session, application)
+    auth.login(Role.CASEWORKER)
+    page = client.get(f"/staff/applications/{application.id}")
+    assert page.status_code == 200
+    assert "Kvittering udskrevet med ny personlig kode" in page.text and "application.access_code" not in page.text
