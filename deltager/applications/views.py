@@ -682,7 +682,7 @@ def receipt(application_id: int) -> ResponseReturnValue:
     form = ConfirmForm()
     if not form.validate_on_submit():
         return render_template("applications/receipt.html", application=application, form=form,
-                               reference=codes.reference(application))
+                               reference=codes.reference(application), look_up_url=_look_up_url())
     code = codes.issue_code(session, staff_actor(), application, utcnow())
     session.commit()
     pdf = application_receipt_pdf(_receipt_data(application, code))
@@ -692,6 +692,11 @@ def receipt(application_id: int) -> ResponseReturnValue:
     return response
 
 
+def _look_up_url() -> str:
+    """"Se din ansøgning" as the receipt prints it: on the service's public address."""
+    return current_app.config["BASE_URL"].rstrip("/") + url_for("applications.code_sign_in")
+
+
 def _receipt_data(application: Application, code: str) -> ApplicationReceipt:
     """The receipt's texts, always in Danish (the municipality's paper)."""
     with force_locale("da"):
@@ -699,7 +704,7 @@ def _receipt_data(application: Application, code: str) -> ApplicationReceipt:
             name=application.contact_name, title=application.title, round_title=application.round.title,
             status=application_status_label(application.status), reference=codes.reference(application),
             code=codes.format_code(code), printed_on=format_local_datetime(utcnow()),
-            look_up_url=current_app.config["BASE_URL"].rstrip("/") + url_for("applications.code_sign_in"),
+            look_up_url=_look_up_url(),
         )
 
 
