@@ -125,7 +125,11 @@ class StaffSignUpForm(BaseForm):
         _("Postal address"), description=_("A phone number or a postal address is needed: staff use it if the meeting changes."),
         validators=[Optional(), Length(max=200), no_control_characters],
     )
-    note = SignUpForm.note  # the same field as the citizen's own sign-up
+    note = TextAreaField(
+        _("Anything we should know?"),
+        description=_("For example if they need an interpreter, or help with access."),
+        validators=[Optional(), Length(max=2000), no_control_characters],
+    )
     consent = BooleanField(
         _("The citizen has heard how we use their information, and agrees."),
         validators=[DataRequired(_("Please tick the box so we may keep your sign-up."))],
