@@ -138,7 +138,7 @@ def _status_url(application: Application) -> str:
 
 def _send_receipt(application: Application, *, by_staff: bool = False) -> None:
     if application.applicant.email is None:
-        return  # staff print the receipt instead (receipt_pdf)
+        return  # no address: staff print the receipt instead (the receipt view)
     _mail(application.applicant.email, N_("Receipt: we have received your application"), "receipt",
           language=application.applicant.language if by_staff else None,
           application=application, status_url=_status_url(application))
