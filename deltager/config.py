@@ -70,6 +70,10 @@ class Defaults:
     # the DB. Generous: a library or a help meeting puts a room of citizens behind one address.
     SIGN_IN_LINKS_PER_CLIENT = 30
     SIGN_IN_CLIENT_WINDOW_SECONDS = 15 * 60
+    # Wrong reference + personal code pairs ("Se din ansøgning") one client IP may type per window;
+    # right pairs are never counted, so a help meeting behind one address is not locked out.
+    CODE_SIGN_IN_ATTEMPTS_PER_CLIENT = 20
+    CODE_SIGN_IN_WINDOW_SECONDS = 15 * 60
 
     BABEL_DEFAULT_LOCALE = "da"
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"

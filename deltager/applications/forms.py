@@ -161,9 +161,24 @@ class ApplicationForm(BaseForm):
 
 class OnBehalfForm(ApplicationForm):
     applicant_email = StringField(
-        _("The citizen's e-mail address"),
-        description=_("The citizen gets the receipt and can follow the application with a sign-in link."),
-        validators=[DataRequired(required_message()), Length(max=254), no_control_characters],
+        _("The citizen's e-mail address (if they have one they read)"),
+        description=_("With an address, the citizen gets the receipt and can follow the application with a "
+                      "sign-in link. Without one, write a phone number or a postal address below and print a "
+                      "receipt with a personal code for the citizen."),
+        validators=[Optional(), Length(max=254), no_control_characters],
+    )
+
+
+class CodeSignInForm(BaseForm):
+    """"Se din ansøgning": the reference and personal code from a printed receipt."""
+
+    reference = StringField(
+        _("Reference"), description=_("It is on your receipt, for example A-000123."),
+        validators=[DataRequired(required_message()), Length(max=20), no_control_characters],
+    )
+    code = StringField(
+        _("Personal code"), description=_("10 letters and digits. Capital or small letters, both work."),
+        validators=[DataRequired(required_message()), Length(max=40), no_control_characters],
     )
 
 

@@ -51,12 +51,15 @@ class ChildCertificate(enum.StrEnum):
 
 
 class Applicant(Base):
-    """A citizen known by e-mail address; signs in with one-time links, never a password."""
+    """A citizen known by e-mail address, or (registered by staff) by none: then staff phone or write to
+    them, and they sign in with their application's reference and personal code (deltager.applications.codes).
+    Never a password."""
 
     __tablename__ = "applicant"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # None for a person staff registered without e-mail (several such may exist; NULLs are distinct).
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     # The language the applicant last used the site in (at sign-in and when sending an application):
@@ -117,6 +120,12 @@ class Application(Base):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     contact_address: Mapped[str] = mapped_column(String(200), default="")
     consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The personal code printed on the receipt for a citizen without e-mail (deltager.applications.codes):
+    # only a slow salted hash is kept; issuing a new one replaces it, so the old code stops working.
+    access_code_hash: Mapped[str | None] = mapped_column(String(255))
+    # A message the applicant should have had by e-mail but has no address for ("decision:on_ballot" …):
+    # staff must phone or write; cleared when they mark it done.
+    contact_pending: Mapped[str | None] = mapped_column(String(40))
 
     # Staff who filled it in for the citizen (at a help meeting or on the phone), if any.
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

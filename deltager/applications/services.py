@@ -93,7 +93,7 @@ def hash_token(token: str) -> str:
 
 def applicant_actor(applicant: Applicant) -> Actor:
     """The applicant as an audit actor."""
-    return Actor(user_id=None, label=f"applicant:{applicant.id} {applicant.email}")
+    return Actor(user_id=None, label=f"applicant:{applicant.id} {applicant.email or ''}".rstrip())
 
 
 def get_or_create_applicant(session: Session, email: str, now: dt.datetime) -> Applicant:
@@ -104,6 +104,15 @@ def get_or_create_applicant(session: Session, email: str, now: dt.datetime) -> A
         applicant = Applicant(email=email, created_at=now)
         session.add(applicant)
         session.flush()
+    return applicant
+
+
+def create_applicant_without_email(session: Session, now: dt.datetime) -> Applicant:
+    """A new applicant with no e-mail address, registered by staff (one per application: nothing
+    else identifies them; staff reach them by the phone or address on the application)."""
+    applicant = Applicant(email=None, created_at=now)
+    session.add(applicant)
+    session.flush()
     return applicant
 
 
@@ -290,9 +299,15 @@ def _check_format(data: ApplicationInput, round_: Round) -> None:
 def completeness_problems(application: Application) -> list[ValidationFailed]:
     """What is missing before the application can be submitted (empty list: ready)."""
     p = Problems()
-    for name in ("title", "summary", "what", "for_whom", "where", "when", "contact_name", "contact_phone"):
+    for name in ("title", "summary", "what", "for_whom", "where", "when", "contact_name"):
         if not getattr(application, name).strip():
             p.add(N_("This field is required."), name)
+    if application.applicant.email is None:  # staff must reach them another way: a phone or a letter
+        if not (application.contact_phone.strip() or application.contact_address.strip()):
+            p.add(N_("Without an e-mail address, write a phone number or a postal address (at least one)."),
+                  "contact_phone")
+    elif not application.contact_phone.strip():
+        p.add(N_("This field is required."), "contact_phone")
     if application.applicant_type is ApplicantType.ASSOCIATION:
         if not application.association_name.strip():
             p.add(N_("Write the name of the association."), "association_name")
@@ -511,21 +526,45 @@ def status_counts(session: Session, round_id: int) -> dict[ApplicationStatus, in
 
 def screening_queue(
     session: Session, round_id: int, *, status: ApplicationStatus | None = None, query: str = "",
-    page: int = 1, per_page: int = 25,
+    page: int = 1, per_page: int = 25, no_email: bool = False,
 ) -> tuple[list[Application], int]:
     """One page of a round's applications for staff (drafts are the applicants' own and not listed
-    unless asked for), oldest submission first, and the total."""
+    unless asked for), oldest submission first, and the total. ``no_email``: only applicants without
+    an e-mail address (staff phone or write to them), drafts included, those owed a message first."""
     where = [Application.round_id == round_id]
-    where.append(Application.status == status if status else Application.status != S.DRAFT)
+    if no_email:
+        where.append(Application.applicant_id.in_(select(Applicant.id).where(Applicant.email.is_(None))))
+    if status or not no_email:
+        where.append(Application.status == status if status else Application.status != S.DRAFT)
     if query:
         where.append(Application.title.contains(query[:80], autoescape=True))
     total = session.scalar(select(func.count(Application.id)).where(*where)) or 0
     rows = session.scalars(
         select(Application).where(*where)
-        .order_by(Application.submitted_at.is_(None), Application.submitted_at, Application.id)
+        .order_by(*([Application.contact_pending.is_(None)] if no_email else []),
+                  Application.submitted_at.is_(None), Application.submitted_at, Application.id)
         .limit(per_page).offset((max(page, 1) - 1) * per_page)
     ).all()
     return list(rows), total
+
+
+def count_without_email(session: Session, round_id: int) -> int:
+    """How many of the round's applicants have no e-mail address (drafts included)."""
+    return session.scalar(
+        select(func.count(Application.id)).join(Applicant, Applicant.id == Application.applicant_id)
+        .where(Application.round_id == round_id, Applicant.email.is_(None))
+    ) or 0
+
+
+def mark_contacted(session: Session, actor: Actor, application_id: int, now: dt.datetime) -> Application:
+    """Staff have phoned or written to an applicant without e-mail about what they were owed."""
+    application = get_application(session, application_id, for_update=True)
+    if application.contact_pending is None:
+        raise NotAllowed(N_("There is no message waiting to be given to this applicant."))
+    record(session, actor, "application.contacted", "application", application.id,
+           before={"contact_pending": application.contact_pending}, after={"contact_pending": None}, at=now)
+    application.contact_pending = None
+    return application
 
 
 def ballot_projects(session: Session, round_id: int) -> list[Application]:
@@ -636,6 +675,8 @@ def decide(
     elif decision is S.REJECTED:
         application.rejection_reason = message
     application.status = decision
+    if application.applicant.email is None:
+        application.contact_pending = f"decision:{decision.value}"  # no e-mail can tell them: staff must
     application.decided_at = now
     application.updated_at = now
     record(session, actor, "application.decision", "application", application.id,

@@ -13,18 +13,20 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from deltager.accounts.forms import ConfirmForm
-from deltager.applications import services
+from deltager.applications import codes, services
 from deltager.applications.auth import applicant_required, current_applicant, sign_in as start_session, sign_out as end_session
 from deltager.applications.forms import (
-    CHILD_CERTIFICATE_LABELS, ApplicationForm, DecisionForm, OnBehalfForm, ScreeningForm, SignInForm, yes_no,
+    CHILD_CERTIFICATE_LABELS, ApplicationForm, CodeSignInForm, DecisionForm, OnBehalfForm, ScreeningForm, SignInForm,
+    yes_no,
 )
 from deltager.applications.models import Applicant, ApplicantType, Application, ApplicationStatus, ChildCertificate
 from deltager.audit.services import Actor, history
 from deltager.db import begin_write_now, get_session, reads_first, utcnow
 from deltager.errors import N_, DomainError, Throttled, ValidationFailed
-from deltager.i18n import select_locale
+from deltager.i18n import format_local_datetime, select_locale
 from deltager.mail import send
 from deltager.money import format_ore
+from deltager.pdf.receipts import ApplicationReceipt, application_receipt_pdf
 from deltager.permissions import Permission
 from deltager.rounds.models import Round
 from deltager.rounds.services import get_public_round, get_round
@@ -135,6 +137,8 @@ def _status_url(application: Application) -> str:
 
 
 def _send_receipt(application: Application, *, by_staff: bool = False) -> None:
+    if application.applicant.email is None:
+        return  # no address: staff print the receipt instead (the receipt view)
     _mail(application.applicant.email, N_("Receipt: we have received your application"), "receipt",
           language=application.applicant.language if by_staff else None,
           application=application, status_url=_status_url(application))
@@ -165,11 +169,21 @@ def sign_in() -> ResponseReturnValue:
         else:
             session.commit()
             link = current_app.config["BASE_URL"].rstrip("/") + url_for(
-                "applications.sign_in_link", token=token, next=safe_next(form.next.data, "") or None
+                "applications.sign_in_link", token=token, next=_link_target(applicant, form.next.data)
             )
             _mail(applicant.email, N_("Your sign-in link for Deltager"), "sign_in", link=link, minutes=30)
             return render_template("applications/sign_in_sent.html", email=applicant.email)
     return render_template("applications/sign_in.html", form=form), 400 if form.errors else 200
+
+
+def _link_target(applicant: Applicant, requested: str | None) -> str | None:
+    """Where the sign-in link leads after its button: the page asked for, else the applicant's
+    latest application (one press from the e-mail to the application), else their list."""
+    target = safe_next(requested, "")
+    if target:
+        return target
+    own = services.list_own(get_session(), applicant)
+    return url_for("applications.detail", application_id=own[0].id) if own else None
 
 
 @bp.route("/apply/sign-in/<token>", methods=["GET", "POST"])
@@ -190,6 +204,37 @@ def sign_in_link(token: str) -> ResponseReturnValue:
     except DomainError as error:
         return render_template("applications/sign_in_link.html", error=error, form=SignInForm()), 400
     return render_template("applications/sign_in_link.html", error=None, form=form)
+
+
+@bp.route("/apply/code", methods=["GET", "POST"])
+@public
+@reads_first  # the code's hash is checked (slow on purpose) before the view writes
+def code_sign_in() -> ResponseReturnValue:
+    """"Se din ansøgning": the reference and personal code from a printed receipt sign the citizen
+    in, as the e-mailed link does, and lead to the application."""
+    form = CodeSignInForm()
+    if not form.validate_on_submit():
+        return render_template("applications/code_sign_in.html", form=form), 400 if form.errors else 200
+    session, now, config = get_session(), utcnow(), current_app.config
+    try:
+        codes.refuse_if_throttled(session, client_ip(), now, limit=config["CODE_SIGN_IN_ATTEMPTS_PER_CLIENT"],
+                                  window_seconds=config["CODE_SIGN_IN_WINDOW_SECONDS"])
+    except Throttled as error:
+        show_error(error)
+        return render_template("applications/code_sign_in.html", form=form), 429
+    checked = codes.check_code(session, form.reference.data or "", form.code.data or "")
+    begin_write_now(session)
+    try:
+        application = codes.sign_in_with_code(session, checked, client_ip(), now, language=select_locale(),
+                                              window_seconds=config["CODE_SIGN_IN_WINDOW_SECONDS"])
+    except DomainError as error:
+        session.commit()  # the wrong try counts
+        show_error(error)
+        return render_template("applications/code_sign_in.html", form=form), 400
+    session.commit()
+    start_session(application.applicant)
+    flash(_("You are signed in."), "success")
+    return see_other("applications.detail", application_id=application.id)
 
 
 @bp.post("/apply/sign-out")
@@ -428,12 +473,15 @@ def queue(round_id: int) -> ResponseReturnValue:
     except ValueError:
         status = None
     query = request.args.get("q", "").strip()[:80]
+    no_email = request.args.get("no_email") == "1"
     page = page_number()
-    rows, total = services.screening_queue(session, round_id, status=status, query=query, page=page, per_page=PER_PAGE)
+    rows, total = services.screening_queue(session, round_id, status=status, query=query, page=page,
+                                           per_page=PER_PAGE, no_email=no_email)
     return render_template(
         "applications/queue.html", round=round_, rows=rows, total=total, page=page,
-        pages=max(1, -(-total // PER_PAGE)), status=status, query=query,
+        pages=max(1, -(-total // PER_PAGE)), status=status, query=query, no_email=no_email,
         counts=services.status_counts(session, round_id), statuses=list(S),
+        without_email=services.count_without_email(session, round_id),
     )
 
 
@@ -458,7 +506,8 @@ def _staff_page(application: Application, screening: ScreeningForm | None = None
         screening=screening or _screening_form(application), decision=decision or DecisionForm(),
         history=history(get_session(), "application", application.id),
         history_labels=HISTORY_LABELS, history_value_filters=HISTORY_VALUE_FILTERS,
-        created_by=application.created_by_user_id,
+        created_by=application.created_by_user_id, confirm=ConfirmForm(),
+        may_print_receipt=_may_print_receipt(application),
     ), 400 if failed else 200
 
 
@@ -528,6 +577,10 @@ def decide(application_id: int) -> ResponseReturnValue:
                 return see_other("applications.staff_detail", application_id=application_id)
         else:
             session.commit()
+            if application.applicant.email is None:
+                flash(_("The decision is saved. The applicant has no e-mail address: phone or write to them, "
+                        "then mark it as done on the application."), "warning")
+                return see_other("applications.staff_detail", application_id=application_id)
             subject, template = DECISION_MAILS[decision]
             _mail(application.applicant.email, subject, template, language=application.applicant.language,
                   application=application, status_url=_status_url(application))
@@ -550,7 +603,8 @@ def on_behalf_new(round_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         begin_write_now(session)
         try:
-            applicant = services.get_or_create_applicant(session, form.applicant_email.data or "", utcnow())
+            applicant = (services.get_or_create_applicant(session, form.applicant_email.data, utcnow())
+                         if form.applicant_email.data else services.create_applicant_without_email(session, utcnow()))
         except DomainError as error:
             form.applicant_email.errors = [translate_error(error)]
         else:
@@ -563,6 +617,10 @@ def on_behalf_new(round_id: int) -> ResponseReturnValue:
 
 
 def _after_on_behalf(application: Any, outcome: str) -> Response:
+    if outcome == "submitted" and application.applicant.email is None:
+        flash(_("The application is sent on the citizen's behalf. The citizen has no e-mail: print the receipt "
+                "with the personal code and give it to them."), "success")
+        return see_other("applications.receipt", application_id=application.id)
     if outcome == "submitted":
         _send_receipt(application, by_staff=True)
         flash(_("The application is sent on the citizen's behalf. The citizen gets a receipt by e-mail."), "success")
@@ -580,9 +638,10 @@ def on_behalf_edit(application_id: int) -> ResponseReturnValue:
     application = services.get_application(session, application_id)
     if not services.made_on_behalf(application):
         abort(403)  # the citizen's own application: staff read it on the screening page, if at all
-    form = OnBehalfForm(applicant_email=application.applicant.email)
+    form = OnBehalfForm(applicant_email=application.applicant.email or "")
     if application.status not in services.EDITABLE:
-        return render_template("applications/on_behalf_done.html", application=application)
+        return render_template("applications/on_behalf_done.html", application=application,
+                               may_print_receipt=_may_print_receipt(application))
     if request.method == "GET":
         form.fill_from(application)
     if form.validate_on_submit():
@@ -591,3 +650,80 @@ def on_behalf_edit(application_id: int) -> ResponseReturnValue:
         if outcome != "failed":
             return _after_on_behalf(application, outcome)
     return _render_form(form, application.round, application, staff=True)
+
+
+# --- staff: receipts with a personal code, and people without e-mail ------------------------------
+
+#: What an applicant without e-mail is owed by phone or letter (Application.contact_pending).
+CONTACT_PENDING_LABELS = {
+    "decision:on_ballot": lazy_gettext("Tell them: the project is on the ballot (time and place of the voting meeting)."),
+    "decision:needs_info": lazy_gettext("Tell them: we need more information (read out the request below)."),
+    "decision:rejected": lazy_gettext("Tell them: the application was rejected, and the reason."),
+}
+
+
+@bp.app_template_filter("contact_pending")
+def contact_pending_label(value: str) -> str:
+    """What staff must tell an applicant without e-mail, in plain words."""
+    return str(CONTACT_PENDING_LABELS.get(value, value))
+
+
+def _may_print_receipt(application: Application) -> bool:
+    return current_user.can(Permission.APPLICATIONS_ON_BEHALF) and codes.may_issue_code(
+        application, user_id=current_user.id, can_screen=current_user.can(Permission.APPLICATIONS_SCREEN))
+
+
+@bp.route("/staff/applications/<int:application_id>/receipt", methods=["GET", "POST"])
+@requires(Permission.APPLICATIONS_ON_BEHALF)
+def receipt(application_id: int) -> ResponseReturnValue:
+    """Print a receipt with a new personal code: GET says what printing does, POST issues the code
+    (the old one stops working) and answers with the PDF, the only place the code is ever shown."""
+    session = get_session()
+    application = services.get_application(session, application_id)
+    if not _may_print_receipt(application):
+        abort(403)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return render_template("applications/receipt.html", application=application, form=form,
+                               reference=codes.reference(application), look_up_url=_look_up_url())
+    code = codes.issue_code(session, staff_actor(), application, utcnow())
+    session.commit()
+    pdf = application_receipt_pdf(_receipt_data(application, code))
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="kvittering-{codes.reference(application)}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _look_up_url() -> str:
+    """"Se din ansøgning" as the receipt prints it: on the service's public address."""
+    return current_app.config["BASE_URL"].rstrip("/") + url_for("applications.code_sign_in")
+
+
+def _receipt_data(application: Application, code: str) -> ApplicationReceipt:
+    """The receipt's texts, always in Danish (the municipality's paper)."""
+    with force_locale("da"):
+        return ApplicationReceipt(
+            name=application.contact_name, title=application.title, round_title=application.round.title,
+            status=application_status_label(application.status), reference=codes.reference(application),
+            code=codes.format_code(code), printed_on=format_local_datetime(utcnow()),
+            look_up_url=_look_up_url(),
+        )
+
+
+@bp.post("/staff/applications/<int:application_id>/contacted")
+@requires(Permission.APPLICATIONS_SCREEN)
+def contacted(application_id: int) -> ResponseReturnValue:
+    """Staff have phoned or written to an applicant without e-mail about the message they were owed."""
+    session = get_session()
+    services.get_application(session, application_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.mark_contacted(session, staff_actor(), application_id, utcnow())
+        except DomainError as error:
+            session.rollback()
+            show_error(error)
+        else:
+            session.commit()
+            flash(_("Noted: the applicant has been told."), "success")
+    return see_other("applications.staff_detail", application_id=application_id)

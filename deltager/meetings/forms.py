@@ -110,3 +110,27 @@ class AttendanceForm(BaseForm):
         default=0,
         validators=[InputRequired(required_message()), NumberRange(min=0, max=MAX_WALK_INS)],
     )
+
+
+class StaffSignUpForm(BaseForm):
+    """Staff sign up a citizen who has no e-mail (at a help meeting, on the phone)."""
+
+    name = StringField(
+        _("The citizen's name"), validators=[DataRequired(required_message()), Length(max=120), no_control_characters]
+    )
+    phone = StringField(
+        _("Phone number"), validators=[Optional(), Length(max=40), no_control_characters, phone_number]
+    )
+    address = StringField(
+        _("Postal address"), description=_("A phone number or a postal address is needed: staff use it if the meeting changes."),
+        validators=[Optional(), Length(max=200), no_control_characters],
+    )
+    note = TextAreaField(
+        _("Anything we should know?"),
+        description=_("For example if they need an interpreter, or help with access."),
+        validators=[Optional(), Length(max=2000), no_control_characters],
+    )
+    consent = BooleanField(
+        _("The citizen has heard how we use their information, and agrees."),
+        validators=[DataRequired(_("Please tick the box so we may keep your sign-up."))],
+    )

@@ -70,8 +70,12 @@ class Registration(Base):
     # Set when the sign-up was made by (or matched to) a signed-in applicant.
     applicant_id: Mapped[int | None] = mapped_column(ForeignKey("applicant.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
-    email: Mapped[str] = mapped_column(String(254), index=True)
+    # None for a sign-up staff registered for a person without e-mail (reached by phone or letter).
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str] = mapped_column(String(40), default="")
+    address: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # A change the citizen should have had by e-mail but has no address for: staff must phone or write.
+    contact_pending: Mapped[str | None] = mapped_column(String(40))
     note: Mapped[str] = mapped_column(Text, default="")  # e.g. "needs an interpreter"
     # The language the citizen signed up in; a cancellation notice from staff is written in it.
     language: Mapped[str] = mapped_column(String(5), default="da", server_default="da")

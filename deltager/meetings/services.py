@@ -70,7 +70,8 @@ class RegistrationInput:
     email: str
     phone: str = ""
     note: str = ""
-    language: str = "da"  # the page's language: later e-mails (a cancellation) are written in it
+    language: str = "da"
+    address: str = ""  # a postal address, for people staff sign up without e-mail  # the page's language: later e-mails (a cancellation) are written in it
 
 
 @dataclass(frozen=True)
@@ -196,8 +197,9 @@ def registration_by_token(session: Session, token: str) -> Registration:
     return registration
 
 
-def registrations_of_applicant(session: Session, applicant_id: int, email: str) -> list[Registration]:
-    """An applicant's own sign-ups: linked to them, or made with their e-mail address; newest meeting first."""
+def registrations_of_applicant(session: Session, applicant_id: int, email: str | None) -> list[Registration]:
+    """An applicant's own sign-ups: linked to them, or made with their e-mail address (if they have
+    one: staff register some people without); newest meeting first."""
     return list(
         session.scalars(
             select(Registration)
@@ -206,14 +208,14 @@ def registrations_of_applicant(session: Session, applicant_id: int, email: str) 
                 or_(
                     Registration.applicant_id == applicant_id,
                     func.lower(Registration.email) == normalise_email(email),
-                )
+                ) if email else Registration.applicant_id == applicant_id
             )
             .order_by(Meeting.starts_at.desc(), Registration.id.desc())
         )
     )
 
 
-def registration_of_applicant(session: Session, applicant_id: int, email: str, registration_id: int) -> Registration:
+def registration_of_applicant(session: Session, applicant_id: int, email: str | None, registration_id: int) -> Registration:
     """One of an applicant's own sign-ups by id; someone else's is NotFound (never revealed)."""
     for registration in registrations_of_applicant(session, applicant_id, email):
         if registration.id == registration_id:
@@ -348,8 +350,12 @@ def register(
     now: dt.datetime,
     *,
     applicant_id: int | None = None,
+    by_staff: bool = False,
 ) -> tuple[Registration, str]:
     """Sign a citizen up; returns the sign-up and the cancel token (to e-mail; only its hash is kept).
+
+    Staff (``by_staff``) may sign up a person without e-mail, given a phone number or a postal
+    address; staff then phone or write to them about changes (``contact_pending``).
 
     The meeting row is locked while the seats are counted, so two people cannot take the last seat.
     """
@@ -363,9 +369,13 @@ def register(
     name, email = data.name.strip(), normalise_email(data.email)
     if not name:
         raise ValidationFailed(N_("This field is required."), field="name")
-    if "@" not in email:
+    if by_staff and not email:
+        if not (data.phone.strip() or data.address.strip()):
+            raise ValidationFailed(
+                N_("Without an e-mail address, write a phone number or a postal address (at least one)."), field="phone")
+    elif "@" not in email:
         raise ValidationFailed(N_("Enter an e-mail address, for example navn@eksempel.dk."), field="email")
-    duplicate = session.scalar(
+    duplicate = None if not email else session.scalar(
         select(Registration.id).where(
             Registration.meeting_id == meeting.id,
             Registration.cancelled_at.is_(None),
@@ -385,8 +395,9 @@ def register(
         meeting=meeting,
         applicant_id=applicant_id,
         name=name,
-        email=email,
+        email=email or None,
         phone=data.phone.strip(),
+        address=data.address.strip(),
         note=data.note.strip(),
         language=supported_language(data.language),
         cancel_token_hash=hash_token(token),
@@ -401,6 +412,24 @@ def register(
         after={"meeting_id": meeting.id, "applicant_id": applicant_id}, at=now,
     )
     return registration, token
+
+
+def flag_those_without_email(registrations: list[Registration], what: str) -> list[Registration]:
+    """Of the sign-ups to tell about a change, those with an e-mail address; the others (signed up by
+    staff without one) are marked ``contact_pending = what``, for staff to phone or write to."""
+    for registration in registrations:
+        if registration.email is None:
+            registration.contact_pending = what
+    return [r for r in registrations if r.email is not None]
+
+
+def mark_registration_contacted(session: Session, actor: Actor, registration: Registration, now: dt.datetime) -> None:
+    """Staff have phoned or written to a sign-up without e-mail about a change."""
+    if registration.contact_pending is None:
+        raise NotAllowed(N_("There is no message waiting to be given to this person."))
+    record(session, actor, "meeting.contacted", "registration", registration.id,
+           before={"contact_pending": registration.contact_pending}, after={"contact_pending": None}, at=now)
+    registration.contact_pending = None
 
 
 def cancel_registration(session: Session, actor: Actor, registration: Registration, now: dt.datetime) -> Registration:

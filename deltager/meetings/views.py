@@ -7,18 +7,20 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, render_template, request, session as flask_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
+from flask_babel import force_locale, lazy_gettext
 from wtforms.fields.choices import SelectChoice
 
 from deltager.accounts.forms import ConfirmForm
 from deltager.applications.auth import applicant_required, current_applicant
 from deltager.audit.services import Actor, history
 from deltager.db import get_session, utcnow
+from deltager.i18n import format_local_datetime
 from deltager.errors import DomainError
 from deltager.i18n import select_locale
 from deltager.meetings import emails, services
-from deltager.meetings.forms import KIND_LABELS, AttendanceForm, MeetingForm, SignUpForm
-from deltager.meetings.models import Meeting, MeetingKind
+from deltager.meetings.forms import KIND_LABELS, AttendanceForm, MeetingForm, SignUpForm, StaffSignUpForm
+from deltager.meetings.models import Meeting, MeetingKind, Registration
+from deltager.pdf.receipts import MeetingReceipt, meeting_receipt_pdf
 from deltager.permissions import Permission
 from deltager.rounds.models import Round
 from deltager.rounds.services import get_round
@@ -123,7 +125,7 @@ def detail(meeting_id: int) -> ResponseReturnValue:
         history=history(session, "meeting", meeting.id),
         history_labels=HISTORY_LABELS,
         history_value_filters={"kind": "meeting_kind"},
-        now=utcnow(),
+        now=utcnow(), confirm=ConfirmForm(),
     )
 
 
@@ -141,7 +143,9 @@ def edit(meeting_id: int) -> ResponseReturnValue:
         except DomainError as error:
             show_error(error, form)
         else:
-            to_tell = services.sign_ups_to_tell(meeting, revision, utcnow())
+            to_tell = services.flag_those_without_email(services.sign_ups_to_tell(meeting, revision, utcnow()),
+                                                        "meeting:changed")
+            _tell_staff_whom_to_phone(meeting)
             session.commit()
             if not to_tell:
                 flash(_("The changes are saved."), "success")
@@ -164,10 +168,12 @@ def cancel_meeting(meeting_id: int) -> ResponseReturnValue:
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            to_tell = services.cancel_meeting(session, staff_actor(), meeting_id, utcnow())
+            to_tell = services.flag_those_without_email(
+                services.cancel_meeting(session, staff_actor(), meeting_id, utcnow()), "meeting:cancelled")
         except DomainError as error:
             show_error(error)
         else:
+            _tell_staff_whom_to_phone(meeting)
             session.commit()
             failed = emails.send_cancellation_notices(meeting, to_tell)
             flash(_("The meeting is cancelled. %(sent)d of %(total)d people signed up were e-mailed.",
@@ -352,3 +358,98 @@ def mine_cancel(registration_id: int) -> ResponseReturnValue:
             session.commit()
             flash(_("Your sign-up is cancelled. Thank you for letting us know."), "success")
     return see_other("meetings.mine")
+
+
+# --- staff: sign-ups for people without e-mail ----------------------------------------------------
+
+#: What a sign-up without e-mail is owed by phone or letter (Registration.contact_pending).
+CONTACT_PENDING_LABELS = {
+    "meeting:changed": lazy_gettext("Tell them the new time or place."),
+    "meeting:cancelled": lazy_gettext("Tell them the meeting is cancelled."),
+}
+
+
+@bp.app_template_filter("meeting_contact_pending")
+def meeting_contact_pending_label(value: str) -> str:
+    """What staff must tell a sign-up without e-mail, in plain words."""
+    return str(CONTACT_PENDING_LABELS.get(value, value))
+
+
+def _tell_staff_whom_to_phone(meeting: Meeting) -> None:
+    owed = sum(1 for r in services.active_registrations(meeting) if r.contact_pending)
+    if owed:
+        flash(_("%(count)d people signed up have no e-mail: phone or write to them (marked in the list).",
+                count=owed), "warning")
+
+
+def _staff_registration(registration_id: int) -> Registration:
+    registration = get_session().get(Registration, registration_id)
+    if registration is None:
+        abort(404)
+    return registration
+
+
+@bp.route("/staff/meetings/<int:meeting_id>/sign-up", methods=["GET", "POST"])
+@requires(Permission.MEETINGS_ATTENDANCE)
+def staff_sign_up(meeting_id: int) -> ResponseReturnValue:
+    """Sign up a citizen without e-mail (phone or address instead); then print their receipt."""
+    session = get_session()
+    meeting = services.get_meeting(session, meeting_id)
+    form = StaffSignUpForm()
+    if form.validate_on_submit():
+        data = services.RegistrationInput(name=form.name.data or "", email="", phone=form.phone.data or "",
+                                          address=form.address.data or "", note=form.note.data or "")
+        try:
+            registration, _token = services.register(session, staff_actor(), meeting_id, data, utcnow(), by_staff=True)
+        except DomainError as error:
+            session.rollback()
+            show_error(error, form)
+        else:
+            session.commit()
+            flash(_("%(name)s is signed up. Print the receipt with the time and place for them.", name=registration.name),
+                  "success")
+            return see_other("meetings.staff_signed_up", registration_id=registration.id)
+    return render_template("meetings/staff_sign_up.html", form=form, meeting=meeting, round=meeting.round), _status(form)
+
+
+@bp.get("/staff/sign-ups/<int:registration_id>")
+@requires(Permission.MEETINGS_ATTENDANCE)
+def staff_signed_up(registration_id: int) -> ResponseReturnValue:
+    """The sign-up just made by staff, with its receipt to print."""
+    registration = _staff_registration(registration_id)
+    return render_template("meetings/staff_signed_up.html", registration=registration, meeting=registration.meeting)
+
+
+@bp.get("/staff/sign-ups/<int:registration_id>/receipt.pdf")
+@requires(Permission.MEETINGS_ATTENDANCE)
+def sign_up_receipt(registration_id: int) -> ResponseReturnValue:
+    """A printed receipt of a sign-up: the meeting's time and place, in Danish."""
+    registration = _staff_registration(registration_id)
+    meeting = registration.meeting
+    with force_locale("da"):
+        data = MeetingReceipt(
+            name=registration.name, meeting_title=meeting.title, round_title=meeting.round.title,
+            when=f"{format_local_datetime(meeting.starts_at)} – {format_local_datetime(meeting.ends_at, 'HH:mm')}",
+            place=", ".join(part for part in (meeting.place, meeting.address) if part),
+            note=_("The meeting is cancelled.") if meeting.cancelled_at else "",
+        )
+    response = Response(meeting_receipt_pdf(data), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="tilmelding-{registration.id}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/staff/sign-ups/<int:registration_id>/contacted")
+@requires(Permission.MEETINGS_ATTENDANCE)
+def registration_contacted(registration_id: int) -> ResponseReturnValue:
+    """Staff have phoned or written to a sign-up without e-mail about a change."""
+    registration = _staff_registration(registration_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.mark_registration_contacted(get_session(), staff_actor(), registration, utcnow())
+        except DomainError as error:
+            show_error(error)
+        else:
+            get_session().commit()
+            flash(_("Noted: the person has been told."), "success")
+    return see_other("meetings.detail", meeting_id=registration.meeting_id)

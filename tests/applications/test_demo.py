@@ -25,6 +25,7 @@ def test_demo_covers_every_status_and_fills_a_ballot(session: Session) -> None:
     assert statuses == set(ApplicationStatus)
     in_open = session.scalars(select(Application).where(Application.round_id == open_round.id)).all()
     assert [a.title for a in in_open if a.created_by_user_id == helper.id] == ["Sangaften på plejehjemmet"]
+    assert [a.title for a in in_open if a.applicant.email is None] == ["Sangaften på plejehjemmet"]
     assert any(a.child_certificate is ChildCertificate.RECEIVED and a.child_certificate_received_on for a in in_open)
     ballot = session.scalars(select(Application).where(
         Application.round_id == screening.id, Application.status == ApplicationStatus.ON_BALLOT)).all()

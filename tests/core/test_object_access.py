@@ -155,6 +155,8 @@ def _may(endpoint: str, access: object, reader: str | Role, objs: dict[str, str]
     if endpoint == "applications.on_behalf_edit":
         # Staff continue only what staff started for a citizen, never a citizen's own draft.
         return objs["application_id"] == "started on C's behalf"
+    if endpoint == "applications.receipt" and not has_permission(reader, Permission.APPLICATIONS_SCREEN):
+        return False  # a personal code signs in as the citizen: meeting staff print only their own (none here)
     return True
 
 
