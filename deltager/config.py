@@ -59,8 +59,12 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None
 
     # Staff login throttling (counted in the database, so it holds across workers and hosts).
+    # Failed attempts per account from browsers it never signed in with, and per client address;
+    # a browser that signed in before holds a device cookie with an allowance of its own, so a
+    # stranger's guessing does not lock the account's owner out (accounts.services.count_attempt).
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_IP = 30
+    LOGIN_MAX_FAILURES_PER_DEVICE = 10
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
 
     # Wrong ballot-card codes per client IP and window before /v/ answers 429 (counted in the DB).
