@@ -172,7 +172,7 @@ def sign_in() -> ResponseReturnValue:
     return render_template("applications/sign_in.html", form=form), 400 if form.errors else 200
 
 
-@bp.route("/apply/sign-in/<token>", methods=["GET", "POST"])
+@bp.route("/apply/sign-in/<secret:token>", methods=["GET", "POST"])
 @public
 def sign_in_link(token: str) -> ResponseReturnValue:
     """The link from the e-mail. GET shows a button (mail scanners that follow links use nothing up);

@@ -305,7 +305,7 @@ def calendar(meeting_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/meetings/cancel/<token>", methods=["GET", "POST"])
+@bp.route("/meetings/cancel/<secret:token>", methods=["GET", "POST"])
 @public
 def cancel(token: str) -> ResponseReturnValue:
     """The cancel link from the e-mail: a page with a button; only the POST cancels."""
