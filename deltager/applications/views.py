@@ -156,6 +156,10 @@ def sign_in() -> ResponseReturnValue:
                 max_per_client=current_app.config["SIGN_IN_LINKS_PER_CLIENT"],
                 client_window_seconds=current_app.config["SIGN_IN_CLIENT_WINDOW_SECONDS"],
             )
+        except services.LinkRecentlySent as error:  # not refused: the link sent a moment ago works
+            session.rollback()
+            return render_template("applications/sign_in_sent.html", email=services.check_email(form.email.data or ""),
+                                   recent=translate_error(error))
         except Throttled as error:
             session.rollback()
             show_error(error)
@@ -167,8 +171,9 @@ def sign_in() -> ResponseReturnValue:
             link = current_app.config["BASE_URL"].rstrip("/") + url_for(
                 "applications.sign_in_link", token=token, next=safe_next(form.next.data, "") or None
             )
-            _mail(applicant.email, N_("Your sign-in link for Deltager"), "sign_in", link=link, minutes=30)
-            return render_template("applications/sign_in_sent.html", email=applicant.email)
+            _mail(applicant.email, N_("Your sign-in link for Deltager"), "sign_in", link=link,
+                  minutes=int(services.TOKEN_LIFETIME.total_seconds() // 60))
+            return render_template("applications/sign_in_sent.html", email=applicant.email, recent=None)
     return render_template("applications/sign_in.html", form=form), 400 if form.errors else 200
 
 
