@@ -74,6 +74,12 @@ class Defaults:
     # the DB. Generous: a library or a help meeting puts a room of citizens behind one address.
     SIGN_IN_LINKS_PER_CLIENT = 30
     SIGN_IN_CLIENT_WINDOW_SECONDS = 15 * 60
+    # Meeting sign-ups one client IP, and one e-mail address, may make per window (counted in the
+    # DB; a sign-up counts for one to two windows). Generous for a library or a help meeting behind
+    # one address; low enough that one client cannot fill meetings and mail a crowd of addresses.
+    SIGN_UPS_PER_CLIENT = 30
+    SIGN_UPS_PER_ADDRESS = 10
+    SIGN_UP_WINDOW_SECONDS = 60 * 60
 
     BABEL_DEFAULT_LOCALE = "da"
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"

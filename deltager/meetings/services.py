@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from deltager import ratelimit
 from deltager.audit.services import Actor, record
 from deltager.config import supported_language
-from deltager.errors import N_, NotAllowed, NotFound, ValidationFailed
+from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.meetings.models import Meeting, MeetingKind, Registration
 from deltager.rounds.services import get_round
 
@@ -71,6 +72,21 @@ class RegistrationInput:
     phone: str = ""
     note: str = ""
     language: str = "da"  # the page's language: later e-mails (a cancellation) are written in it
+
+
+@dataclass(frozen=True)
+class SignUpThrottle:
+    """Who is signing up from where, and how many sign-ups a client and an address may make per
+    window (counted in the database, deltager.ratelimit); staff sign-ups pass none."""
+
+    client: str  # the client's IP address
+    max_per_client: int
+    max_per_address: int
+    window_seconds: int
+
+
+SIGN_UP_CLIENT_SCOPE = "sign_up_client"
+SIGN_UP_ADDRESS_SCOPE = "sign_up_address"
 
 
 @dataclass(frozen=True)
@@ -348,11 +364,17 @@ def register(
     now: dt.datetime,
     *,
     applicant_id: int | None = None,
+    throttle: SignUpThrottle | None = None,
 ) -> tuple[Registration, str]:
     """Sign a citizen up; returns the sign-up and the cancel token (to e-mail; only its hash is kept).
 
     The meeting row is locked while the seats are counted, so two people cannot take the last seat.
+    With a ``throttle`` (a citizen's own sign-up), one client and one address may make only so
+    many sign-ups per window, so that one anonymous client cannot fill meetings and make the
+    service mail any number of addresses; only sign-ups made count, not a mistyped form.
     """
+    if throttle is not None:
+        _refuse_too_many_sign_ups(session, throttle, normalise_email(data.email), now)
     meeting = get_meeting(session, meeting_id, for_update=True)
     if meeting.kind not in SIGN_UP_KINDS or not meeting.round.is_public:
         raise NotFound(N_("The meeting does not exist."))
@@ -395,12 +417,32 @@ def register(
     )
     session.add(registration)
     session.flush()
+    if throttle is not None:
+        for scope, key in _sign_up_keys(throttle, email):
+            ratelimit.hit(session, scope, key, now, window_seconds=throttle.window_seconds)
     # Personal details stay out of the trail; the registration row holds them.
     record(
         session, actor, "meeting.register", "registration", registration.id,
         after={"meeting_id": meeting.id, "applicant_id": applicant_id}, at=now,
     )
     return registration, token
+
+
+def _sign_up_keys(throttle: SignUpThrottle, email: str) -> list[tuple[str, str]]:
+    return [(SIGN_UP_CLIENT_SCOPE, throttle.client),
+            (SIGN_UP_ADDRESS_SCOPE, hashlib.sha256(email.encode()).hexdigest())]  # fits a key; no address kept
+
+
+def _refuse_too_many_sign_ups(session: Session, throttle: SignUpThrottle, email: str, now: dt.datetime) -> None:
+    (client_scope, client), (address_scope, address) = _sign_up_keys(throttle, email)
+    window = throttle.window_seconds
+    if ratelimit.is_limited(session, client_scope, client, now, limit=throttle.max_per_client, window_seconds=window):
+        raise Throttled(N_("Too many sign-ups were made from your network. Try again later, "
+                           "or contact us and we will sign you up."))
+    if ratelimit.is_limited(session, address_scope, address, now, limit=throttle.max_per_address,
+                            window_seconds=window):
+        raise Throttled(N_("Too many sign-ups were made with this e-mail address. Try again later, "
+                           "or contact us and we will sign you up."))
 
 
 def cancel_registration(session: Session, actor: Actor, registration: Registration, now: dt.datetime) -> Registration:
