@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from deltager import config as config_module
 from deltager import db, i18n, security
-from deltager.serving import SecretConverter, install_log_masking
+from deltager.serving import ForwardedOnlyFromProxy, SecretConverter, install_log_masking
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -35,7 +35,10 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: Path | 
     app.config.update(config_module.load(instance_path, test_config))
     if app.config["PROXY_COUNT"]:
         n = int(app.config["PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
+        app.wsgi_app = ForwardedOnlyFromProxy(  # type: ignore[method-assign]
+            ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n),
+            app.config["PROXY_ADDRESSES"].replace(",", " ").split(),
+        )
 
     app.url_map.converters["secret"] = SecretConverter
     db.init_app(app)

@@ -46,6 +46,9 @@ class Defaults:
 
     # Behind a reverse proxy: how many proxies set X-Forwarded-* (0: not behind one).
     PROXY_COUNT = 0
+    # The addresses the reverse proxy connects from (separated by spaces or commas): X-Forwarded-*
+    # from any other peer is dropped (gunicorn binds 127.0.0.1, so the proxy is on this host).
+    PROXY_ADDRESSES = "127.0.0.1 ::1"
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True

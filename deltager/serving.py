@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from werkzeug.routing import BaseConverter, Map
@@ -76,6 +77,21 @@ def install_log_masking(url_map: Map, *logger_names: str) -> None:
             logger.addFilter(MaskSecretPaths(patterns))
         else:
             existing.patterns = sorted({*existing.patterns, *patterns}, key=lambda p: p.pattern)
+
+
+class ForwardedOnlyFromProxy:
+    """WSGI middleware in front of ProxyFix: X-Forwarded-* headers count only when the peer is
+    the reverse proxy (one of ``proxies``); from anyone else they are dropped, so a client that
+    reaches gunicorn directly cannot pick the address that rate limits count it under."""
+
+    def __init__(self, app: Any, proxies: Iterable[str]) -> None:
+        self.app, self.proxies = app, frozenset(proxies)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("REMOTE_ADDR") not in self.proxies:
+            for key in [key for key in environ if key.startswith("HTTP_X_FORWARDED_")]:
+                del environ[key]
+        return self.app(environ, start_response)
 
 
 def warm_up(app: Any) -> None:

@@ -123,6 +123,23 @@ def test_after_fork_gives_the_engine_a_pool_of_its_own(tmp_path: Path) -> None:
     assert "deltager.db" not in bare.extensions
 
 
+def test_forwarded_headers_count_only_from_the_proxy(tmp_path: Path) -> None:
+    """Behind PROXY_COUNT=1, a client that reaches the app directly cannot choose the address its
+    invalid card codes are counted under by sending its own X-Forwarded-For."""
+    url = f"sqlite:///{tmp_path / 'proxy.sqlite'}"
+    app = create_app(app_config(url, tmp_path, PROXY_COUNT=1, VOTING_THROTTLE_LIMIT=1), instance_path=tmp_path)
+    migrate.upgrade(get_db(app).engine)
+    direct = app.test_client()
+    direct.environ_base["REMOTE_ADDR"] = "192.0.2.9"  # not the proxy
+    assert direct.get("/v/wrong-code-1", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 404
+    assert direct.get("/v/wrong-code-2", headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 429
+    proxy = app.test_client()  # the reverse proxy on this host: it names the client
+    assert proxy.get("/v/wrong-code-3", headers={"X-Forwarded-For": "198.51.100.3"}).status_code == 404
+    assert proxy.get("/v/wrong-code-4", headers={"X-Forwarded-For": "198.51.100.4"}).status_code == 404
+    assert proxy.get("/v/wrong-code-5", headers={"X-Forwarded-For": "198.51.100.4"}).status_code == 429
+    get_db(app).engine.dispose()
+
+
 def test_production_config_serves_with_preloaded_app_and_masks_codes(tmp_path: Path) -> None:
     """gunicorn -c gunicorn.conf.py for real: forked workers answer, the access log has no card code."""
     port, log, url = _free_port(), tmp_path / "access.log", f"sqlite:///{tmp_path / 'serve.sqlite'}"
