@@ -1,8 +1,9 @@
 """Rate limits shared by every worker and host: counts per client in fixed time buckets, in the database.
 
 A limit is a *scope* (what is counted: ``card_code`` for invalid ballot-card codes,
-``sign_in_link`` for sign-in links asked for), a *key* (who is counted: a client IP address) and a
-window. Each hit adds one to the row (scope, key, bucket), where bucket = epoch seconds // window;
+``sign_in_link`` for sign-in links asked for, ``login_*`` for staff sign-in attempts,
+``sign_up_*`` for meeting sign-ups), a *key* (who is counted: a client IP address, a hashed
+e-mail address, a device cookie's nonce) and a window. Each hit adds one to the row (scope, key, bucket), where bucket = epoch seconds // window;
 a client's count is the sum over the current and the previous bucket. So a limit of N lets
 through at most N hits in any stretch of one window's length (no burst at a bucket's edge), and a
 hit keeps counting for between one and two windows.
