@@ -54,5 +54,5 @@ def post_fork(server, worker):  # noqa: ANN001 (gunicorn hook)
 
 
 def post_worker_init(worker):  # noqa: ANN001 (gunicorn hook)
-    """Mask ballot-card codes in the access log of every worker."""
-    install_log_masking("gunicorn.access")
+    """Mask the secrets in paths (card codes, sign-in and cancel tokens) in every worker's access log."""
+    install_log_masking(worker.wsgi.url_map, "gunicorn.access")

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from deltager import config as config_module
 from deltager import db, i18n, security
-from deltager.serving import install_log_masking
+from deltager.serving import ForwardedOnlyFromProxy, SecretConverter, install_log_masking
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -35,15 +35,19 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: Path | 
     app.config.update(config_module.load(instance_path, test_config))
     if app.config["PROXY_COUNT"]:
         n = int(app.config["PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
+        app.wsgi_app = ForwardedOnlyFromProxy(  # type: ignore[method-assign]
+            ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n),
+            app.config["PROXY_ADDRESSES"].replace(",", " ").split(),
+        )
 
-    install_log_masking("werkzeug", "gunicorn.access")
+    app.url_map.converters["secret"] = SecretConverter
     db.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     _init_login(app)
     _register_blueprints(app)
+    install_log_masking(app.url_map, "werkzeug", "gunicorn.access")
 
     from deltager import cli
 

@@ -46,6 +46,9 @@ class Defaults:
 
     # Behind a reverse proxy: how many proxies set X-Forwarded-* (0: not behind one).
     PROXY_COUNT = 0
+    # The addresses the reverse proxy connects from (separated by spaces or commas): X-Forwarded-*
+    # from any other peer is dropped (gunicorn binds 127.0.0.1, so the proxy is on this host).
+    PROXY_ADDRESSES = "127.0.0.1 ::1"
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
@@ -59,8 +62,12 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None
 
     # Staff login throttling (counted in the database, so it holds across workers and hosts).
+    # Failed attempts per account from browsers it never signed in with, and per client address;
+    # a browser that signed in before holds a device cookie with an allowance of its own, so a
+    # stranger's guessing does not lock the account's owner out (accounts.services.count_attempt).
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_IP = 30
+    LOGIN_MAX_FAILURES_PER_DEVICE = 10
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
 
     # Wrong ballot-card codes per client IP and window before /v/ answers 429 (counted in the DB).
@@ -74,6 +81,12 @@ class Defaults:
     # right pairs are never counted, so a help meeting behind one address is not locked out.
     CODE_SIGN_IN_ATTEMPTS_PER_CLIENT = 20
     CODE_SIGN_IN_WINDOW_SECONDS = 15 * 60
+    # Meeting sign-ups one client IP, and one e-mail address, may make per window (counted in the
+    # DB; a sign-up counts for one to two windows). Generous for a library or a help meeting behind
+    # one address; low enough that one client cannot fill meetings and mail a crowd of addresses.
+    SIGN_UPS_PER_CLIENT = 30
+    SIGN_UPS_PER_ADDRESS = 10
+    SIGN_UP_WINDOW_SECONDS = 60 * 60
 
     BABEL_DEFAULT_LOCALE = "da"
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"

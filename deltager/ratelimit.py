@@ -1,8 +1,9 @@
 """Rate limits shared by every worker and host: counts per client in fixed time buckets, in the database.
 
 A limit is a *scope* (what is counted: ``card_code`` for invalid ballot-card codes,
-``sign_in_link`` for sign-in links asked for), a *key* (who is counted: a client IP address) and a
-window. Each hit adds one to the row (scope, key, bucket), where bucket = epoch seconds // window;
+``sign_in_link`` for sign-in links asked for, ``login_*`` for staff sign-in attempts,
+``sign_up_*`` for meeting sign-ups), a *key* (who is counted: a client IP address, a hashed
+e-mail address, a device cookie's nonce) and a window. Each hit adds one to the row (scope, key, bucket), where bucket = epoch seconds // window;
 a client's count is the sum over the current and the previous bucket. So a limit of N lets
 through at most N hits in any stretch of one window's length (no burst at a bucket's edge), and a
 hit keeps counting for between one and two windows.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, ScalarSelect, String, bindparam, delete, func, select
+from sqlalchemy import BigInteger, Integer, ScalarSelect, String, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -80,16 +81,35 @@ def is_limited(session: Session, scope: str, key: str, now: dt.datetime, *, limi
     return recent_hits(session, scope, key, now, window_seconds=window_seconds) >= limit
 
 
-def hit(session: Session, scope: str, key: str, now: dt.datetime, *, window_seconds: int) -> None:
-    """Count one hit for this client, and forget its buckets that no longer count.
+def hit(session: Session, scope: str, key: str, now: dt.datetime, *, window_seconds: int) -> int:
+    """Count one hit for this client, forget its buckets that no longer count, and return its hits
+    in this and the previous window, this one included.
 
-    Must run in a write transaction (the caller commits it with its own work, or alone).
+    The count comes back from the upsert itself (``RETURNING``), so it is atomic: of any number of
+    simultaneous hits each gets a different count, and a caller that counts first and acts only
+    when the count stayed within its limit lets exactly ``limit`` through (PostgreSQL's row lock,
+    SQLite's write lock, held until the caller commits). Must run in a write transaction (the
+    caller commits it with its own work, or alone).
     """
     key, bucket = clip_key(key), bucket_of(now, window_seconds)
     session.execute(delete(RateCount).where(RateCount.scope == scope, RateCount.key == key, RateCount.bucket < bucket - 1))
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(RateCount).values(scope=scope, key=key, bucket=bucket, count=1)
-    session.execute(statement.on_conflict_do_update(
+    current = session.execute(statement.on_conflict_do_update(
         index_elements=[RateCount.scope, RateCount.key, RateCount.bucket],
         set_={"count": RateCount.count + 1},
-    ))
+    ).returning(RateCount.count)).scalar_one()
+    previous = session.scalar(select(RateCount.count).where(
+        RateCount.scope == scope, RateCount.key == key, RateCount.bucket == bucket - 1))
+    return int(current) + int(previous or 0)
+
+
+def forgive(session: Session, scope: str, key: str, now: dt.datetime, *, window_seconds: int) -> None:
+    """Take back one hit counted at ``now`` (a sign-in counted before its password was checked,
+    which then proved right). Must run in a write transaction."""
+    session.execute(
+        update(RateCount)
+        .where(RateCount.scope == scope, RateCount.key == clip_key(key),
+               RateCount.bucket == bucket_of(now, window_seconds), RateCount.count > 0)
+        .values(count=RateCount.count - 1)
+    )

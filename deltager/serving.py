@@ -1,42 +1,97 @@
-"""Serving details: keep ballot-card codes out of access logs; start workers warm.
+"""Serving details: keep bearer secrets in paths out of access logs; start workers warm.
 
-A ballot card's code is a bearer secret: whoever has it can vote with the card. Browsers arrive
-with it in the path (``/v/<code>``) because that is what the QR code holds; the app answers with
-a redirect at once, but the server has already logged the request line. This filter masks the
-code in every record of the access loggers (Werkzeug's in development, gunicorn's in production).
+A ballot card's code, a citizen's sign-in token and a sign-up's cancel token are bearer secrets:
+whoever has one can vote with the card, sign in as the citizen or cancel the sign-up. Browsers
+arrive with them in the path (that is what a QR code or an e-mailed link holds), and the server
+logs the request line. A route marks such a part of its path with the ``secret`` converter
+(``/v/<secret:code>``); the masking filter is built from the app's URL map, so a new route with
+a secret in its path is masked as soon as it says so, in every record of the access loggers
+(Werkzeug's in development, gunicorn's in production).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from typing import Any
 
-_SECRET_PATH = re.compile(r"(/v/)[^/?\s\"]+")
+from werkzeug.routing import BaseConverter, Map
+
+_PLACEHOLDER = re.compile(r"<[^<>]+>")
+_SEGMENT = r"[^/?\s\"]+"
+MASK = "…"
 
 
-def mask_secret_paths(text: str) -> str:
-    """Replace the code in ``/v/<code>`` with ``…``."""
-    return _SECRET_PATH.sub(r"\1…", text)
+class SecretConverter(BaseConverter):
+    """A path segment that is a bearer secret (a card code, a sign-in or cancel token): the access
+    log masks it (:func:`secret_path_patterns`). It matches what the default converter matches."""
+
+
+def secret_path_patterns(url_map: Map) -> list[re.Pattern[str]]:
+    """One pattern per route with a ``secret`` part: group 1 is the path up to the secret, which
+    follows. Other parts of the path match any segment."""
+    patterns = set()
+    for rule in url_map.iter_rules():
+        if "<secret:" not in rule.rule:
+            continue
+        prefix, _secret, _rest = rule.rule.partition("<secret:")
+        pattern, position = "", 0
+        for placeholder in _PLACEHOLDER.finditer(prefix):
+            pattern += re.escape(prefix[position:placeholder.start()]) + _SEGMENT
+            position = placeholder.end()
+        patterns.add(f"({pattern}{re.escape(prefix[position:])}){_SEGMENT}")
+    return [re.compile(pattern) for pattern in sorted(patterns)]
+
+
+def mask_secret_paths(text: str, patterns: list[re.Pattern[str]]) -> str:
+    """Replace each secret in a path of ``text`` with ``…``."""
+    for pattern in patterns:
+        text = pattern.sub(r"\1" + MASK, text)
+    return text
 
 
 class MaskSecretPaths(logging.Filter):
-    """A logging filter that formats the record and masks card codes in it."""
+    """A logging filter that formats the record and masks the secrets in its paths."""
+
+    def __init__(self, patterns: list[re.Pattern[str]]) -> None:
+        super().__init__()
+        self.patterns = patterns
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_secret_paths(message)
+        masked = mask_secret_paths(message, self.patterns)
         if masked != message:
             record.msg, record.args = masked, None
         return True
 
 
-def install_log_masking(*logger_names: str) -> None:
-    """Add the masking filter to the named loggers (idempotent)."""
+def install_log_masking(url_map: Map, *logger_names: str) -> None:
+    """Mask the secret paths of ``url_map`` in the named loggers (idempotent: a logger keeps one
+    filter, which learns the paths of every app installed in this process)."""
+    patterns = secret_path_patterns(url_map)
     for name in logger_names:
         logger = logging.getLogger(name)
-        if not any(isinstance(f, MaskSecretPaths) for f in logger.filters):
-            logger.addFilter(MaskSecretPaths())
+        existing = next((f for f in logger.filters if isinstance(f, MaskSecretPaths)), None)
+        if existing is None:
+            logger.addFilter(MaskSecretPaths(patterns))
+        else:
+            existing.patterns = sorted({*existing.patterns, *patterns}, key=lambda p: p.pattern)
+
+
+class ForwardedOnlyFromProxy:
+    """WSGI middleware in front of ProxyFix: X-Forwarded-* headers count only when the peer is
+    the reverse proxy (one of ``proxies``); from anyone else they are dropped, so a client that
+    reaches gunicorn directly cannot pick the address that rate limits count it under."""
+
+    def __init__(self, app: Any, proxies: Iterable[str]) -> None:
+        self.app, self.proxies = app, frozenset(proxies)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("REMOTE_ADDR") not in self.proxies:
+            for key in [key for key in environ if key.startswith("HTTP_X_FORWARDED_")]:
+                del environ[key]
+        return self.app(environ, start_response)
 
 
 def warm_up(app: Any) -> None:

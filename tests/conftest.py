@@ -178,6 +178,23 @@ def pg_scratch_name(base: str) -> str:
     return base + os.environ.get("DELTAGER_TEST_PG_SUFFIX", "")
 
 
+def scratch_postgres_url(base: str) -> str:
+    """A PostgreSQL scratch database named ``base`` (plus the suffix), created if missing and emptied,
+    at the local server; skips the test when no server answers (it then ran on SQLite only)."""
+    psycopg = pytest.importorskip("psycopg")
+    name = pg_scratch_name(base)
+    try:
+        conn = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=3, autocommit=True)
+    except Exception as error:  # any failure to connect: there is no server for this test
+        pytest.skip(f"No PostgreSQL server answers at 127.0.0.1:5432 ({type(error).__name__}); ran SQLite only")
+    with conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f"CREATE DATABASE {name}")
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    reset_database(url)
+    return url
+
+
 #: The PostgreSQL database of ``file_app`` (beside the suite's own, on the same server).
 OWN_PG_DATABASE = pg_scratch_name("test_own")
 

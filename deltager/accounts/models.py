@@ -1,10 +1,10 @@
-"""Staff users and failed sign-in attempts."""
+"""Staff users (failed sign-ins are counted in deltager.ratelimit)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Index, Integer, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from deltager.db import Base, UTCDateTime, str_enum, utcnow
@@ -52,17 +52,3 @@ class User(Base):
         """What the audit trail records of a user (never the password hash)."""
         return {"email": self.email, "name": self.name, "role": str(self.role), "active": self.active}
 
-
-class LoginAttempt(Base):
-    """A failed staff sign-in, kept a short while for throttling across all workers."""
-
-    __tablename__ = "login_attempt"
-    __table_args__ = (
-        Index("ix_login_attempt_email_at", "email", "at"),
-        Index("ix_login_attempt_ip_at", "ip", "at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
-    ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

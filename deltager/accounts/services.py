@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from deltager.accounts.models import LoginAttempt, User
+from deltager import ratelimit
+from deltager.accounts.models import User
 from deltager.audit.services import Actor, record
+from deltager.db import begin_write
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.permissions import Role
 
@@ -132,41 +137,92 @@ def end_sessions(session: Session, user: User) -> None:
     user.session_version += 1
 
 
-def authenticate(
-    session: Session,
-    *,
-    email: str,
-    password: str,
-    ip: str,
-    now: dt.datetime,
-    window: dt.timedelta,
-    max_per_account: int,
-    max_per_ip: int,
-) -> User | None:
-    """Check a sign-in; None if wrong. Raises Throttled after too many recent failures.
+@dataclass(frozen=True)
+class LoginLimits:
+    """How many failed sign-ins are allowed per window: per account from browsers it was never
+    used in, per client address, and per device cookie (a browser that signed in before)."""
 
-    Failures are rows in the database, so the limit holds across every worker and host.
+    window_seconds: int
+    max_per_account: int
+    max_per_ip: int
+    max_per_device: int
+
+
+@dataclass(frozen=True)
+class Device:
+    """What a valid device cookie says: this browser signed in as this user once (OWASP's device
+    cookies; the view signs and checks the cookie, a nonce tells one browser from another)."""
+
+    user_id: int
+    nonce: str
+
+
+@dataclass(frozen=True)
+class SignInAttempt:
+    """An attempt the throttle let through, counted already: for :func:`sign_in`."""
+
+    user_id: int | None
+    password_hash: str
+    counted: tuple[tuple[str, str], ...]  # (scope, key) of each count it added
+    now: dt.datetime
+    window_seconds: int
+
+
+ACCOUNT_SCOPE = "login_account"  # failures per account from untrusted browsers (deltager.ratelimit)
+IP_SCOPE = "login_ip"  # failures per client address from untrusted browsers
+DEVICE_SCOPE = "login_device"  # failures per device cookie
+
+
+def new_device_nonce() -> str:
+    """A fresh nonce for a device cookie."""
+    return secrets.token_urlsafe(16)
+
+
+def count_attempt(
+    session: Session, *, email: str, ip: str, device: Device | None, now: dt.datetime, limits: LoginLimits
+) -> SignInAttempt:
+    """Count a sign-in attempt before its password is checked; Throttled when it is one too many.
+
+    Slow online guessing without letting a stranger lock a colleague out (OWASP, "Slow down online
+    guessing attacks with device cookies"): a browser holding a device cookie for this account has
+    an allowance of its own; every other browser shares the account's (and its address's). Counting
+    first is what makes the limit hold under simultaneous attempts: each gets its own count from an
+    atomic upsert, so at most ``max`` passwords are checked. The caller commits before checking the
+    password (:func:`sign_in`), so no lock is held while scrypt runs.
     """
     email = normalise_email(email)[:254]
-    since = now - window
-    session.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
-    per_account = session.scalar(
-        select(func.count(LoginAttempt.id)).where(LoginAttempt.email == email, LoginAttempt.at >= since)
-    ) or 0
-    per_ip = session.scalar(
-        select(func.count(LoginAttempt.id)).where(LoginAttempt.ip == ip, LoginAttempt.at >= since)
-    ) or 0
-    if per_account >= max_per_account or per_ip >= max_per_ip:
-        raise Throttled(
-            N_("Too many failed attempts. Wait %(minutes)d minutes and try again."),
-            minutes=int(window.total_seconds() // 60),
-        )
     user = session.scalar(select(User).where(User.email == email))
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
-    if user is None or not ok or not user.active:
-        session.add(LoginAttempt(email=email, ip=ip[:64], at=now))
+    window = limits.window_seconds
+    if device is not None and user is not None and device.user_id == user.id:
+        counts = {(DEVICE_SCOPE, device.nonce): limits.max_per_device}
+        message = N_("Too many failed attempts in this browser. Wait %(minutes)d minutes and try again.")
+    else:
+        account_key = hashlib.sha256(email.encode()).hexdigest()  # fits the key, and no address in the table
+        counts = {(ACCOUNT_SCOPE, account_key): limits.max_per_account, (IP_SCOPE, ip): limits.max_per_ip}
+        message = N_("Too many failed attempts. Wait %(minutes)d minutes and try again, or sign in from a "
+                     "browser you have signed in with before.")
+    over = [ratelimit.hit(session, scope, key, now, window_seconds=window) > limit
+            for (scope, key), limit in counts.items()]
+    if any(over):
+        raise Throttled(message, minutes=window // 60)
+    return SignInAttempt(user_id=user.id if user and user.active else None,
+                         password_hash=user.password_hash if user else _DUMMY_HASH,
+                         counted=tuple(counts), now=now, window_seconds=window)
+
+
+def sign_in(session: Session, attempt: SignInAttempt, password: str) -> User | None:
+    """Check the password of a counted attempt; the user if right (the attempt is then forgiven,
+    and the sign-in audited), None if wrong (it stays counted). Run with no transaction open: the
+    password is checked before the write transaction begins."""
+    ok = check_password_hash(attempt.password_hash, password)  # the same time for an unknown e-mail
+    if not ok or attempt.user_id is None:
         return None
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
-    user.last_login_at = now
-    record(session, Actor.staff(user), "user.login", "user", user.id, at=now)
+    begin_write(session)
+    user = session.get(User, attempt.user_id)
+    if user is None or not user.active:
+        return None
+    for scope, key in attempt.counted:
+        ratelimit.forgive(session, scope, key, attempt.now, window_seconds=attempt.window_seconds)
+    user.last_login_at = attempt.now
+    record(session, Actor.staff(user), "user.login", "user", user.id, at=attempt.now)
     return user

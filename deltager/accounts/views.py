@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from deltager.accounts import services
 from deltager.accounts.forms import (
@@ -21,36 +20,68 @@ from deltager.accounts.forms import (
 from deltager.db import get_session, utcnow
 from deltager.errors import DomainError
 from deltager.permissions import Permission, Role
-from deltager.web import public, requires, safe_next, see_other, show_error, staff_actor
+from deltager.web import client_ip, public, requires, safe_next, see_other, show_error, staff_actor
 
 bp = Blueprint("accounts", __name__)
+
+
+DEVICE_COOKIE = "deltager_device"
+DEVICE_COOKIE_MAX_AGE = 365 * 24 * 60 * 60  # seconds
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="deltager.device-cookie")
+
+
+def _device() -> services.Device | None:
+    """The device this browser's signed device cookie names, if it has a valid one."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        value = _device_serializer().loads(raw, max_age=DEVICE_COOKIE_MAX_AGE)
+    except BadSignature:  # SignatureExpired is one
+        return None
+    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], int) and isinstance(value[1], str)):
+        return None
+    return services.Device(user_id=value[0], nonce=value[1])
+
+
+def _login_limits() -> services.LoginLimits:
+    cfg = current_app.config
+    return services.LoginLimits(
+        window_seconds=cfg["LOGIN_THROTTLE_WINDOW_SECONDS"], max_per_account=cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+        max_per_ip=cfg["LOGIN_MAX_FAILURES_PER_IP"], max_per_device=cfg["LOGIN_MAX_FAILURES_PER_DEVICE"],
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> ResponseReturnValue:
-    """Staff sign-in with e-mail and password."""
+    """Staff sign-in with e-mail and password; a browser that signs in gets a device cookie, which
+    keeps an allowance of failed attempts of its own (services.count_attempt)."""
     default = url_for("rounds.staff_index")
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next"), default))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        cfg = current_app.config
         session = get_session()
-        user = services.authenticate(
-            session,
-            email=form.email.data or "",
-            password=form.password.data or "",
-            ip=request.remote_addr or "",
-            now=utcnow(),
-            window=timedelta(seconds=cfg["LOGIN_THROTTLE_WINDOW_SECONDS"]),
-            max_per_account=cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
-            max_per_ip=cfg["LOGIN_MAX_FAILURES_PER_IP"],
+        attempt = services.count_attempt(
+            session, email=form.email.data or "", ip=client_ip(), device=_device(), now=utcnow(),
+            limits=_login_limits(),
         )
-        session.commit()  # failed attempts count too
+        session.commit()  # counted before the password is checked, and no lock is held while it is
+        user = services.sign_in(session, attempt, form.password.data or "")
+        session.commit()
         if user is not None:
             login_user(user)
-            return redirect(safe_next(form.next.data, default), code=303)
+            response = redirect(safe_next(form.next.data, default), code=303)
+            response.set_cookie(
+                DEVICE_COOKIE, _device_serializer().dumps([user.id, services.new_device_nonce()]),
+                max_age=DEVICE_COOKIE_MAX_AGE, path=url_for("accounts.login"), httponly=True, samesite="Lax",
+                secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure,
+            )
+            return response
         form.password.errors = [_("The e-mail address or the password is wrong.")]
     return render_template("accounts/login.html", form=form)
 

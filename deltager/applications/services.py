@@ -22,7 +22,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from deltager import ratelimit
@@ -45,8 +45,9 @@ from deltager.rounds.services import add_transition_guard
 
 S = ApplicationStatus
 TOKEN_LIFETIME = dt.timedelta(minutes=30)
-LINK_WINDOW = dt.timedelta(hours=1)
-MAX_LINKS_PER_WINDOW = 5
+# At most one sign-in mail per address in this time; a link asked for sooner is not sent, as the
+# one sent a moment ago still works (see request_sign_in_link).
+MAIL_INTERVAL = dt.timedelta(minutes=5)
 SIGN_IN_SCOPE = "sign_in_link"  # the per-client limit on sign-in links (deltager.ratelimit)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CVR_WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
@@ -116,35 +117,45 @@ def create_applicant_without_email(session: Session, now: dt.datetime) -> Applic
     return applicant
 
 
+class LinkRecentlySent(Throttled):
+    """A sign-in link went to this address a moment ago and still works: no new mail is sent."""
+
+
 def request_sign_in_link(
     session: Session, email: str, now: dt.datetime, *, client: str, max_per_client: int, client_window_seconds: int,
-    max_per_window: int = MAX_LINKS_PER_WINDOW, window: dt.timedelta = LINK_WINDOW,
+    mail_interval: dt.timedelta = MAIL_INTERVAL,
 ) -> tuple[Applicant, str]:
     """Make a one-time sign-in token for the address; returns (applicant, raw token to e-mail).
 
     Known and unknown addresses are treated alike (an unknown one becomes a new applicant), so the
-    answer never tells whether an address is known. Requests are limited per address and per
-    ``client`` (its IP address: ``max_per_client`` per window, so that one machine cannot make
-    the service mail thousands of addresses), both counted in the database so the limits hold
-    across workers. Must run in a write transaction.
+    answer never tells whether an address is known. Requests are limited per ``client`` (its IP
+    address: ``max_per_client`` per window, so that one machine cannot make the service mail
+    thousands of addresses), counted in the database so the limit holds across workers.
+
+    Per address, at most one mail goes out per ``mail_interval``: asked for sooner, while the link
+    sent last is still unused and valid, it raises LinkRecentlySent and sends nothing. A stranger
+    who asks for links for someone else's address therefore only ever sends that person working
+    links (a link never replaces the ones before it), and never stops them signing in: there is no
+    count per address to use up. Using any link ends all of them (redeem_sign_in_token).
+    Must run in a write transaction.
     """
     email = check_email(email)  # a typo is pointed out, and never counted against the client
     if ratelimit.is_limited(session, SIGN_IN_SCOPE, client, now, limit=max_per_client,
                             window_seconds=client_window_seconds):
         raise Throttled(N_("Too many sign-in links were asked for from your network. Wait a few minutes and try again."))
     applicant = get_or_create_applicant(session, email, now)
-    session.execute(
-        delete(SignInToken).where(SignInToken.expires_at < now - window, SignInToken.applicant_id == applicant.id)
+    session.execute(delete(SignInToken).where(SignInToken.applicant_id == applicant.id, SignInToken.expires_at < now))
+    last_sent = session.scalar(
+        select(SignInToken.created_at)
+        .where(SignInToken.applicant_id == applicant.id, SignInToken.used_at.is_(None), SignInToken.expires_at > now)
+        .order_by(SignInToken.created_at.desc()).limit(1)
     )
-    recent = session.scalar(
-        select(func.count(SignInToken.id)).where(
-            SignInToken.applicant_id == applicant.id, SignInToken.created_at >= now - window
-        )
-    ) or 0
-    if recent >= max_per_window:
-        raise Throttled(
-            N_("Too many sign-in links were asked for this address. Wait %(minutes)d minutes and try again."),
-            minutes=int(window.total_seconds() // 60),
+    if last_sent is not None and last_sent > now - mail_interval:
+        raise LinkRecentlySent(
+            N_("We sent a sign-in link to this address less than %(minutes)d minutes ago, and it still works. "
+               "Look for it in your inbox, and in your spam folder. If it has not come in a few minutes, "
+               "ask for a new one."),
+            minutes=max(1, int(mail_interval.total_seconds() // 60)),
         )
     ratelimit.hit(session, SIGN_IN_SCOPE, client, now, window_seconds=client_window_seconds)
     token = secrets.token_urlsafe(32)
@@ -171,8 +182,14 @@ def check_sign_in_token(session: Session, token: str, now: dt.datetime) -> None:
 
 
 def redeem_sign_in_token(session: Session, token: str, now: dt.datetime, *, language: str) -> Applicant:
-    """Use a token once: mark it used and return its applicant, who reads in ``language``."""
+    """Use a token once and return its applicant, who reads in ``language``. Every other unused
+    link of the applicant ends too: a link copied from a mailbox or a log on the way is no good
+    once the citizen has signed in."""
     row = _valid_token(session, token, now, for_update=True)
+    session.execute(
+        update(SignInToken).where(SignInToken.applicant_id == row.applicant_id, SignInToken.used_at.is_(None))
+        .values(used_at=now).execution_options(synchronize_session=False)
+    )
     row.used_at = now
     row.applicant.last_sign_in_at = now
     remember_language(row.applicant, language)
@@ -222,6 +239,8 @@ def valid_cvr(cvr: str) -> bool:
 
 
 @dataclass(frozen=True)
+
+
 class ApplicationInput:
     """What the applicant (or staff on their behalf) fills in. Empty strings are allowed in a draft."""
 
@@ -251,6 +270,8 @@ class ApplicationInput:
 
 
 @dataclass
+
+
 class Problems:
     """Collected problems, field → msgid (a submission lists all of them at once)."""
 
@@ -596,6 +617,8 @@ def photo_is_public(application: Application) -> bool:
 
 
 @dataclass(frozen=True)
+
+
 class ScreeningInput:
     """The caseworker's checklist and internal notes."""
 

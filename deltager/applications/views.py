@@ -160,6 +160,10 @@ def sign_in() -> ResponseReturnValue:
                 max_per_client=current_app.config["SIGN_IN_LINKS_PER_CLIENT"],
                 client_window_seconds=current_app.config["SIGN_IN_CLIENT_WINDOW_SECONDS"],
             )
+        except services.LinkRecentlySent as error:  # not refused: the link sent a moment ago works
+            session.rollback()
+            return render_template("applications/sign_in_sent.html", email=services.check_email(form.email.data or ""),
+                                   recent=translate_error(error))
         except Throttled as error:
             session.rollback()
             show_error(error)
@@ -171,8 +175,9 @@ def sign_in() -> ResponseReturnValue:
             link = current_app.config["BASE_URL"].rstrip("/") + url_for(
                 "applications.sign_in_link", token=token, next=_link_target(applicant, form.next.data)
             )
-            _mail(applicant.email, N_("Your sign-in link for Deltager"), "sign_in", link=link, minutes=30)
-            return render_template("applications/sign_in_sent.html", email=applicant.email)
+            _mail(applicant.email, N_("Your sign-in link for Deltager"), "sign_in", link=link,
+                  minutes=int(services.TOKEN_LIFETIME.total_seconds() // 60))
+            return render_template("applications/sign_in_sent.html", email=applicant.email, recent=None)
     return render_template("applications/sign_in.html", form=form), 400 if form.errors else 200
 
 
@@ -186,7 +191,7 @@ def _link_target(applicant: Applicant, requested: str | None) -> str | None:
     return url_for("applications.detail", application_id=own[0].id) if own else None
 
 
-@bp.route("/apply/sign-in/<token>", methods=["GET", "POST"])
+@bp.route("/apply/sign-in/<secret:token>", methods=["GET", "POST"])
 @public
 def sign_in_link(token: str) -> ResponseReturnValue:
     """The link from the e-mail. GET shows a button (mail scanners that follow links use nothing up);

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from deltager import ratelimit
 from deltager.audit.services import Actor, record
 from deltager.config import supported_language
-from deltager.errors import N_, NotAllowed, NotFound, ValidationFailed
+from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.meetings.models import Meeting, MeetingKind, Registration
 from deltager.rounds.services import get_round
 
@@ -36,6 +37,8 @@ class AlreadySignedUp(ValidationFailed):
 
 
 @dataclass(frozen=True)
+
+
 class MeetingInput:
     """What staff fill in for a meeting; times are timezone-aware UTC."""
 
@@ -63,6 +66,8 @@ def add_change_guard(guard: MeetingGuard) -> None:
 
 
 @dataclass(frozen=True)
+
+
 class RegistrationInput:
     """What a citizen fills in to sign up."""
 
@@ -75,6 +80,25 @@ class RegistrationInput:
 
 
 @dataclass(frozen=True)
+
+
+class SignUpThrottle:
+    """Who is signing up from where, and how many sign-ups a client and an address may make per
+    window (counted in the database, deltager.ratelimit); staff sign-ups pass none."""
+
+    client: str  # the client's IP address
+    max_per_client: int
+    max_per_address: int
+    window_seconds: int
+
+
+SIGN_UP_CLIENT_SCOPE = "sign_up_client"
+SIGN_UP_ADDRESS_SCOPE = "sign_up_address"
+
+
+@dataclass(frozen=True)
+
+
 class Totals:
     """Registered (not cancelled), of those attended, walk-ins, and everyone who came."""
 
@@ -351,6 +375,7 @@ def register(
     *,
     applicant_id: int | None = None,
     by_staff: bool = False,
+    throttle: SignUpThrottle | None = None,
 ) -> tuple[Registration, str]:
     """Sign a citizen up; returns the sign-up and the cancel token (to e-mail; only its hash is kept).
 
@@ -358,7 +383,12 @@ def register(
     address; staff then phone or write to them about changes (``contact_pending``).
 
     The meeting row is locked while the seats are counted, so two people cannot take the last seat.
+    With a ``throttle`` (a citizen's own sign-up), one client and one address may make only so
+    many sign-ups per window, so that one anonymous client cannot fill meetings and make the
+    service mail any number of addresses; only sign-ups made count, not a mistyped form.
     """
+    if throttle is not None:
+        _refuse_too_many_sign_ups(session, throttle, normalise_email(data.email), now)
     meeting = get_meeting(session, meeting_id, for_update=True)
     if meeting.kind not in SIGN_UP_KINDS or not meeting.round.is_public:
         raise NotFound(N_("The meeting does not exist."))
@@ -406,6 +436,9 @@ def register(
     )
     session.add(registration)
     session.flush()
+    if throttle is not None:
+        for scope, key in _sign_up_keys(throttle, email):
+            ratelimit.hit(session, scope, key, now, window_seconds=throttle.window_seconds)
     # Personal details stay out of the trail; the registration row holds them.
     record(
         session, actor, "meeting.register", "registration", registration.id,
@@ -430,6 +463,23 @@ def mark_registration_contacted(session: Session, actor: Actor, registration: Re
     record(session, actor, "meeting.contacted", "registration", registration.id,
            before={"contact_pending": registration.contact_pending}, after={"contact_pending": None}, at=now)
     registration.contact_pending = None
+
+
+def _sign_up_keys(throttle: SignUpThrottle, email: str) -> list[tuple[str, str]]:
+    return [(SIGN_UP_CLIENT_SCOPE, throttle.client),
+            (SIGN_UP_ADDRESS_SCOPE, hashlib.sha256(email.encode()).hexdigest())]  # fits a key; no address kept
+
+
+def _refuse_too_many_sign_ups(session: Session, throttle: SignUpThrottle, email: str, now: dt.datetime) -> None:
+    (client_scope, client), (address_scope, address) = _sign_up_keys(throttle, email)
+    window = throttle.window_seconds
+    if ratelimit.is_limited(session, client_scope, client, now, limit=throttle.max_per_client, window_seconds=window):
+        raise Throttled(N_("Too many sign-ups were made from your network. Try again later, "
+                           "or contact us and we will sign you up."))
+    if ratelimit.is_limited(session, address_scope, address, now, limit=throttle.max_per_address,
+                            window_seconds=window):
+        raise Throttled(N_("Too many sign-ups were made with this e-mail address. Try again later, "
+                           "or contact us and we will sign you up."))
 
 
 def cancel_registration(session: Session, actor: Actor, registration: Registration, now: dt.datetime) -> Registration:

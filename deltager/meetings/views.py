@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, render_template, request, session as flask_session
+from flask import Blueprint, Response, abort, current_app, flash, render_template, request, session as flask_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import force_locale, lazy_gettext
@@ -14,8 +14,8 @@ from deltager.accounts.forms import ConfirmForm
 from deltager.applications.auth import applicant_required, current_applicant
 from deltager.audit.services import Actor, history
 from deltager.db import get_session, utcnow
+from deltager.errors import DomainError, Throttled
 from deltager.i18n import format_local_datetime
-from deltager.errors import DomainError
 from deltager.i18n import select_locale
 from deltager.meetings import emails, services
 from deltager.meetings.forms import KIND_LABELS, AttendanceForm, MeetingForm, SignUpForm, StaffSignUpForm
@@ -25,7 +25,7 @@ from deltager.permissions import Permission
 from deltager.rounds.models import Round
 from deltager.rounds.services import get_round
 from deltager.timeutil import local_to_utc, utc_to_local
-from deltager.web import public, requires, see_other, show_error, staff_actor
+from deltager.web import client_ip, public, requires, see_other, show_error, staff_actor
 
 bp = Blueprint("meetings", __name__)
 
@@ -255,6 +255,7 @@ def public_meeting(meeting_id: int) -> ResponseReturnValue:
     session = get_session()
     meeting = services.get_public_meeting(session, meeting_id)
     form = _prefilled_sign_up_form()
+    status = 400 if request.method == "POST" else 200
     if meeting.kind in services.SIGN_UP_KINDS and form.validate_on_submit():
         applicant = current_applicant()
         data = services.RegistrationInput(
@@ -264,10 +265,13 @@ def public_meeting(meeting_id: int) -> ResponseReturnValue:
         try:
             registration, token = services.register(
                 session, _citizen_actor(), meeting_id, data, utcnow(),
-                applicant_id=applicant.id if applicant else None,
+                applicant_id=applicant.id if applicant else None, throttle=_sign_up_throttle(),
             )
         except services.MeetingFull:
             pass  # the page itself says so, in place of the form
+        except Throttled as error:
+            show_error(error, form)
+            status = 429
         except DomainError as error:
             show_error(error, form)
         else:
@@ -281,7 +285,15 @@ def public_meeting(meeting_id: int) -> ResponseReturnValue:
         open=services.sign_up_open(meeting, now),
         seats_left=services.seats_left(session, meeting) if meeting.kind in services.SIGN_UP_KINDS else None,
         ended=meeting.ends_at <= now,
-    ), 400 if request.method == "POST" else 200
+    ), status
+
+
+def _sign_up_throttle() -> services.SignUpThrottle:
+    cfg = current_app.config
+    return services.SignUpThrottle(
+        client=client_ip(), max_per_client=cfg["SIGN_UPS_PER_CLIENT"], max_per_address=cfg["SIGN_UPS_PER_ADDRESS"],
+        window_seconds=cfg["SIGN_UP_WINDOW_SECONDS"],
+    )
 
 
 @bp.get("/meetings/<int:meeting_id>/signed-up")
@@ -311,7 +323,7 @@ def calendar(meeting_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/meetings/cancel/<token>", methods=["GET", "POST"])
+@bp.route("/meetings/cancel/<secret:token>", methods=["GET", "POST"])
 @public
 def cancel(token: str) -> ResponseReturnValue:
     """The cancel link from the e-mail: a page with a button; only the POST cancels."""

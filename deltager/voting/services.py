@@ -420,16 +420,19 @@ def find_card(session: Session, code: str) -> BallotCard | None:
 
 
 def scan_card(session: Session, code: str, ip: str, now: dt.datetime, *, limit: int, window_seconds: int) -> int | None:
-    """The id of the card with this code (None if there is none), for a client that may still try.
+    """The id of the card with this code; None if there is none and the client may still try.
 
-    A client that sent ``limit`` invalid codes in this and the last window is refused (Throttled)
-    whether or not this code is valid, so a guesser learns nothing once throttled.
+    A valid card is never refused: a hall is one NAT address, and one person sending wrong codes
+    must not stop everyone else from voting. Only an unknown code counts against the client: one
+    that sent ``limit`` invalid codes in this and the last window is refused (Throttled). Codes
+    carry 128 random bits, so the throttle only slows a guesser who could never succeed anyway,
+    and keeps wrong codes from flooding the database with counts.
     """
     failures, card_id = _core(session).execute(_SCAN, {
         "key": ratelimit.clip_key(ip), "since_bucket": ratelimit.since_bucket(now, window_seconds),
         "code_hash": _code_hash(code) or "",  # no stored hash is empty: the card part finds nothing
     }).one()
-    if (failures or 0) >= limit:
+    if card_id is None and (failures or 0) >= limit:
         raise Throttled(N_("Too many invalid card codes from your network. Wait a few minutes and scan your card again."))
     return card_id
 

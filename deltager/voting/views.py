@@ -90,7 +90,7 @@ def _card_id() -> int | None:
     return value if isinstance(value, int) else None
 
 
-@bp.get("/v/<code>")
+@bp.get("/v/<secret:code>")
 @public
 def scan(code: str) -> ResponseReturnValue:
     """A scanned card: remember it in a cookie and redirect at once, so the code leaves the URL."""

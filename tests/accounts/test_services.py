@@ -20,11 +20,13 @@ ADMIN = Actor.system("test")
 NOW = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)
 
 
-def _login(session: Session, email: str, password: str, *, ip: str = "10.0.0.1", now: dt.datetime = NOW) -> User | None:
-    return services.authenticate(
-        session, email=email, password=password, ip=ip, now=now,
-        window=dt.timedelta(minutes=15), max_per_account=5, max_per_ip=30,
-    )
+LIMITS = services.LoginLimits(window_seconds=15 * 60, max_per_account=5, max_per_ip=30, max_per_device=10)
+
+
+def _login(session: Session, email: str, password: str, *, ip: str = "10.0.0.1", now: dt.datetime = NOW,
+           device: services.Device | None = None) -> User | None:
+    attempt = services.count_attempt(session, email=email, ip=ip, device=device, now=now, limits=LIMITS)
+    return services.sign_in(session, attempt, password)
 
 
 def test_create_user_hashes_with_scrypt_and_audits(session: Session) -> None:
@@ -72,9 +74,46 @@ def test_throttle_per_account_even_with_right_password(session: Session) -> None
         assert _login(session, "target@kommune.dk", f"guess {i}", ip=f"10.0.0.{i}") is None
     with pytest.raises(Throttled):
         _login(session, "target@kommune.dk", TEST_PASSWORD, ip="10.9.9.9")
-    # After the window, the right password works again.
-    later = NOW + dt.timedelta(minutes=16)
+    # Once the failures are out of the window (a failure counts for one to two windows), it works again.
+    later = NOW + dt.timedelta(minutes=31)
     assert _login(session, "target@kommune.dk", TEST_PASSWORD, now=later) is not None
+
+
+def test_a_right_password_does_not_use_up_the_allowance(session: Session) -> None:
+    make_user(session, email="daily@kommune.dk")
+    for _ in range(8):
+        assert _login(session, "daily@kommune.dk", TEST_PASSWORD) is not None
+    for i in range(5):
+        assert _login(session, "daily@kommune.dk", f"guess {i}") is None
+    with pytest.raises(Throttled):
+        _login(session, "daily@kommune.dk", TEST_PASSWORD)
+
+
+def test_a_device_that_signed_in_before_keeps_its_own_allowance(session: Session) -> None:
+    owner = make_user(session, email="owner@kommune.dk")
+    colleague = make_user(session, email="colleague@kommune.dk")
+    own_device = services.Device(user_id=owner.id, nonce=services.new_device_nonce())
+    for i in range(5):  # a stranger locks the account for browsers it was never used in
+        assert _login(session, "owner@kommune.dk", f"guess {i}", ip=f"192.0.2.{i}") is None
+    with pytest.raises(Throttled):
+        _login(session, "owner@kommune.dk", TEST_PASSWORD)
+    with pytest.raises(Throttled):  # another user's device cookie is no key to this account
+        _login(session, "owner@kommune.dk", TEST_PASSWORD,
+               device=services.Device(user_id=colleague.id, nonce=services.new_device_nonce()))
+    assert _login(session, "owner@kommune.dk", TEST_PASSWORD, device=own_device) is owner
+
+
+def test_a_device_cookie_is_locked_after_its_own_failures(session: Session) -> None:
+    owner = make_user(session, email="owner@kommune.dk")
+    device = services.Device(user_id=owner.id, nonce=services.new_device_nonce())
+    for i in range(10):
+        assert _login(session, "owner@kommune.dk", f"typo {i}", device=device) is None
+    with pytest.raises(Throttled, match="this browser"):
+        _login(session, "owner@kommune.dk", TEST_PASSWORD, device=device)
+    # the account itself is not locked for other browsers: the device's failures were its own
+    assert _login(session, "owner@kommune.dk", TEST_PASSWORD, ip="10.0.0.9") is owner
+    other_device = services.Device(user_id=owner.id, nonce=services.new_device_nonce())
+    assert _login(session, "owner@kommune.dk", TEST_PASSWORD, device=other_device) is owner
 
 
 def test_throttle_per_ip(session: Session) -> None:

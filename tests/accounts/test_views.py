@@ -94,6 +94,32 @@ def test_throttle_holds_across_workers(app: Flask, client: FlaskClient, database
     db.engine.dispose()
 
 
+def test_the_owner_s_browser_signs_in_while_strangers_are_locked_out(app: Flask) -> None:
+    """OWASP's device cookies: a browser that signed in before keeps its own allowance."""
+    user = _user(app, email="owner@kommune.dk")
+    owner = app.test_client()
+    first = _sign_in(owner, user.email, TEST_PASSWORD)
+    device = owner.get_cookie("deltager_device", path="/login")
+    assert first.status_code == 303 and device is not None
+    assert device.http_only and device.same_site == "Lax"
+    home = owner.get("/staff/")
+    owner.post("/logout", data={"csrf_token": csrf_token(home.text)})
+
+    stranger = app.test_client()
+    for _ in range(5):
+        assert _sign_in(stranger, user.email, "a guess").status_code == 200
+    assert _sign_in(stranger, user.email, TEST_PASSWORD).status_code == 429
+    assert _sign_in(app.test_client(), user.email, TEST_PASSWORD).status_code == 429  # any new browser too
+    forged = app.test_client()
+    forged.set_cookie("deltager_device", device.value[:-2] + "xx", path="/login")  # a broken signature
+    assert _sign_in(forged, user.email, TEST_PASSWORD).status_code == 429
+
+    again = _sign_in(owner, user.email, TEST_PASSWORD)
+    assert again.status_code == 303 and owner.get("/staff/").status_code == 200
+    renewed = owner.get_cookie("deltager_device", path="/login")
+    assert renewed is not None and renewed.value != device.value  # a new nonce at each sign-in
+
+
 def test_https_base_url_makes_cookies_secure(database_url: str, tmp_path: Path) -> None:
     app = create_app(app_config(database_url, tmp_path, BASE_URL="https://deltager.kommune.dk"),
                      instance_path=tmp_path)

@@ -26,6 +26,13 @@ HOSTILE = [
 ]
 
 
+@pytest.fixture
+def app_overrides() -> dict[str, int]:
+    """A sign-up per hostile value, from one client: more than a client's allowance of sign-ups
+    (which tests/meetings/test_services.py and test_views.py test)."""
+    return {"SIGN_UPS_PER_CLIENT": 10_000, "SIGN_UPS_PER_ADDRESS": 10_000}
+
+
 def test_there_are_at_least_40_hostile_values() -> None:
     assert len(HOSTILE) >= 40
 

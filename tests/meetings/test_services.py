@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from deltager.applications.models import Applicant
 from deltager.audit.models import AuditEvent
 from deltager.db import utcnow
-from deltager.errors import NotAllowed, NotFound, ValidationFailed
+from deltager.errors import NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.meetings import services
 from deltager.meetings.models import MeetingKind
 from deltager.rounds.models import RoundStatus
@@ -118,6 +118,38 @@ def test_the_database_keeps_one_active_sign_up_per_address_and_meeting(session: 
         session.flush()
     savepoint.rollback()
     assert session.scalar(select(func.count(Registration.id)).where(Registration.cancelled_at.is_(None))) == 1
+
+
+def _throttle(client: str = "10.0.0.1") -> services.SignUpThrottle:
+    return services.SignUpThrottle(client=client, max_per_client=4, max_per_address=2, window_seconds=3600)
+
+
+def test_sign_ups_are_limited_per_client_and_per_address(session: Session) -> None:
+    meetings = [make_meeting(session, capacity=20)]
+    meetings += [make_meeting(session, meetings[0].round) for _ in range(2)]
+    now = utcnow()
+    for n in range(4):
+        sign_up(session, meetings[0], f"person{n}@example.dk", throttle=_throttle(), now=now)
+    with pytest.raises(Throttled, match="network"):
+        sign_up(session, meetings[0], "fifth@example.dk", throttle=_throttle(), now=now)
+    sign_up(session, meetings[0], "fifth@example.dk", throttle=_throttle("10.0.0.2"), now=now)  # another client
+    # One address at several meetings, from different clients: at most max_per_address sign-ups.
+    sign_up(session, meetings[1], "fifth@example.dk", throttle=_throttle("10.0.0.3"), now=now)
+    with pytest.raises(Throttled, match="e-mail address"):
+        sign_up(session, meetings[2], "FIFTH@example.dk", throttle=_throttle("10.0.0.4"), now=now)
+    sign_up(session, meetings[2], "fifth@example.dk", now=now)  # staff sign people up without a limit
+    later = now + dt.timedelta(hours=2)
+    sign_up(session, meetings[1], "sixth@example.dk", throttle=_throttle(), now=later)
+
+
+def test_a_refused_sign_up_does_not_count_against_the_client(session: Session) -> None:
+    meeting = make_meeting(session, capacity=20)
+    sign_up(session, meeting, "same@example.dk", throttle=_throttle())
+    for _ in range(5):
+        with pytest.raises(services.AlreadySignedUp):
+            sign_up(session, meeting, "same@example.dk", throttle=_throttle())
+    for n in range(3):
+        sign_up(session, meeting, f"other{n}@example.dk", throttle=_throttle())
 
 
 def test_no_sign_up_for_past_cancelled_or_vote_meetings_or_draft_rounds(session: Session) -> None:

@@ -104,6 +104,23 @@ def test_duplicate_sign_up_is_refused_kindly(client: FlaskClient, data: Callable
     assert "allerede tilmeldt" in again.text
 
 
+def test_one_client_cannot_fill_a_meeting_with_sign_ups(app: Flask, client: FlaskClient, data: Callable,
+                                                        smtp_server: SmtpSink) -> None:
+    app.config["SIGN_UPS_PER_CLIENT"] = 3
+    with data() as s:
+        meeting = make_meeting(s, capacity=9)
+    for n in range(3):
+        assert client.post(f"/meetings/{meeting.id}", data={**SIGN_UP, "email": f"fake{n}@example.dk"}).status_code == 303
+    refused = client.post(f"/meetings/{meeting.id}", data={**SIGN_UP, "email": "fake3@example.dk"})
+    assert refused.status_code == 429
+    assert "for mange tilmeldinger fra dit netværk" in refused.text and "Har brug for tolk" in refused.text
+    assert not smtp_server.to("fake3@example.dk")
+    library = app.test_client()  # another address is not affected
+    response = library.post(f"/meetings/{meeting.id}", data={**SIGN_UP, "email": "real@example.dk"},
+                            environ_base={"REMOTE_ADDR": "10.20.30.40"})
+    assert response.status_code == 303
+
+
 def test_consent_is_required_and_input_kept(client: FlaskClient, data: Callable) -> None:
     with data() as s:
         meeting = make_meeting(s)

@@ -26,15 +26,13 @@ from sqlalchemy.orm import Session
 from deltager import migrate
 from deltager.db import make_engine
 from deltager.voting.models import Ballot, BallotCard, CardStatus
-from tests.conftest import ROOT, csrf_token, pg_scratch_name, reset_database
+from tests.conftest import ROOT, csrf_token, scratch_postgres_url
 from tests.voting.factories import issue, make_vote_meeting
 
 pytestmark = pytest.mark.slow
 
 REPETITIONS = 20
 CONCURRENCY = 50
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_DATABASE = pg_scratch_name("test_voting_concurrency")
 
 
 @dataclass
@@ -56,20 +54,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _postgres_url() -> str:
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        conn = psycopg.connect(PG_ADMIN, connect_timeout=3, autocommit=True)
-    except Exception as error:  # any failure to connect: there is no server for this test
-        pytest.skip(f"No PostgreSQL server answers at 127.0.0.1:5432 ({type(error).__name__}); ran SQLite only")
-    with conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_DATABASE,)).fetchone() is None:
-            conn.execute(f"CREATE DATABASE {PG_DATABASE}")
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DATABASE}"
-    reset_database(url)
-    return url
 
 
 def _prepare(url: str) -> tuple[list[str], list[int]]:
@@ -106,7 +90,7 @@ def _wait_until_up(host: str, port: int, proc: subprocess.Popen[bytes], log: Pat
 def arena(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Arena]:
     """Start gunicorn -w 4 once per backend on a prepared database."""
     tmp = tmp_path_factory.mktemp(f"gunicorn-{request.param}")
-    url = f"sqlite:///{tmp / 'votes.sqlite'}" if request.param == "sqlite" else _postgres_url()
+    url = f"sqlite:///{tmp / 'votes.sqlite'}" if request.param == "sqlite" else scratch_postgres_url("test_voting_concurrency")
     codes, ids = _prepare(url)
     port = _free_port()
     config = tmp / "gunicorn_test.py"
