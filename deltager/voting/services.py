@@ -703,8 +703,8 @@ def close_vote(
         seed = seed or secrets.token_hex(8)
     else:
         seed = None
-    result, digest = _allocate(projects, ballots_of(session, meeting_id), round_.pot_ore,
-                               settings.rule, settings.tie_break, seed)
+    ballots = ballots_of(session, meeting_id)
+    result, digest = _allocate(projects, ballots, round_.pot_ore, settings.rule, settings.tie_break, seed)
     titles = {p.id: p.title for p in projects}
     selected = set(result.selected)
     allocation = Allocation(
@@ -712,8 +712,8 @@ def close_vote(
         seed=seed, inputs_hash=digest, pot_ore=round_.pot_ore,
         granted_total_ore=round_.pot_ore - result.remainder, remainder_ore=result.remainder,
         num_ballots=result.num_ballots,
-        trace_da=alloc.format_trace(result, titles, lang="da"),
-        trace_en=alloc.format_trace(result, titles, lang="en"),
+        trace_da=alloc.format_trace(result, titles, lang="da", ballots=ballots),
+        trace_en=alloc.format_trace(result, titles, lang="en", ballots=ballots),
         computed_at=now, frozen=True,
         lines=[
             AllocationLine(application_id=int(line.project_id), votes=line.votes, rank=line.rank,
