@@ -23,6 +23,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -597,15 +598,24 @@ def _closed_allocation(meeting_id: int) -> Any:
 @bp.get("/staff/voting/<int:meeting_id>/protocol.pdf")
 @requires(Permission.VOTING_RESULTS)
 def protocol(meeting_id: int) -> ResponseReturnValue:
-    """The protocol of the closed vote (PDF)."""
-    from deltager.pdf.protocol import ProtocolData, ProtocolLine, protocol_pdf
+    """The protocol of the closed vote (PDF): the municipality's record, so always in Danish."""
+    from deltager.pdf.protocol import protocol_pdf
+
+    allocation = _closed_allocation(meeting_id)
+    with force_locale("da"):  # labels, date and trace alike, whatever language the reader chose
+        data = _protocol_data(meeting_id, allocation)
+    return _download(protocol_pdf(data), f"protokol-{meeting_id}.pdf", "application/pdf")
+
+
+def _protocol_data(meeting_id: int, allocation: Any) -> Any:
+    """What the protocol states, in the current locale's words (the Danish trace)."""
+    from deltager.pdf.protocol import ProtocolData, ProtocolLine
 
     session = get_session()
     meeting_ = services.get_vote_meeting(session, meeting_id)
-    allocation = _closed_allocation(meeting_id)
     round_: Round = get_round(session, meeting_.round_id)
     rec = services.reconciliation(session, meeting_id)
-    data = ProtocolData(
+    return ProtocolData(
         round_title=round_.title, meeting_title=meeting_.title, place=meeting_.place,
         held_at=format_local_datetime(meeting_.starts_at), rule=str(RULE_LABELS[allocation.rule]),
         tie_break=str(TIE_BREAK_LABELS[allocation.tie_break]), seed=allocation.seed,
@@ -614,9 +624,8 @@ def protocol(meeting_id: int) -> ResponseReturnValue:
         lines=[ProtocolLine(x.rank, x.stand_number, x.title, x.votes, x.cost_ore, x.granted_ore, x.selected)
                for x in services.result_lines(session, allocation)],
         pot_ore=allocation.pot_ore, granted_total_ore=allocation.granted_total_ore,
-        remainder_ore=allocation.remainder_ore, trace_lines=_trace(allocation), inputs_hash=allocation.inputs_hash,
+        remainder_ore=allocation.remainder_ore, trace_lines=allocation.trace_da, inputs_hash=allocation.inputs_hash,
     )
-    return _download(protocol_pdf(data), f"protokol-{meeting_id}.pdf", "application/pdf")
 
 
 @bp.get("/staff/voting/<int:meeting_id>/ballots.pb")

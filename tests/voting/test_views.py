@@ -21,7 +21,7 @@ from deltager.voting import services, views
 from deltager.voting.models import Allocation, Ballot, BallotCard, CardStatus, VoteSettings, VoteState
 from deltager.voting.views import CARD_COOKIE
 from tests.conftest import Auth
-from tests.voting.factories import NOW, TEST_ACTOR, issue, make_vote_meeting
+from tests.voting.factories import NOW, TEST_ACTOR, cast_ballots, issue, make_vote_meeting
 
 LONG_SUMMARY = "Vi mødes hver uge og laver mad sammen med naboerne i gården. " * 5
 
@@ -436,3 +436,26 @@ def test_a_voting_meetings_page_offers_only_what_its_vote_allows(
     services.close_vote(session, TEST_ACTOR, meeting_id, NOW)
     session.commit()
     assert offered() == set()
+
+
+def test_the_protocol_is_danish_from_an_english_session(
+    client: FlaskClient, auth: Auth, session: Session, tmp_path: Any
+) -> None:
+    """The protocol is the municipality's record: an English reader downloads the Danish one."""
+    from tests.pdf.poppler import pdf_text
+
+    setup = _setup(session)
+    cast_ballots(session, setup, [setup.ids[:2], setup.ids[:1]])
+    services.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    session.commit()
+    auth.login(Role.CASEWORKER)
+    client.set_cookie("lang", "en")
+    assert "Voting meetings" in client.get(f"/staff/voting/{setup.meeting.id}").get_data(as_text=True)
+    response = client.get(f"/staff/voting/{setup.meeting.id}/protocol.pdf")
+    text = re.sub(r"\s+", " ", pdf_text(response.data, tmp_path))
+    assert "Protokol for afstemningsmøde" in text
+    assert "Fordelingsregel Flest stemmer først" in text  # the rule's label, in Danish
+    assert "Flest stemmer først: projekterne tages i rækkefølge efter stemmetal" in text  # the Danish trace
+    assert " kl. " in text  # the Danish date
+    assert not re.search(r"\b(Most votes|funded|votes|left in the pot|Lowest application)\b", text)
+
