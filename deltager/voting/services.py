@@ -15,7 +15,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -640,17 +640,26 @@ def reconciliation(session: Session, meeting_id: int) -> Reconciliation:
     )
 
 
-def turnout(session: Session, meeting_id: int) -> tuple[VoteState, int]:
-    """The vote's state and how many ballots were cast (one cheap query, for the big screen)."""
+class Turnout(NamedTuple):
+    """What the big screen shows while the vote runs."""
+
+    state: VoteState
+    cards: int  # cards handed out and still valid (issued or used, not voided)
+    ballots: int  # ballots cast (cards used)
+
+
+def turnout(session: Session, meeting_id: int) -> Turnout:
+    """The vote's state, the valid cards and the ballots cast (one cheap query, for the big screen)."""
+
+    def cards(*statuses: CardStatus) -> Any:
+        return (select(func.count()).select_from(BallotCard)
+                .where(BallotCard.meeting_id == meeting_id, BallotCard.status.in_(statuses)).scalar_subquery())
+
     row = session.execute(
-        select(
-            VoteSettings.state,
-            select(func.count()).select_from(BallotCard)
-            .where(BallotCard.meeting_id == meeting_id, BallotCard.status == CardStatus.USED)
-            .scalar_subquery(),
-        ).where(VoteSettings.meeting_id == meeting_id)
+        select(VoteSettings.state, cards(CardStatus.ISSUED, CardStatus.USED), cards(CardStatus.USED))
+        .where(VoteSettings.meeting_id == meeting_id)
     ).one_or_none()
-    return (VoteState.PREPARING, 0) if row is None else (row[0], row[1])
+    return Turnout(VoteState.PREPARING, 0, 0) if row is None else Turnout(*row)
 
 
 def ballots_of(session: Session, meeting_id: int) -> list[frozenset[int]]:

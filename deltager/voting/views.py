@@ -7,7 +7,7 @@ Public URLs (no account):
   POST /ballot                   cast (choice=<application id> …, csrf_token) → 303 /ballot/done
   GET  /ballot/done              "Tak for din stemme"
   GET  /m/<meeting_id>/screen    the big screen
-  GET  /m/<meeting_id>/turnout.json   {"state", "ballots"}; ETag, Cache-Control: max-age=2
+  GET  /m/<meeting_id>/turnout.json   {"state", "cards", "ballots"}; ETag, Cache-Control: max-age=2
 """
 
 from __future__ import annotations
@@ -253,17 +253,16 @@ def _trace(allocation: Any) -> list[str]:
 @bp.get("/m/<int:meeting_id>/screen")
 @public
 def screen(meeting_id: int) -> ResponseReturnValue:
-    """The big screen: how to vote, live turnout; after closing the result and its trace."""
+    """The big screen: how to vote, cards handed out beside ballots cast; after closing the result."""
     session = get_session()
     meeting = services.get_vote_meeting(session, meeting_id)
     settings = services.get_settings(session, meeting_id)
-    state, ballots = services.turnout(session, meeting_id)
-    allocation = services.get_allocation(session, meeting_id) if state is VoteState.CLOSED else None
+    turnout = services.turnout(session, meeting_id)
+    allocation = services.get_allocation(session, meeting_id) if turnout.state is VoteState.CLOSED else None
     return render_template(
-        "voting/screen.html", meeting=meeting, settings=settings, state=state, ballots=ballots,
+        "voting/screen.html", meeting=meeting, settings=settings, state=turnout.state, turnout=turnout,
         allocation=allocation, lines=services.result_lines(session, allocation) if allocation else [],
         trace=_trace(allocation) if allocation else [],
-        base_url=current_app.config["BASE_URL"].rstrip("/"),
     )
 
 
@@ -271,8 +270,8 @@ def screen(meeting_id: int) -> ResponseReturnValue:
 @public
 def turnout(meeting_id: int) -> ResponseReturnValue:
     """Turnout only, for the screen to poll: cheap, cacheable for two seconds, with an ETag."""
-    state, ballots = services.turnout(get_session(), meeting_id)
-    body = json.dumps({"state": state.value, "ballots": ballots}, separators=(",", ":"))
+    state, cards, ballots = services.turnout(get_session(), meeting_id)
+    body = json.dumps({"state": state.value, "cards": cards, "ballots": ballots}, separators=(",", ":"))
     response = Response(body, mimetype="application/json")
     response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:16])
     response.headers["Cache-Control"] = "public, max-age=2"

@@ -293,7 +293,8 @@ def test_reconciliation_and_door_count(session: Session) -> None:
     session.commit()
     rec = services.reconciliation(session, setup.meeting.id)
     assert (rec.issued, rec.used_phone, rec.used_paper, rec.voided, rec.unused, rec.door_count) == (5, 1, 0, 1, 3, 4)
-    assert services.turnout(session, setup.meeting.id) == (VoteState.OPEN, 1)
+    # the big screen: cards handed out and still valid (5 issued − 1 voided) beside ballots cast
+    assert services.turnout(session, setup.meeting.id) == (VoteState.OPEN, 4, 1)
     with pytest.raises(ValidationFailed):
         services.set_door_count(session, TEST_ACTOR, setup.meeting.id, -1)
 

@@ -225,13 +225,18 @@ def test_screen_and_turnout_show_no_results_while_open(client: FlaskClient, auth
         _scan(c, card.code)
         c.post("/ballot", data={"choice": setup.ids[:1]})
     response = _turnout(client, setup.meeting.id)
-    assert response.get_json() == {"state": "open", "ballots": 2}
+    assert response.get_json() == {"state": "open", "cards": 3, "ballots": 2}
     assert response.headers["Cache-Control"] == "public, max-age=2" and response.headers["ETag"]
     again = client.get(f"/m/{setup.meeting.id}/turnout.json", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
     screen = client.get(f"/m/{setup.meeting.id}/screen").get_data(as_text=True)
     assert "voting-screen.js" in screen and 'http-equiv="refresh"' in screen
     assert setup.projects[0].title not in screen
+    # a projector view: cards handed out beside ballots cast, and no navigation, language switch or footer
+    assert re.search(r'Udleverede stemmekort</dt><dd id="turnout-cards">3</dd>', screen)
+    assert re.search(r'Afgivne stemmesedler</dt><dd id="turnout-count">2</dd>', screen)
+    assert "<nav" not in screen and "language-switch" not in screen and "<footer" not in screen
+    assert "/login" not in screen
     auth.login(Role.CASEWORKER)
     staff = client.get(f"/staff/voting/{setup.meeting.id}").get_data(as_text=True)
     assert "skjult" in staff
@@ -288,6 +293,9 @@ def test_staff_run_the_meeting_end_to_end(client: FlaskClient, auth: Auth, sessi
     assert setup.projects[0].title in screen and allocation.trace_da[0] in screen
     assert '<details class="trace" open>' in screen, "the projected screen shows the trace unfolded"
     assert '<ul class="trace-lines">' in screen, "the steps carry their own numbers: no second numbering"
+    # money and ballots apart: "Ikke fordelt: 13.000 kr. · 10 stemmer" read as if the votes were the money's
+    assert re.search(r"<dt>Ikke fordelt</dt><dd>[\d.]+ kr\.</dd>\s*<dt>Afgivne stemmesedler</dt><dd>2</dd>", screen)
+    assert "·" not in screen.split("<main", 1)[1]
     round_page = client.get(f"/rounds/{setup.round.id}").get_data(as_text=True)
     assert allocation.trace_da[0] in round_page and '<details class="trace">' in round_page
     protocol = client.get(f"/staff/voting/{mid}/protocol.pdf")
