@@ -81,7 +81,7 @@ def _style(name: str, **kw: Any) -> ParagraphStyle:
 STYLES = {
     "title": _style("title", fontName=FONT_BOLD, fontSize=18, leading=22, spaceAfter=4),
     "subtitle": _style("subtitle", fontSize=12, leading=15, spaceAfter=10),
-    "h2": _style("h2", fontName=FONT_BOLD, fontSize=12, leading=15, spaceBefore=10, spaceAfter=5),
+    "h2": _style("h2", fontName=FONT_BOLD, fontSize=12, leading=15, spaceBefore=10, spaceAfter=5, keepWithNext=1),
     "body": _style("body"),
     "cell": _style("cell", fontSize=9, leading=11),
     "cell_bold": _style("cell_bold", fontName=FONT_BOLD, fontSize=9, leading=11),

@@ -109,3 +109,17 @@ def test_signatures_never_stand_alone_on_the_last_page(tmp_path: Path) -> None:
         last = squash(pages[-1])
         assert "Mødeleder" in last and "Sagsbehandler" in last
         assert "5. Kontrol" in last and HASH in last, f"signatures alone on page {len(pages)} with {trace} steps"
+
+
+HEADINGS = ("1. Mødet", "2. Stemmekort og fremmøde", "3. Stemmer og fordeling", "4. Beregningen trin for trin",
+            "5. Kontrol", "6. Underskrifter")
+
+
+def test_no_heading_is_left_at_the_foot_of_a_page(tmp_path: Path) -> None:
+    """A section's heading goes over to the next page with the section's first lines."""
+    for projects in range(5, 40, 2):  # before the fix: "4. Beregningen trin for trin" ended page 1 at 15
+        pages = page_texts(protocol_pdf(make_data(projects=projects, trace=16)), tmp_path)
+        for number, page in enumerate(pages[:-1], start=1):
+            lines = [line.strip() for line in page.splitlines() if line.strip()]
+            body = [line for line in lines if not line.startswith("Protokol for afstemningsmøde ·")]
+            assert body[-1] not in HEADINGS, f"{body[-1]!r} alone at the foot of page {number} ({projects} projects)"
