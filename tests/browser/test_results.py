@@ -166,3 +166,24 @@ def test_the_big_screen_does_not_scroll_sideways_on_a_phone(live_app: LiveApp, p
         phone.goto(f"{live_app.url}/m/{setup.meeting.id}/screen")
         _no_sideways_scroll(phone)
         _chrome_absent(phone)
+
+
+def test_the_big_screen_counts_live_without_reloading(live_app: LiveApp, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    with live_app.session() as session:
+        setup = make_vote_meeting(session, projects=PROJECTS, open_vote=True, max_choices=3)
+        cast_ballots(session, setup, [[setup.ids[0]]])
+    context, screen = _projector(browser, 1280, 720)
+    try:
+        screen.goto(f"{live_app.url}/m/{setup.meeting.id}/screen")
+        screen.evaluate("window.loadedOnce = true")  # gone if the page reloads
+        assert (screen.locator("#turnout-cards").inner_text(), screen.locator("#turnout-count").inner_text()) == ("1", "1")
+        with live_app.session() as session:
+            cast_ballots(session, setup, [[setup.ids[1]], [setup.ids[2]]])
+            services.issue_cards(session, TEST_ACTOR, setup.meeting.id, 2, NOW)
+        expect(screen.locator("#turnout-count")).to_have_text("3", timeout=15_000)
+        expect(screen.locator("#turnout-cards")).to_have_text("5", timeout=15_000)
+        assert screen.evaluate("window.loadedOnce === true")
+    finally:
+        context.close()
