@@ -89,7 +89,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import chain
 from types import MappingProxyType
-from typing import Literal, NamedTuple, TypeAlias
+from typing import Any, Literal, NamedTuple, TypeAlias
 
 from deltager.money import format_ore, tidy_periods
 
@@ -1091,34 +1091,31 @@ _TEXTS = {
         "votes": "stemmer",
         "voter": "vælger",
         "voters": "vælgere",
+        "step": "{n}. {name} ({votes}, {cost}): {reason}",
+        "then": " Derefter {left} tilbage i puljen.",
         "greedy_header": "Flest stemmer først: projekterne tages i rækkefølge efter stemmetal, og hvert projekt "
         "får hele sit beløb, hvis der er nok tilbage i puljen.",
-        "funded": "{n}. {name} ({votes}, {cost}): bevilget, for der var {before} tilbage i puljen, "
-        "da det var projektets tur. Derefter {left} tilbage.",
-        "skipped": "{n}. {name} ({votes}, {cost}): ikke bevilget, for da det var projektets tur, "
-        "var der kun {before} tilbage i puljen.",
+        "funded": "bevilget, for der var {before} tilbage i puljen, da det var projektets tur.",
+        "skipped": "ikke bevilget, for da det var projektets tur, var der kun {before} tilbage i puljen.",
         "mes_intro": "Lige andele: puljen på {pot} delt ligeligt mellem {voters} giver {start} til hver.",
         "mes_raised": " For at mere af puljen kunne bruges, blev hver vælgers andel hævet fra {start} "
         "til {voter_budget}.",
         "mes_rule": " Hver vælger betaler kun for projekter, vedkommende har stemt på, og et projekt "
         "bevilges, når dets vælgere kan betale det sammen.",
-        "mes_funded": "{n}. {name} ({votes}, {cost}): bevilget – dets {supporters} betalte {price} hver. "
-        "Derefter {left} tilbage i puljen.",
-        "mes_funded_uneven": "{n}. {name} ({votes}, {cost}): bevilget – dets {supporters} betalte højst "
-        "{price} hver; {emptied}. Derefter {left} tilbage i puljen.",
+        "mes_funded": "bevilget – dets {supporters} betalte {price} hver.",
+        "mes_funded_uneven": "bevilget – dets {supporters} betalte højst {price} hver; {emptied}.",
         "emptied_one": "1 af dem betalte det sidste af sin andel",
         "emptied_many": "{k} af dem betalte det sidste af deres andele",
         "about": "ca. ",
         "completion_header": "Derefter fordeles resten af puljen efter stemmetal: hvert projekt får hele sit "
         "beløb, hvis der er nok tilbage.",
-        "completion_skipped": "{n}. {name} ({votes}, {cost}): ikke bevilget – dets {supporters} havde kun "
-        "{have} tilbage tilsammen, og bagefter var der kun {before} tilbage i puljen.",
-        "completion_funded": "{n}. {name} ({votes}, {cost}): bevilget efter stemmetal – dets {supporters} "
-        "havde kun {have} tilbage tilsammen, men der var stadig {before} tilbage i puljen. Derefter {left} tilbage.",
-        "nobody_skipped": "{n}. {name} ({votes}, {cost}): ikke bevilget – ingen stemte på projektet, og der "
-        "var kun {before} tilbage i puljen.",
-        "nobody_funded": "{n}. {name} ({votes}, {cost}): bevilget efter stemmetal – ingen stemte på "
-        "projektet, men der var stadig {before} tilbage i puljen. Derefter {left} tilbage.",
+        "completion_skipped": "ikke bevilget – dets {supporters} havde kun {have} tilbage tilsammen, og bagefter "
+        "var der kun {before} tilbage i puljen.",
+        "completion_funded": "bevilget efter stemmetal – dets {supporters} havde kun {have} tilbage tilsammen, "
+        "men der var stadig {before} tilbage i puljen.",
+        "nobody_skipped": "ikke bevilget – ingen stemte på projektet, og der var kun {before} tilbage i puljen.",
+        "nobody_funded": "bevilget efter stemmetal – ingen stemte på projektet, men der var stadig {before} "
+        "tilbage i puljen.",
         "remainder": "Ikke fordelt: {left}",
     },
     "en": {
@@ -1126,36 +1123,39 @@ _TEXTS = {
         "votes": "votes",
         "voter": "voter",
         "voters": "voters",
+        "step": "{n}. {name} ({votes}, {cost}): {reason}",
+        "then": " Then {left} left in the pot.",
         "greedy_header": "Most votes first: the projects are taken in order of votes, and each gets its whole "
         "amount if enough is left in the pot.",
-        "funded": "{n}. {name} ({votes}, {cost}): funded, as {before} was left in the pot when its turn came. "
-        "Then {left} left.",
-        "skipped": "{n}. {name} ({votes}, {cost}): not funded, as only {before} was left in the pot when its "
-        "turn came.",
+        "funded": "funded, as {before} was left in the pot when its turn came.",
+        "skipped": "not funded, as only {before} was left in the pot when its turn came.",
         "mes_intro": "Equal shares: the pot of {pot} split evenly between {voters} gives {start} each.",
         "mes_raised": " To spend more of the pot, each voter's share was raised from {start} to {voter_budget}.",
         "mes_rule": " Each voter pays only for projects they voted for, and a project is funded when its "
         "voters can pay for it together.",
-        "mes_funded": "{n}. {name} ({votes}, {cost}): funded – its {supporters} paid {price} each. "
-        "Then {left} left in the pot.",
-        "mes_funded_uneven": "{n}. {name} ({votes}, {cost}): funded – its {supporters} paid at most {price} "
-        "each; {emptied}. Then {left} left in the pot.",
+        "mes_funded": "funded – its {supporters} paid {price} each.",
+        "mes_funded_uneven": "funded – its {supporters} paid at most {price} each; {emptied}.",
         "emptied_one": "1 of them paid the last of their share",
         "emptied_many": "{k} of them paid the last of their shares",
         "about": "about ",
         "completion_header": "Then the rest of the pot goes by votes: each project gets its whole amount if "
         "enough is left.",
-        "completion_skipped": "{n}. {name} ({votes}, {cost}): not funded – its {supporters} had only {have} "
-        "left together, and after that only {before} was left in the pot.",
-        "completion_funded": "{n}. {name} ({votes}, {cost}): funded by votes – its {supporters} had only "
-        "{have} left together, but {before} was still left in the pot. Then {left} left.",
-        "nobody_skipped": "{n}. {name} ({votes}, {cost}): not funded – nobody voted for it, and only {before} "
-        "was left in the pot.",
-        "nobody_funded": "{n}. {name} ({votes}, {cost}): funded by votes – nobody voted for it, but {before} "
-        "was still left in the pot. Then {left} left.",
+        "completion_skipped": "not funded – its {supporters} had only {have} left together, and after that only "
+        "{before} was left in the pot.",
+        "completion_funded": "funded by votes – its {supporters} had only {have} left together, but {before} "
+        "was still left in the pot.",
+        "nobody_skipped": "not funded – nobody voted for it, and only {before} was left in the pot.",
+        "nobody_funded": "funded by votes – nobody voted for it, but {before} was still left in the pot.",
         "remainder": "Not allocated: {left}",
     },
 }
+
+
+class Explanation(NamedTuple):
+    """The protocol's lines, and for each project the reason it was or was not funded (one sentence)."""
+
+    lines: list[str]
+    reasons: dict[ProjectId, str]
 
 
 class _Payments(NamedTuple):
@@ -1188,7 +1188,7 @@ def _replay_payments(result: AllocationResult, ballots: Iterable[Collection[Proj
     return _Payments(emptied, left_together)
 
 
-def format_trace(
+def explain(
     result: AllocationResult,
     names: Mapping[ProjectId, str] | None = None,
     money: Callable[[int], str] = format_ore,
@@ -1196,9 +1196,10 @@ def format_trace(
     ballots: Iterable[Collection[ProjectId]] | None = None,
     *,
     currency_unit: int = ORE_PER_KRONE,
-) -> list[str]:
+) -> Explanation:
     """The protocol as text lines in Danish (``lang="da"``) or English (``"en"``): the rule, then
-    one line per project on why it was or was not funded, then what was not allocated.
+    one line per project on why it was or was not funded, then what was not allocated; and each
+    project's reason alone, as a sentence to show beside it.
 
     ``names`` maps ids to titles (missing ones show the id); ``money`` formats an amount in the
     result's units, by default øre as "18.500 kr.". Equal Shares needs the ``ballots`` the result
@@ -1210,9 +1211,10 @@ def format_trace(
     names = names or {}
     payments: _Payments | None = None
     lines: list[str] = []
+    reasons: dict[ProjectId, str] = {}
     if result.rule == "mes":
         if ballots is None:
-            raise TypeError("format_trace needs the ballots to explain an Equal Shares result")
+            raise TypeError("explaining an Equal Shares result needs its ballots")
         payments = _replay_payments(result, ballots)
         lines.extend(_mes_header(result, texts, money, currency_unit))
     else:
@@ -1227,12 +1229,7 @@ def format_trace(
         if step.phase == "completion" and previous_phase != "completion":
             lines.append(texts["completion_header"])
         previous_phase = step.phase
-        fields = {
-            "n": step.number, "name": names.get(step.project_id, str(step.project_id)),
-            "votes": counted(step.votes, "vote", "votes"), "cost": money(step.cost),
-            "supporters": counted(step.votes, "voter", "voters"), "before": money(before),
-            "left": money(step.remaining),
-        }
+        fields: dict[str, object] = {"supporters": counted(step.votes, "voter", "voters"), "before": money(before)}
         if step.phase == "mes" and payments is not None and step.price is not None:
             price = math.ceil(step.price / currency_unit) * currency_unit
             emptied = payments.emptied[step.project_id]
@@ -1241,14 +1238,26 @@ def format_trace(
             fields["emptied"] = texts["emptied_one" if emptied == 1 else "emptied_many"].format(k=emptied)
         elif step.phase == "completion" and payments is not None and step.cost > 0:
             fields["have"] = money(math.floor(payments.left_together[step.project_id] / currency_unit) * currency_unit)
-            kind = "completion" if step.votes else "nobody"
-            template = f"{kind}_{step.decision}"
+            template = f"{'completion' if step.votes else 'nobody'}_{step.decision}"
         else:
             template = step.decision
-        lines.append(tidy_periods(texts[template].format(**fields)))
+        reason = tidy_periods(texts[template].format(**fields))
+        reasons[step.project_id] = reason[:1].upper() + reason[1:]
+        line = texts["step"].format(
+            n=step.number, name=names.get(step.project_id, str(step.project_id)),
+            votes=counted(step.votes, "vote", "votes"), cost=money(step.cost), reason=reason,
+        )
+        if step.decision == "funded":
+            line += tidy_periods(texts["then"].format(left=money(step.remaining)))
+        lines.append(line)
         before = step.remaining
     lines.append(texts["remainder"].format(left=money(result.remainder)))
-    return lines
+    return Explanation(lines, reasons)
+
+
+def format_trace(result: AllocationResult, *args: Any, **kwargs: Any) -> list[str]:
+    """The protocol's text lines: :func:`explain` (same arguments) without the reasons."""
+    return explain(result, *args, **kwargs).lines
 
 
 def _mes_header(

@@ -716,17 +716,19 @@ def close_vote(
     result, digest = _allocate(projects, ballots, round_.pot_ore, settings.rule, settings.tie_break, seed)
     titles = {p.id: p.title for p in projects}
     selected = set(result.selected)
+    da = alloc.explain(result, titles, lang="da", ballots=ballots)
+    en = alloc.explain(result, titles, lang="en", ballots=ballots)
     allocation = Allocation(
         round_id=round_.id, meeting_id=meeting_id, rule=settings.rule, tie_break=settings.tie_break,
         seed=seed, inputs_hash=digest, pot_ore=round_.pot_ore,
         granted_total_ore=round_.pot_ore - result.remainder, remainder_ore=result.remainder,
         num_ballots=result.num_ballots,
-        trace_da=alloc.format_trace(result, titles, lang="da", ballots=ballots),
-        trace_en=alloc.format_trace(result, titles, lang="en", ballots=ballots),
+        trace_da=da.lines, trace_en=en.lines,
         computed_at=now, frozen=True,
         lines=[
             AllocationLine(application_id=int(line.project_id), votes=line.votes, rank=line.rank,
-                           cost_ore=line.cost, granted_ore=line.granted, selected=line.project_id in selected)
+                           cost_ore=line.cost, granted_ore=line.granted, selected=line.project_id in selected,
+                           reason_da=da.reasons[line.project_id], reason_en=en.reasons[line.project_id])
             for line in result.lines
         ],
     )
@@ -762,6 +764,8 @@ class ResultLine:
     cost_ore: int
     granted_ore: int
     selected: bool
+    reason_da: str | None = None  # why it was or was not funded (None in allocations frozen before reasons)
+    reason_en: str | None = None
 
 
 def result_lines(session: Session, allocation: Allocation) -> list[ResultLine]:
@@ -774,7 +778,7 @@ def result_lines(session: Session, allocation: Allocation) -> list[ResultLine]:
     ).all()
     return [
         ResultLine(line.rank, line.application_id, stand, title, line.votes, line.cost_ore, line.granted_ore,
-                   line.selected)
+                   line.selected, line.reason_da, line.reason_en)
         for line, stand, title in rows
     ]
 

@@ -17,6 +17,7 @@ from deltager.allocation import (
     _prepare,
     allocate,
     compare_rules,
+    explain,
     format_trace,
     format_trace_da,
     inputs_hash,
@@ -415,15 +416,15 @@ def test_danish_protocol_lines():
         "Flest stemmer først: projekterne tages i rækkefølge efter stemmetal, og hvert projekt får hele sit "
         "beløb, hvis der er nok tilbage i puljen.",
         "1. Lektiecafé (80 stemmer, 25.000 kr.): bevilget, for der var 100.000 kr. tilbage i puljen, da det var "
-        "projektets tur. Derefter 75.000 kr. tilbage.",
+        "projektets tur. Derefter 75.000 kr. tilbage i puljen.",
         "2. Bænke (70 stemmer, 15.000 kr.): bevilget, for der var 75.000 kr. tilbage i puljen, da det var "
-        "projektets tur. Derefter 60.000 kr. tilbage.",
+        "projektets tur. Derefter 60.000 kr. tilbage i puljen.",
         "3. Skraldecaféen (61 stemmer, 18.500 kr.): bevilget, for der var 60.000 kr. tilbage i puljen, da det "
-        "var projektets tur. Derefter 41.500 kr. tilbage.",
+        "var projektets tur. Derefter 41.500 kr. tilbage i puljen.",
         "4. Skatepark (50 stemmer, 50.000 kr.): ikke bevilget, for da det var projektets tur, var der kun "
         "41.500 kr. tilbage i puljen.",
         "5. 5 (1 stemme, 1 kr.): bevilget, for der var 41.500 kr. tilbage i puljen, da det var projektets tur. "
-        "Derefter 41.499 kr. tilbage.",
+        "Derefter 41.499 kr. tilbage i puljen.",
         "Ikke fordelt: 41.499 kr.",
     ]
 
@@ -432,7 +433,7 @@ def test_english_protocol_lines():
     lines = format_trace(protocol_case(), {3: "Skraldecaféen"}, lang="en")
     assert lines[0].startswith("Most votes first: ")
     assert lines[3] == ("3. Skraldecaféen (61 votes, 18.500 kr.): funded, as 60.000 kr. was left in the pot "
-                        "when its turn came. Then 41.500 kr. left.")
+                        "when its turn came. Then 41.500 kr. left in the pot.")
     assert lines[4] == "4. 4 (50 votes, 50.000 kr.): not funded, as only 41.500 kr. was left in the pot when its turn came."
     assert lines[5].startswith("5. 5 (1 vote, ")
 
@@ -508,6 +509,25 @@ def test_equal_shares_explained_to_a_hall_in_english():
     assert lines[5] == ("4. Fodbold (5 votes, 9.000 kr.): not funded – its 5 voters had only 8.996 kr. left "
                         "together, and after that only 5.000 kr. was left in the pot.")
     assert not any("kr.." in line for line in lines)
+
+
+def test_each_project_has_one_sentence_on_why():
+    """The reasons stand beside the projects in the result: a 5-vote project unfunded, a 3-vote one funded."""
+    _, ballots, result = hall_case()
+    assert explain(result, HALL_NAMES, ballots=ballots).reasons == {
+        1: "Bevilget – dets 7 vælgere betalte ca. 4.286 kr. hver.",
+        3: "Bevilget – dets 5 vælgere betalte 1.600 kr. hver.",
+        4: "Bevilget – dets 3 vælgere betalte ca. 2.334 kr. hver.",
+        2: "Ikke bevilget – dets 5 vælgere havde kun 8.996 kr. tilbage tilsammen, og bagefter var der kun "
+           "5.000 kr. tilbage i puljen.",
+    }
+    english = explain(result, HALL_NAMES, lang="en", ballots=ballots).reasons
+    assert english[3] == "Funded – its 5 voters paid 1.600 kr. each."
+    assert english[2] == ("Not funded – its 5 voters had only 8.996 kr. left together, and after that only "
+                          "5.000 kr. was left in the pot.")
+    greedy = explain(protocol_case(), lang="da").reasons
+    assert greedy[4] == "Ikke bevilget, for da det var projektets tur, var der kun 41.500 kr. tilbage i puljen."
+    assert greedy[5] == "Bevilget, for der var 41.500 kr. tilbage i puljen, da det var projektets tur."
 
 
 def test_equal_shares_says_when_a_supporter_paid_the_last_of_a_share():

@@ -108,7 +108,9 @@ def test_a_voting_meeting_from_cards_to_the_big_screen(live_app: LiveApp, browse
     assert page.locator(".result-summary").inner_text().startswith(
         f"Puljen\n{services_money(allocation.pot_ore)}\nBevilget i alt\n{services_money(allocation.granted_total_ore)}"
         f"\nIkke fordelt\n{services_money(remainder)}")
-    assert page.get_by_text(allocation.trace_da[0]).is_visible(), "the trace is unfolded on the big screen"
+    assert page.locator(".rule-explained").inner_text() == allocation.trace_da[0]
+    reasons = page.locator(".result-table .reason").all_inner_texts()
+    assert reasons == [line.reason_da for line in lines], "each project's reason in its row"
     axe(page)
 
     page.goto(f"{live_app.url}/rounds/{round_id}")

@@ -322,7 +322,7 @@ def test_closing_allocates_freezes_and_moves_the_round(session: Session) -> None
     assert sum(granted.values()) == alloc_row.granted_total_ore
     assert alloc_row.trace_da[0].startswith("Flest stemmer først: ")
     assert alloc_row.trace_da[1] == ("1. Skraldecaféen (3 stemmer, 18.500 kr.): bevilget, for der var 30.000 kr. "
-                                     "tilbage i puljen, da det var projektets tur. Derefter 11.500 kr. tilbage.")
+                                     "tilbage i puljen, da det var projektets tur. Derefter 11.500 kr. tilbage i puljen.")
     assert alloc_row.trace_da[2].endswith("(3 stemmer, 25.000 kr.): ikke bevilget, for da det var projektets tur, "
                                           "var der kun 11.500 kr. tilbage i puljen.")
     assert alloc_row.trace_en[2].endswith("not funded, as only 11.500 kr. was left in the pot when its turn came.")
@@ -353,6 +353,9 @@ def test_allocation_matches_the_pure_function(session: Session) -> None:
     assert alloc_row.trace_da == allocation.format_trace(expected, titles, lang="da", ballots=frozen_ballots)
     assert alloc_row.trace_en == allocation.format_trace(expected, titles, lang="en", ballots=frozen_ballots)
     assert alloc_row.trace_da[0].startswith("Lige andele: puljen på ")
+    reasons = allocation.explain(expected, titles, lang="en", ballots=frozen_ballots).reasons
+    assert {line.application_id: line.reason_en for line in alloc_row.lines} == reasons
+    assert all(line.reason_da and line.reason_da.startswith(("Bevilget", "Ikke bevilget")) for line in alloc_row.lines)
 
 
 def test_lottery_seed_is_drawn_and_recorded_at_close(session: Session) -> None:

@@ -291,13 +291,15 @@ def test_staff_run_the_meeting_end_to_end(client: FlaskClient, auth: Auth, sessi
     assert allocation is not None and allocation.frozen and allocation.seed
     screen = client.get(f"/m/{mid}/screen").get_data(as_text=True)
     assert setup.projects[0].title in screen and allocation.trace_da[0] in screen
-    assert '<details class="trace" open>' in screen, "the projected screen shows the trace unfolded"
+    assert f'<p class="rule-explained">{allocation.trace_da[0]}</p>' in screen, "the rule in one sentence"
+    for line in services.result_lines(session, allocation):  # each project's reason in its row
+        assert line.reason_da and f'<td class="reason">{line.reason_da}</td>' in screen
     assert '<ul class="trace-lines">' in screen, "the steps carry their own numbers: no second numbering"
     # money and ballots apart: "Ikke fordelt: 13.000 kr. · 10 stemmer" read as if the votes were the money's
     assert re.search(r"<dt>Ikke fordelt</dt><dd>[\d.]+ kr\.</dd>\s*<dt>Afgivne stemmesedler</dt><dd>2</dd>", screen)
     assert "·" not in screen.split("<main", 1)[1]
     round_page = client.get(f"/rounds/{setup.round.id}").get_data(as_text=True)
-    assert allocation.trace_da[0] in round_page and '<details class="trace">' in round_page
+    assert allocation.trace_da[1] in round_page and '<details class="trace">' in round_page
     protocol = client.get(f"/staff/voting/{mid}/protocol.pdf")
     assert protocol.status_code == 200 and protocol.data.startswith(b"%PDF")
     pb = client.get(f"/staff/voting/{mid}/ballots.pb")
