@@ -1098,7 +1098,7 @@ _TEXTS = {
         "funded": "bevilget, for der var {before} tilbage i puljen, da det var projektets tur.",
         "skipped": "ikke bevilget, for da det var projektets tur, var der kun {before} tilbage i puljen.",
         "mes_intro": "Lige andele: puljen på {pot} delt ligeligt mellem {voters} giver {start} til hver.",
-        "mes_raised": " For at mere af puljen kunne bruges, blev hver vælgers andel hævet fra {start} "
+        "mes_raised": " For at kunne bruge mere af puljen blev hver vælgers andel hævet fra {start} "
         "til {voter_budget}.",
         "mes_rule": " Hver vælger betaler kun for projekter, vedkommende har stemt på, og et projekt "
         "bevilges, når dets vælgere kan betale det sammen.",

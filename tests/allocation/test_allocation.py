@@ -443,8 +443,8 @@ def test_equal_shares_protocol_shows_both_phases():
     result = allocate(costs, ballots, budget, "mes", currency_unit=1)
     lines = format_trace(result, money=lambda amount: f"{amount} €", lang="da", ballots=ballots, currency_unit=1)
     assert lines == [
-        "Lige andele: puljen på 1000 € delt ligeligt mellem 10 vælgere giver 100 € til hver. For at mere af "
-        "puljen kunne bruges, blev hver vælgers andel hævet fra 100 € til 114 €. Hver vælger betaler kun for "
+        "Lige andele: puljen på 1000 € delt ligeligt mellem 10 vælgere giver 100 € til hver. For at kunne bruge "
+        "mere af puljen blev hver vælgers andel hævet fra 100 € til 114 €. Hver vælger betaler kun for "
         "projekter, vedkommende har stemt på, og et projekt bevilges, når dets vælgere kan betale det sammen.",
         # 400/7 = 57 1/7 each, rounded up
         "1. A (7 stemmer, 400 €): bevilget – dets 7 vælgere betalte ca. 58 € hver. Derefter 600 € tilbage i puljen.",
@@ -481,8 +481,8 @@ def test_equal_shares_explained_to_a_hall_in_danish():
     _, ballots, result = hall_case()
     assert result.selected == (1, 3, 4) and result.mes_voter_budget == 608_500
     assert format_trace(result, HALL_NAMES, lang="da", ballots=ballots) == [
-        "Lige andele: puljen på 50.000 kr. delt ligeligt mellem 10 vælgere giver 5.000 kr. til hver. For at mere "
-        "af puljen kunne bruges, blev hver vælgers andel hævet fra 5.000 kr. til 6.085 kr. Hver vælger betaler "
+        "Lige andele: puljen på 50.000 kr. delt ligeligt mellem 10 vælgere giver 5.000 kr. til hver. For at kunne "
+        "bruge mere af puljen blev hver vælgers andel hævet fra 5.000 kr. til 6.085 kr. Hver vælger betaler "
         "kun for projekter, vedkommende har stemt på, og et projekt bevilges, når dets vælgere kan betale det sammen.",
         "1. Skatepark (7 stemmer, 30.000 kr.): bevilget – dets 7 vælgere betalte ca. 4.286 kr. hver. "
         "Derefter 20.000 kr. tilbage i puljen.",
