@@ -7,9 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, request
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from flask_babel import Babel, format_date, format_datetime, get_locale, get_translations
 
-from deltager.money import format_ore, format_ore_input
+from markupsafe import Markup
+
+from deltager.money import format_ore, format_ore_input, tidy_periods
 
 LANG_COOKIE = "lang"
 TRANSLATIONS_ROOT = Path(__file__).parent / "translations"
@@ -81,6 +85,8 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    for name in ("gettext", "ngettext", "pgettext", "npgettext"):
+        app.jinja_env.globals[name] = _one_period_after_amounts(app.jinja_env.globals[name])
     app.jinja_env.filters["money"] = format_ore
     app.jinja_env.filters["money_input"] = format_ore_input
     app.jinja_env.filters["localdatetime"] = format_local_datetime
@@ -88,3 +94,19 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["apply_filter"] = lambda value, name: app.jinja_env.filters[name](value)
     app.jinja_env.globals["current_language"] = select_locale
     app.jinja_env.add_extension("jinja2.ext.do")
+
+
+def _one_period_after_amounts(translate: Any) -> Any:
+    """Wrap a template gettext so that a message ending a sentence with an amount keeps one period.
+
+    "Du kan søge op til %(cap)s." with cap "25.000 kr." would read "25.000 kr.."; the amount's
+    abbreviation ends the sentence. Tidied here, after the values are filled in, for every message.
+    """
+
+    @pass_context
+    def tidy(context: Context, *args: Any, **kwargs: Any) -> Any:
+        text = translate(context, *args, **kwargs)
+        tidied = tidy_periods(str(text))
+        return Markup(tidied) if isinstance(text, Markup) else tidied
+
+    return tidy

@@ -48,3 +48,13 @@ def format_ore(ore: int, *, with_unit: bool = True) -> str:
 def format_ore_input(ore: int | None) -> str:
     """Format øre for an input field ("25.000" or "1.234,50"), the form the parser reads back."""
     return "" if ore is None else format_ore(ore, with_unit=False)
+
+
+# "kr." ends with the abbreviation's period; a sentence that ends with an amount must not add a
+# second one ("… op til 25.000 kr.." → "… op til 25.000 kr."). An ellipsis ("kr...") is left alone.
+_DOUBLE_PERIOD = re.compile(r"\bkr\.\.(?!\.)")
+
+
+def tidy_periods(text: str) -> str:
+    """One period after an amount that ends a sentence: "25.000 kr.." → "25.000 kr."."""
+    return _DOUBLE_PERIOD.sub("kr.", text)

@@ -24,7 +24,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from deltager.money import format_ore
+from deltager.money import format_ore, tidy_periods
 from deltager.pdf.drawing import AUTHOR, FONT, FONT_BOLD
 
 TITLE = "Protokol for afstemningsmøde"
@@ -81,7 +81,7 @@ def _style(name: str, **kw: Any) -> ParagraphStyle:
 STYLES = {
     "title": _style("title", fontName=FONT_BOLD, fontSize=18, leading=22, spaceAfter=4),
     "subtitle": _style("subtitle", fontSize=12, leading=15, spaceAfter=10),
-    "h2": _style("h2", fontName=FONT_BOLD, fontSize=12, leading=15, spaceBefore=10, spaceAfter=5),
+    "h2": _style("h2", fontName=FONT_BOLD, fontSize=12, leading=15, spaceBefore=10, spaceAfter=5, keepWithNext=1),
     "body": _style("body"),
     "cell": _style("cell", fontSize=9, leading=11),
     "cell_bold": _style("cell_bold", fontName=FONT_BOLD, fontSize=9, leading=11),
@@ -144,11 +144,14 @@ def _story(data: ProtocolData) -> list[Flowable]:
         ], numbers=True, bold=True),
         _p("4. Beregningen trin for trin", "h2"),
         *_trace(data.trace_lines),
-        _p("5. Kontrol", "h2"),
-        _p("Inputhash (SHA-256 af stemmer, beløb, pulje, regel og lodtrækning):", "small"),
-        _p(data.inputs_hash, "hash"),
-        _p("Fordelingen kan regnes efter: de samme input giver altid det samme resultat.", "small"),
-        _signatures(),
+        # The signatures never stand alone on a page: they keep the last section with them.
+        KeepTogether([
+            _p("5. Kontrol", "h2"),
+            _p("Inputhash (SHA-256 af stemmer, beløb, pulje, regel og lodtrækning):", "small"),
+            _p(data.inputs_hash, "hash"),
+            _p("Fordelingen kan regnes efter: de samme input giver altid det samme resultat.", "small"),
+            *_signatures(),
+        ]),
     ]
 
 
@@ -220,14 +223,15 @@ def _results_table(lines: Sequence[ProtocolLine]) -> Flowable:
 
 
 def _trace(lines: Sequence[str]) -> list[Flowable]:
-    """The allocation's steps, numbered."""
+    """The allocation's steps as written: the project lines carry their own numbers (the rule's
+    line and the headers have none), so they are not numbered again."""
     if not lines:
         return [_p("Ingen trin registreret.")]
-    return [_p(f"{number}.\u00a0\u00a0{line}", "trace") for number, line in enumerate(lines, start=1)]
+    return [_p(tidy_periods(line), "trace") for line in lines]
 
 
-def _signatures() -> Flowable:
-    """Two signature blocks side by side, kept on one page."""
+def _signatures() -> list[Flowable]:
+    """Two signature blocks side by side, under their heading."""
     cell = (WIDTH - 10 * mm) / 2
     table = Table(
         [
@@ -245,4 +249,4 @@ def _signatures() -> Flowable:
         ("LINEBELOW", (2, 2), (2, 3), 0.25, GRID),
         ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
     ]))
-    return KeepTogether([_p("6. Underskrifter", "h2"), table])
+    return [_p("6. Underskrifter", "h2"), table]

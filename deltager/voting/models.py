@@ -24,6 +24,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -196,5 +197,8 @@ class AllocationLine(Base):
     cost_ore: Mapped[int] = mapped_column(BigInteger)
     granted_ore: Mapped[int] = mapped_column(BigInteger)
     selected: Mapped[bool] = mapped_column(Boolean)
+    # Why it was or was not funded, one sentence frozen with the trace (None: frozen before there were any).
+    reason_da: Mapped[str | None] = mapped_column(Text)
+    reason_en: Mapped[str | None] = mapped_column(Text)
 
     allocation: Mapped[Allocation] = relationship(back_populates="lines")

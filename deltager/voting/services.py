@@ -15,7 +15,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -643,17 +643,26 @@ def reconciliation(session: Session, meeting_id: int) -> Reconciliation:
     )
 
 
-def turnout(session: Session, meeting_id: int) -> tuple[VoteState, int]:
-    """The vote's state and how many ballots were cast (one cheap query, for the big screen)."""
+class Turnout(NamedTuple):
+    """What the big screen shows while the vote runs."""
+
+    state: VoteState
+    cards: int  # cards handed out and still valid (issued or used, not voided)
+    ballots: int  # ballots cast (cards used)
+
+
+def turnout(session: Session, meeting_id: int) -> Turnout:
+    """The vote's state, the valid cards and the ballots cast (one cheap query, for the big screen)."""
+
+    def cards(*statuses: CardStatus) -> Any:
+        return (select(func.count()).select_from(BallotCard)
+                .where(BallotCard.meeting_id == meeting_id, BallotCard.status.in_(statuses)).scalar_subquery())
+
     row = session.execute(
-        select(
-            VoteSettings.state,
-            select(func.count()).select_from(BallotCard)
-            .where(BallotCard.meeting_id == meeting_id, BallotCard.status == CardStatus.USED)
-            .scalar_subquery(),
-        ).where(VoteSettings.meeting_id == meeting_id)
+        select(VoteSettings.state, cards(CardStatus.ISSUED, CardStatus.USED), cards(CardStatus.USED))
+        .where(VoteSettings.meeting_id == meeting_id)
     ).one_or_none()
-    return (VoteState.PREPARING, 0) if row is None else (row[0], row[1])
+    return Turnout(VoteState.PREPARING, 0, 0) if row is None else Turnout(*row)
 
 
 def ballots_of(session: Session, meeting_id: int) -> list[frozenset[int]]:
@@ -706,21 +715,23 @@ def close_vote(
         seed = seed or secrets.token_hex(8)
     else:
         seed = None
-    result, digest = _allocate(projects, ballots_of(session, meeting_id), round_.pot_ore,
-                               settings.rule, settings.tie_break, seed)
+    ballots = ballots_of(session, meeting_id)
+    result, digest = _allocate(projects, ballots, round_.pot_ore, settings.rule, settings.tie_break, seed)
     titles = {p.id: p.title for p in projects}
     selected = set(result.selected)
+    da = alloc.explain(result, titles, lang="da", ballots=ballots)
+    en = alloc.explain(result, titles, lang="en", ballots=ballots)
     allocation = Allocation(
         round_id=round_.id, meeting_id=meeting_id, rule=settings.rule, tie_break=settings.tie_break,
         seed=seed, inputs_hash=digest, pot_ore=round_.pot_ore,
         granted_total_ore=round_.pot_ore - result.remainder, remainder_ore=result.remainder,
         num_ballots=result.num_ballots,
-        trace_da=alloc.format_trace(result, titles, lang="da"),
-        trace_en=alloc.format_trace(result, titles, lang="en"),
+        trace_da=da.lines, trace_en=en.lines,
         computed_at=now, frozen=True,
         lines=[
             AllocationLine(application_id=int(line.project_id), votes=line.votes, rank=line.rank,
-                           cost_ore=line.cost, granted_ore=line.granted, selected=line.project_id in selected)
+                           cost_ore=line.cost, granted_ore=line.granted, selected=line.project_id in selected,
+                           reason_da=da.reasons[line.project_id], reason_en=en.reasons[line.project_id])
             for line in result.lines
         ],
     )
@@ -756,6 +767,8 @@ class ResultLine:
     cost_ore: int
     granted_ore: int
     selected: bool
+    reason_da: str | None = None  # why it was or was not funded (None in allocations frozen before reasons)
+    reason_en: str | None = None
 
 
 def result_lines(session: Session, allocation: Allocation) -> list[ResultLine]:
@@ -768,7 +781,7 @@ def result_lines(session: Session, allocation: Allocation) -> list[ResultLine]:
     ).all()
     return [
         ResultLine(line.rank, line.application_id, stand, title, line.votes, line.cost_ore, line.granted_ore,
-                   line.selected)
+                   line.selected, line.reason_da, line.reason_en)
         for line, stand, title in rows
     ]
 

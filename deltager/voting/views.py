@@ -7,7 +7,7 @@ Public URLs (no account):
   POST /ballot                   cast (choice=<application id> …, csrf_token) → 303 /ballot/done
   GET  /ballot/done              "Tak for din stemme"
   GET  /m/<meeting_id>/screen    the big screen
-  GET  /m/<meeting_id>/turnout.json   {"state", "ballots"}; ETag, Cache-Control: max-age=2
+  GET  /m/<meeting_id>/turnout.json   {"state", "cards", "ballots"}; ETag, Cache-Control: max-age=2
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -252,17 +253,16 @@ def _trace(allocation: Any) -> list[str]:
 @bp.get("/m/<int:meeting_id>/screen")
 @public
 def screen(meeting_id: int) -> ResponseReturnValue:
-    """The big screen: how to vote, live turnout; after closing the result and its trace."""
+    """The big screen: how to vote, cards handed out beside ballots cast; after closing the result."""
     session = get_session()
     meeting = services.get_vote_meeting(session, meeting_id)
     settings = services.get_settings(session, meeting_id)
-    state, ballots = services.turnout(session, meeting_id)
-    allocation = services.get_allocation(session, meeting_id) if state is VoteState.CLOSED else None
+    turnout = services.turnout(session, meeting_id)
+    allocation = services.get_allocation(session, meeting_id) if turnout.state is VoteState.CLOSED else None
     return render_template(
-        "voting/screen.html", meeting=meeting, settings=settings, state=state, ballots=ballots,
+        "voting/screen.html", meeting=meeting, settings=settings, state=turnout.state, turnout=turnout,
         allocation=allocation, lines=services.result_lines(session, allocation) if allocation else [],
         trace=_trace(allocation) if allocation else [],
-        base_url=current_app.config["BASE_URL"].rstrip("/"),
     )
 
 
@@ -271,8 +271,8 @@ def screen(meeting_id: int) -> ResponseReturnValue:
 def turnout(meeting_id: int) -> ResponseReturnValue:
     """Turnout only, for the screen to poll: cheap, cacheable for two seconds, with an ETag."""
     services.get_vote_meeting(get_session(), meeting_id)  # another kind of meeting has no turnout
-    state, ballots = services.turnout(get_session(), meeting_id)
-    body = json.dumps({"state": state.value, "ballots": ballots}, separators=(",", ":"))
+    state, cards, ballots = services.turnout(get_session(), meeting_id)
+    body = json.dumps({"state": state.value, "cards": cards, "ballots": ballots}, separators=(",", ":"))
     response = Response(body, mimetype="application/json")
     response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:16])
     response.headers["Cache-Control"] = "public, max-age=2"
@@ -598,15 +598,24 @@ def _closed_allocation(meeting_id: int) -> Any:
 @bp.get("/staff/voting/<int:meeting_id>/protocol.pdf")
 @requires(Permission.VOTING_RESULTS)
 def protocol(meeting_id: int) -> ResponseReturnValue:
-    """The protocol of the closed vote (PDF)."""
-    from deltager.pdf.protocol import ProtocolData, ProtocolLine, protocol_pdf
+    """The protocol of the closed vote (PDF): the municipality's record, so always in Danish."""
+    from deltager.pdf.protocol import protocol_pdf
+
+    allocation = _closed_allocation(meeting_id)
+    with force_locale("da"):  # labels, date and trace alike, whatever language the reader chose
+        data = _protocol_data(meeting_id, allocation)
+    return _download(protocol_pdf(data), f"protokol-{meeting_id}.pdf", "application/pdf")
+
+
+def _protocol_data(meeting_id: int, allocation: Any) -> Any:
+    """What the protocol states, in the current locale's words (the Danish trace)."""
+    from deltager.pdf.protocol import ProtocolData, ProtocolLine
 
     session = get_session()
     meeting_ = services.get_vote_meeting(session, meeting_id)
-    allocation = _closed_allocation(meeting_id)
     round_: Round = get_round(session, meeting_.round_id)
     rec = services.reconciliation(session, meeting_id)
-    data = ProtocolData(
+    return ProtocolData(
         round_title=round_.title, meeting_title=meeting_.title, place=meeting_.place,
         held_at=format_local_datetime(meeting_.starts_at), rule=str(RULE_LABELS[allocation.rule]),
         tie_break=str(TIE_BREAK_LABELS[allocation.tie_break]), seed=allocation.seed,
@@ -615,9 +624,8 @@ def protocol(meeting_id: int) -> ResponseReturnValue:
         lines=[ProtocolLine(x.rank, x.stand_number, x.title, x.votes, x.cost_ore, x.granted_ore, x.selected)
                for x in services.result_lines(session, allocation)],
         pot_ore=allocation.pot_ore, granted_total_ore=allocation.granted_total_ore,
-        remainder_ore=allocation.remainder_ore, trace_lines=_trace(allocation), inputs_hash=allocation.inputs_hash,
+        remainder_ore=allocation.remainder_ore, trace_lines=allocation.trace_da, inputs_hash=allocation.inputs_hash,
     )
-    return _download(protocol_pdf(data), f"protokol-{meeting_id}.pdf", "application/pdf")
 
 
 @bp.get("/staff/voting/<int:meeting_id>/ballots.pb")

@@ -3,6 +3,7 @@
   "use strict";
   var screen = document.querySelector("[data-turnout-url]");
   var count = document.getElementById("turnout-count");
+  var cards = document.getElementById("turnout-cards");
   if (!screen || !count || !window.fetch) { return; }
   var url = screen.getAttribute("data-turnout-url");
   var state = screen.getAttribute("data-state");
@@ -13,6 +14,7 @@
         if (!data) { return; }
         if (data.state !== state) { window.location.reload(); return; }
         count.textContent = String(data.ballots);
+        if (cards) { cards.textContent = String(data.cards); }
       })
       .catch(function () { /* the next poll tries again */ })
       .then(function () { window.setTimeout(poll, 4000); });

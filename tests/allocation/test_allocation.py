@@ -17,6 +17,7 @@ from deltager.allocation import (
     _prepare,
     allocate,
     compare_rules,
+    explain,
     format_trace,
     format_trace_da,
     inputs_hash,
@@ -412,38 +413,142 @@ def test_danish_protocol_lines():
     names = {1: "Lektiecafé", 2: "Bænke", 3: "Skraldecaféen", 4: "Skatepark"}
     lines = format_trace_da(protocol_case(), names)
     assert lines == [
-        "1. Lektiecafé, 80 stemmer, 25.000 kr.: bevilget, 75.000 kr. tilbage",
-        "2. Bænke, 70 stemmer, 15.000 kr.: bevilget, 60.000 kr. tilbage",
-        "3. Skraldecaféen, 61 stemmer, 18.500 kr.: bevilget, 41.500 kr. tilbage",
-        "4. Skatepark, 50 stemmer, 50.000 kr.: springes over, kun 41.500 kr. tilbage",
-        "5. 5, 1 stemme, 1 kr.: bevilget, 41.499 kr. tilbage",
+        "Flest stemmer først: projekterne tages i rækkefølge efter stemmetal, og hvert projekt får hele sit "
+        "beløb, hvis der er nok tilbage i puljen.",
+        "1. Lektiecafé (80 stemmer, 25.000 kr.): bevilget, for der var 100.000 kr. tilbage i puljen, da det var "
+        "projektets tur. Derefter 75.000 kr. tilbage i puljen.",
+        "2. Bænke (70 stemmer, 15.000 kr.): bevilget, for der var 75.000 kr. tilbage i puljen, da det var "
+        "projektets tur. Derefter 60.000 kr. tilbage i puljen.",
+        "3. Skraldecaféen (61 stemmer, 18.500 kr.): bevilget, for der var 60.000 kr. tilbage i puljen, da det "
+        "var projektets tur. Derefter 41.500 kr. tilbage i puljen.",
+        "4. Skatepark (50 stemmer, 50.000 kr.): ikke bevilget, for da det var projektets tur, var der kun "
+        "41.500 kr. tilbage i puljen.",
+        "5. 5 (1 stemme, 1 kr.): bevilget, for der var 41.500 kr. tilbage i puljen, da det var projektets tur. "
+        "Derefter 41.499 kr. tilbage i puljen.",
         "Ikke fordelt: 41.499 kr.",
     ]
 
 
 def test_english_protocol_lines():
     lines = format_trace(protocol_case(), {3: "Skraldecaféen"}, lang="en")
-    assert lines[2] == "3. Skraldecaféen, 61 votes, 18.500 kr.: funded, 41.500 kr. left"
-    assert lines[3] == "4. 4, 50 votes, 50.000 kr.: skipped, only 41.500 kr. left"
-    assert lines[4].startswith("5. 5, 1 vote, ")
+    assert lines[0].startswith("Most votes first: ")
+    assert lines[3] == ("3. Skraldecaféen (61 votes, 18.500 kr.): funded, as 60.000 kr. was left in the pot "
+                        "when its turn came. Then 41.500 kr. left in the pot.")
+    assert lines[4] == "4. 4 (50 votes, 50.000 kr.): not funded, as only 41.500 kr. was left in the pot when its turn came."
+    assert lines[5].startswith("5. 5 (1 vote, ")
 
 
 def test_equal_shares_protocol_shows_both_phases():
     costs, ballots, budget = minority_case()
     result = allocate(costs, ballots, budget, "mes", currency_unit=1)
-    lines = format_trace(result, money=lambda amount: f"{amount} €", lang="da")
+    lines = format_trace(result, money=lambda amount: f"{amount} €", lang="da", ballots=ballots, currency_unit=1)
     assert lines == [
-        "Metoden med lige andele: hver vælger rådede over 114 €.",
-        "1. A, 7 stemmer, 400 €: bevilget med lige andele (højst 58 € pr. tilhænger), 600 € tilbage",
-        "2. D, 3 stemmer, 300 €: bevilget med lige andele (højst 100 € pr. tilhænger), 300 € tilbage",
-        "Resten fordeles efter stemmetal:",
-        "3. B, 7 stemmer, 400 €: springes over, kun 300 € tilbage",
-        "4. C, 7 stemmer, 400 €: springes over, kun 300 € tilbage",
+        "Lige andele: puljen på 1000 € delt ligeligt mellem 10 vælgere giver 100 € til hver. For at kunne bruge "
+        "mere af puljen blev hver vælgers andel hævet fra 100 € til 114 €. Hver vælger betaler kun for "
+        "projekter, vedkommende har stemt på, og et projekt bevilges, når dets vælgere kan betale det sammen.",
+        # 400/7 = 57 1/7 each, rounded up
+        "1. A (7 stemmer, 400 €): bevilget – dets 7 vælgere betalte ca. 58 € hver. Derefter 600 € tilbage i puljen.",
+        "2. D (3 stemmer, 300 €): bevilget – dets 3 vælgere betalte 100 € hver. Derefter 300 € tilbage i puljen.",
+        "Derefter fordeles resten af puljen efter stemmetal: hvert projekt får hele sit beløb, hvis der er nok tilbage.",
+        # the seven kept 7 · 114 − 400 = 398 in all, too little for B or C (400)
+        "3. B (7 stemmer, 400 €): ikke bevilget – dets 7 vælgere havde kun 398 € tilbage tilsammen, og bagefter "
+        "var der kun 300 € tilbage i puljen.",
+        "4. C (7 stemmer, 400 €): ikke bevilget – dets 7 vælgere havde kun 398 € tilbage tilsammen, og bagefter "
+        "var der kun 300 € tilbage i puljen.",
         "Ikke fordelt: 300 €",
     ]
-    english = format_trace(result, money=str, lang="en")
-    assert english[0] == "Method of Equal Shares: each voter had 114 to spend."
-    assert english[3] == "The rest goes by votes:"
+    english = format_trace(result, money=str, lang="en", ballots=ballots, currency_unit=1)
+    assert english[0].startswith("Equal shares: the pot of 1000 split evenly between 10 voters gives 100 each. "
+                                 "To spend more of the pot, each voter's share was raised from 100 to 114.")
+    assert english[3] == "Then the rest of the pot goes by votes: each project gets its whole amount if enough is left."
+
+
+def hall_case() -> tuple[dict, list[frozenset], AllocationResult]:
+    """A hall of ten voters and 50.000 kr. (hand-checked): at a share of 6.085 kr. the seven who
+    like the skatepark pay 30.000/7 each; Fodbold's five then keep 5 · (6.085 − 30.000/7) =
+    8.996,43 kr., just short of its 9.000 kr., while Bænke's five can pay 1.600 each and Have's
+    three 7.000/3. One krone more and Fodbold is affordable too, and the four overspend."""
+    kr = 100
+    costs = {1: 30_000 * kr, 2: 9_000 * kr, 3: 8_000 * kr, 4: 7_000 * kr}
+    ballots = [frozenset({1, 2})] * 5 + [frozenset({1, 3})] * 2 + [frozenset({3, 4})] * 3
+    return costs, ballots, allocate(costs, ballots, 50_000 * kr, "mes")
+
+
+HALL_NAMES = {1: "Skatepark", 2: "Fodbold", 3: "Bænke", 4: "Have"}
+
+
+def test_equal_shares_explained_to_a_hall_in_danish():
+    _, ballots, result = hall_case()
+    assert result.selected == (1, 3, 4) and result.mes_voter_budget == 608_500
+    assert format_trace(result, HALL_NAMES, lang="da", ballots=ballots) == [
+        "Lige andele: puljen på 50.000 kr. delt ligeligt mellem 10 vælgere giver 5.000 kr. til hver. For at kunne "
+        "bruge mere af puljen blev hver vælgers andel hævet fra 5.000 kr. til 6.085 kr. Hver vælger betaler "
+        "kun for projekter, vedkommende har stemt på, og et projekt bevilges, når dets vælgere kan betale det sammen.",
+        "1. Skatepark (7 stemmer, 30.000 kr.): bevilget – dets 7 vælgere betalte ca. 4.286 kr. hver. "
+        "Derefter 20.000 kr. tilbage i puljen.",
+        "2. Bænke (5 stemmer, 8.000 kr.): bevilget – dets 5 vælgere betalte 1.600 kr. hver. "
+        "Derefter 12.000 kr. tilbage i puljen.",
+        "3. Have (3 stemmer, 7.000 kr.): bevilget – dets 3 vælgere betalte ca. 2.334 kr. hver. "
+        "Derefter 5.000 kr. tilbage i puljen.",
+        "Derefter fordeles resten af puljen efter stemmetal: hvert projekt får hele sit beløb, hvis der er nok tilbage.",
+        "4. Fodbold (5 stemmer, 9.000 kr.): ikke bevilget – dets 5 vælgere havde kun 8.996 kr. tilbage "
+        "tilsammen, og bagefter var der kun 5.000 kr. tilbage i puljen.",
+        "Ikke fordelt: 5.000 kr.",
+    ]
+
+
+def test_equal_shares_explained_to_a_hall_in_english():
+    _, ballots, result = hall_case()
+    lines = format_trace(result, HALL_NAMES, lang="en", ballots=ballots)
+    assert lines[0] == (
+        "Equal shares: the pot of 50.000 kr. split evenly between 10 voters gives 5.000 kr. each. To spend more "
+        "of the pot, each voter's share was raised from 5.000 kr. to 6.085 kr. Each voter pays only for projects "
+        "they voted for, and a project is funded when its voters can pay for it together."
+    )
+    assert lines[2] == "2. Bænke (5 votes, 8.000 kr.): funded – its 5 voters paid 1.600 kr. each. Then 12.000 kr. left in the pot."
+    assert lines[5] == ("4. Fodbold (5 votes, 9.000 kr.): not funded – its 5 voters had only 8.996 kr. left "
+                        "together, and after that only 5.000 kr. was left in the pot.")
+    assert not any("kr.." in line for line in lines)
+
+
+def test_each_project_has_one_sentence_on_why():
+    """The reasons stand beside the projects in the result: a 5-vote project unfunded, a 3-vote one funded."""
+    _, ballots, result = hall_case()
+    assert explain(result, HALL_NAMES, ballots=ballots).reasons == {
+        1: "Bevilget – dets 7 vælgere betalte ca. 4.286 kr. hver.",
+        3: "Bevilget – dets 5 vælgere betalte 1.600 kr. hver.",
+        4: "Bevilget – dets 3 vælgere betalte ca. 2.334 kr. hver.",
+        2: "Ikke bevilget – dets 5 vælgere havde kun 8.996 kr. tilbage tilsammen, og bagefter var der kun "
+           "5.000 kr. tilbage i puljen.",
+    }
+    english = explain(result, HALL_NAMES, lang="en", ballots=ballots).reasons
+    assert english[3] == "Funded – its 5 voters paid 1.600 kr. each."
+    assert english[2] == ("Not funded – its 5 voters had only 8.996 kr. left together, and after that only "
+                          "5.000 kr. was left in the pot.")
+    greedy = explain(protocol_case(), lang="da").reasons
+    assert greedy[4] == "Ikke bevilget, for da det var projektets tur, var der kun 41.500 kr. tilbage i puljen."
+    assert greedy[5] == "Bevilget, for der var 41.500 kr. tilbage i puljen, da det var projektets tur."
+
+
+def test_equal_shares_says_when_a_supporter_paid_the_last_of_a_share():
+    # Shares of 34: A's two pay 20 each; C's voter {A, C} has 14 left and pays it all, {B, C}
+    # pays 16; B's two have 34 + 18 = 52 for its 70. At 35, B is affordable and all overspend.
+    costs = {"A": 40, "B": 70, "C": 30}
+    ballots = [frozenset("A"), frozenset("B"), frozenset("AC"), frozenset("BC")]
+    result = allocate(costs, ballots, 100, "mes", currency_unit=1)
+    da = format_trace(result, money=lambda amount: f"{amount} €", ballots=ballots, currency_unit=1)
+    assert da[2] == ("2. C (2 stemmer, 30 €): bevilget – dets 2 vælgere betalte højst 16 € hver; 1 af dem betalte "
+                     "det sidste af sin andel. Derefter 30 € tilbage i puljen.")
+    assert da[4].startswith("3. B (2 stemmer, 70 €): ikke bevilget – dets 2 vælgere havde kun 52 € tilbage tilsammen")
+    en = format_trace(result, money=lambda amount: f"{amount} €", lang="en", ballots=ballots, currency_unit=1)
+    assert en[2] == ("2. C (2 votes, 30 €): funded – its 2 voters paid at most 16 € each; 1 of them paid the last "
+                     "of their share. Then 30 € left in the pot.")
+
+
+def test_equal_shares_protocol_needs_the_ballots():
+    costs, ballots, budget = minority_case()
+    with pytest.raises(TypeError):
+        format_trace(allocate(costs, ballots, budget, "mes", currency_unit=1))
 
 
 # ------------------------------------------------------------------ inputs hash

@@ -100,12 +100,17 @@ def test_a_voting_meeting_from_cards_to_the_big_screen(live_app: LiveApp, browse
     rows_on_screen = page.locator(".result-table tbody tr")
     assert rows_on_screen.count() == len(lines)
     for i, line in enumerate(lines):
-        cells = rows_on_screen.nth(i).locator("td").all_inner_texts()
-        assert cells[2] == line.title and cells[3] == str(line.votes)
-        assert cells[4] == (services_money(line.granted_ore) if line.selected else "Ikke støttet")
-    assert f"Ikke fordelt: {services_money(remainder)}" in page.content()
-    page.get_by_text("Sådan blev pengene fordelt, trin for trin").click()
-    assert allocation.trace_da[0] in page.content()
+        row = rows_on_screen.nth(i)
+        assert row.get_by_role("rowheader").inner_text().startswith(line.title)
+        assert row.locator(".votes .value").inner_text() == str(line.votes)
+        assert row.locator(".granted .value").inner_text() == (
+            services_money(line.granted_ore) if line.selected else "Ikke støttet")
+    assert page.locator(".result-summary").inner_text().startswith(
+        f"Puljen\n{services_money(allocation.pot_ore)}\nBevilget i alt\n{services_money(allocation.granted_total_ore)}"
+        f"\nIkke fordelt\n{services_money(remainder)}")
+    assert page.locator(".rule-explained").inner_text() == allocation.trace_da[0]
+    reasons = page.locator(".result-table .reason").all_inner_texts()
+    assert reasons == [line.reason_da for line in lines], "each project's reason in its row"
     axe(page)
 
     page.goto(f"{live_app.url}/rounds/{round_id}")

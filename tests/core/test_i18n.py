@@ -86,3 +86,16 @@ def test_templates_translate_in_the_request_language_and_follow_force_locale(app
         assert template.render() == "Hello · 2 applications"
     with app.test_request_context("/"):
         assert template.render() == "Hej · 2 ansøgninger"
+
+
+def test_a_sentence_ending_with_an_amount_has_one_period(app: Flask) -> None:
+    """ "kr." ends with its own period: "… op til 25.000 kr.. Sidste frist" must read "kr. Sidste"."""
+    template = app.jinja_env.from_string(
+        '{{ _("Round: %(title)s. You can apply for up to %(cap)s. Last day to apply: %(date)s.", '
+        'title="<Pulje>", cap=2500000|money, date="1. maj") }}'
+    )
+    with app.test_request_context("/"):
+        text = template.render()
+    assert text == "Forløb: &lt;Pulje&gt;. Du kan søge op til 25.000 kr. Sidste frist: 1. maj."
+    with app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        assert "up to 25.000 kr. Last day" in template.render()

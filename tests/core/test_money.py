@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deltager.errors import ValidationFailed
-from deltager.money import format_ore_input, parse_kroner
+from deltager.money import format_ore_input, parse_kroner, tidy_periods
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,9 @@ def test_refuses(text: str | None) -> None:
 def test_input_format_round_trips() -> None:
     for ore in [0, 1, 99, 100, 2_500_000, 123_456_789]:
         assert parse_kroner(format_ore_input(ore)) == ore
+
+
+def test_one_period_after_an_amount_that_ends_a_sentence() -> None:
+    assert tidy_periods("Du kan søge op til 25.000 kr.. Sidste frist") == "Du kan søge op til 25.000 kr. Sidste frist"
+    assert tidy_periods("hævet til 6.476 kr..") == "hævet til 6.476 kr."
+    assert tidy_periods("25.000 kr. og 3 kr...") == "25.000 kr. og 3 kr..."  # an ellipsis stays

@@ -14,7 +14,7 @@ from deltager.audit.services import Actor
 from deltager.meetings.models import Meeting, MeetingKind
 from deltager.rounds.models import Round, RoundStatus
 from deltager.voting import services
-from deltager.voting.models import AllocationRule, TieBreak, VoteSettings
+from deltager.voting.models import AllocationRule, BallotChannel, TieBreak, VoteSettings
 from tests.rounds.factories import make_round
 
 TEST_ACTOR = Actor.system("test")
@@ -95,3 +95,12 @@ def issue(session: Session, setup: VoteSetup, count: int = 5) -> list[services.I
     cards = services.issue_cards(session, TEST_ACTOR, setup.meeting.id, count, NOW)
     session.commit()
     return cards
+
+
+def cast_ballots(session: Session, setup: VoteSetup, ballots: list[list[int]]) -> None:
+    """Issue one card per ballot and cast each on a phone (through the service), then commit."""
+    for card, choice in zip(issue(session, setup, len(ballots)), ballots):
+        found = services.find_card(session, card.code)
+        assert found is not None
+        services.cast_ballot(session, found.id, choice, BallotChannel.PHONE)
+    session.commit()

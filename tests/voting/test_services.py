@@ -293,7 +293,8 @@ def test_reconciliation_and_door_count(session: Session) -> None:
     session.commit()
     rec = services.reconciliation(session, setup.meeting.id)
     assert (rec.issued, rec.used_phone, rec.used_paper, rec.voided, rec.unused, rec.door_count) == (5, 1, 0, 1, 3, 4)
-    assert services.turnout(session, setup.meeting.id) == (VoteState.OPEN, 1)
+    # the big screen: cards handed out and still valid (5 issued − 1 voided) beside ballots cast
+    assert services.turnout(session, setup.meeting.id) == (VoteState.OPEN, 4, 1)
     with pytest.raises(ValidationFailed):
         services.set_door_count(session, TEST_ACTOR, setup.meeting.id, -1)
 
@@ -319,8 +320,12 @@ def test_closing_allocates_freezes_and_moves_the_round(session: Session) -> None
     assert granted[a] == 18_500_00 and granted[d] == 0 and granted[c] == 4_000_00
     assert alloc_row.granted_total_ore + alloc_row.remainder_ore == alloc_row.pot_ore
     assert sum(granted.values()) == alloc_row.granted_total_ore
-    assert alloc_row.trace_da[0] == "1. Skraldecaféen, 3 stemmer, 18.500 kr.: bevilget, 11.500 kr. tilbage"
-    assert alloc_row.trace_da[1].endswith("25.000 kr.: springes over, kun 11.500 kr. tilbage")
+    assert alloc_row.trace_da[0].startswith("Flest stemmer først: ")
+    assert alloc_row.trace_da[1] == ("1. Skraldecaféen (3 stemmer, 18.500 kr.): bevilget, for der var 30.000 kr. "
+                                     "tilbage i puljen, da det var projektets tur. Derefter 11.500 kr. tilbage i puljen.")
+    assert alloc_row.trace_da[2].endswith("(3 stemmer, 25.000 kr.): ikke bevilget, for da det var projektets tur, "
+                                          "var der kun 11.500 kr. tilbage i puljen.")
+    assert alloc_row.trace_en[2].endswith("not funded, as only 11.500 kr. was left in the pot when its turn came.")
     session.refresh(setup.round)
     assert setup.round.status is RoundStatus.ALLOCATED
     assert services.recompute(session, alloc_row) == alloc_row.inputs_hash
@@ -342,6 +347,15 @@ def test_allocation_matches_the_pure_function(session: Session) -> None:
     got = {line.application_id: line.granted_ore for line in alloc_row.lines}
     assert got == dict(expected.granted)
     assert alloc_row.remainder_ore == expected.remainder
+    # the frozen protocol explains Equal Shares with the ballots it was computed from
+    titles = {p.id: p.title for p in setup.projects}
+    frozen_ballots = [frozenset(x) for x in ballots]
+    assert alloc_row.trace_da == allocation.format_trace(expected, titles, lang="da", ballots=frozen_ballots)
+    assert alloc_row.trace_en == allocation.format_trace(expected, titles, lang="en", ballots=frozen_ballots)
+    assert alloc_row.trace_da[0].startswith("Lige andele: puljen på ")
+    reasons = allocation.explain(expected, titles, lang="en", ballots=frozen_ballots).reasons
+    assert {line.application_id: line.reason_en for line in alloc_row.lines} == reasons
+    assert all(line.reason_da and line.reason_da.startswith(("Bevilget", "Ikke bevilget")) for line in alloc_row.lines)
 
 
 def test_lottery_seed_is_drawn_and_recorded_at_close(session: Session) -> None:

@@ -21,7 +21,7 @@ from deltager.voting import services, views
 from deltager.voting.models import Allocation, Ballot, BallotCard, CardStatus, VoteSettings, VoteState
 from deltager.voting.views import CARD_COOKIE
 from tests.conftest import Auth
-from tests.voting.factories import NOW, TEST_ACTOR, issue, make_vote_meeting
+from tests.voting.factories import NOW, TEST_ACTOR, cast_ballots, issue, make_vote_meeting
 
 LONG_SUMMARY = "Vi mødes hver uge og laver mad sammen med naboerne i gården. " * 5
 
@@ -238,13 +238,18 @@ def test_screen_and_turnout_show_no_results_while_open(client: FlaskClient, auth
         _scan(c, card.code)
         c.post("/ballot", data={"choice": setup.ids[:1]})
     response = _turnout(client, setup.meeting.id)
-    assert response.get_json() == {"state": "open", "ballots": 2}
+    assert response.get_json() == {"state": "open", "cards": 3, "ballots": 2}
     assert response.headers["Cache-Control"] == "public, max-age=2" and response.headers["ETag"]
     again = client.get(f"/m/{setup.meeting.id}/turnout.json", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
     screen = client.get(f"/m/{setup.meeting.id}/screen").get_data(as_text=True)
     assert "voting-screen.js" in screen and 'http-equiv="refresh"' in screen
     assert setup.projects[0].title not in screen
+    # a projector view: cards handed out beside ballots cast, and no navigation, language switch or footer
+    assert re.search(r'Udleverede stemmekort</dt><dd id="turnout-cards">3</dd>', screen)
+    assert re.search(r'Afgivne stemmesedler</dt><dd id="turnout-count">2</dd>', screen)
+    assert "<nav" not in screen and "language-switch" not in screen and "<footer" not in screen
+    assert "/login" not in screen
     auth.login(Role.CASEWORKER)
     staff = client.get(f"/staff/voting/{setup.meeting.id}").get_data(as_text=True)
     assert "skjult" in staff
@@ -299,10 +304,15 @@ def test_staff_run_the_meeting_end_to_end(client: FlaskClient, auth: Auth, sessi
     assert allocation is not None and allocation.frozen and allocation.seed
     screen = client.get(f"/m/{mid}/screen").get_data(as_text=True)
     assert setup.projects[0].title in screen and allocation.trace_da[0] in screen
-    assert '<details class="trace" open>' in screen, "the projected screen shows the trace unfolded"
+    assert f'<p class="rule-explained">{allocation.trace_da[0]}</p>' in screen, "the rule in one sentence"
+    for line in services.result_lines(session, allocation):  # each project's reason in its row
+        assert line.reason_da and f'<td class="reason">{line.reason_da}</td>' in screen
     assert '<ul class="trace-lines">' in screen, "the steps carry their own numbers: no second numbering"
+    # money and ballots apart: "Ikke fordelt: 13.000 kr. · 10 stemmer" read as if the votes were the money's
+    assert re.search(r"<dt>Ikke fordelt</dt><dd>[\d.]+ kr\.</dd>\s*<dt>Afgivne stemmesedler</dt><dd>2</dd>", screen)
+    assert "·" not in screen.split("<main", 1)[1]
     round_page = client.get(f"/rounds/{setup.round.id}").get_data(as_text=True)
-    assert allocation.trace_da[0] in round_page and '<details class="trace">' in round_page
+    assert allocation.trace_da[1] in round_page and '<details class="trace">' in round_page
     protocol = client.get(f"/staff/voting/{mid}/protocol.pdf")
     assert protocol.status_code == 200 and protocol.data.startswith(b"%PDF")
     pb = client.get(f"/staff/voting/{mid}/ballots.pb")
@@ -449,3 +459,26 @@ def test_a_voting_meetings_page_offers_only_what_its_vote_allows(
     services.close_vote(session, TEST_ACTOR, meeting_id, NOW)
     session.commit()
     assert offered() == set()
+
+
+def test_the_protocol_is_danish_from_an_english_session(
+    client: FlaskClient, auth: Auth, session: Session, tmp_path: Any
+) -> None:
+    """The protocol is the municipality's record: an English reader downloads the Danish one."""
+    from tests.pdf.poppler import pdf_text
+
+    setup = _setup(session)
+    cast_ballots(session, setup, [setup.ids[:2], setup.ids[:1]])
+    services.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    session.commit()
+    auth.login(Role.CASEWORKER)
+    client.set_cookie("lang", "en")
+    assert "Voting meetings" in client.get(f"/staff/voting/{setup.meeting.id}").get_data(as_text=True)
+    response = client.get(f"/staff/voting/{setup.meeting.id}/protocol.pdf")
+    text = re.sub(r"\s+", " ", pdf_text(response.data, tmp_path))
+    assert "Protokol for afstemningsmøde" in text
+    assert "Fordelingsregel Flest stemmer først" in text  # the rule's label, in Danish
+    assert "Flest stemmer først: projekterne tages i rækkefølge efter stemmetal" in text  # the Danish trace
+    assert " kl. " in text  # the Danish date
+    assert not re.search(r"\b(Most votes|funded|votes|left in the pot|Lowest application)\b", text)
+
