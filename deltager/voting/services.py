@@ -30,6 +30,7 @@ from deltager.meetings.models import Meeting, MeetingKind
 from deltager.meetings.services import MeetingInput, add_change_guard
 from deltager.rounds.models import Round, RoundStatus
 from deltager.rounds.services import add_transition_guard, get_round, transition_round
+from deltager.voting import secrecy
 from deltager.voting.models import (
     Allocation,
     AllocationLine,
@@ -691,7 +692,9 @@ def close_vote(
     """Close the vote, allocate the pot under the meeting's rule, freeze the result.
 
     A lottery tie-break draws its seed here (``secrets``) and records it. A round in the voting
-    step moves on to "allocated".
+    step moves on to "allocated". Last, the ballot tables are rewritten in a random order, so that
+    their storage no longer keeps the cast order (deltager.voting.secrecy; on SQLite the caller
+    runs ``secrecy.compact`` after the commit).
     """
     settings = _settings_for_write(session, meeting_id)
     if settings.state is not VoteState.OPEN:
@@ -733,6 +736,7 @@ def close_vote(
     }, at=now)
     if round_.status is RoundStatus.VOTING:
         transition_round(session, actor, round_.id, RoundStatus.ALLOCATED)
+    secrecy.forget_cast_order(session)
     return allocation
 
 

@@ -44,7 +44,7 @@ from deltager.meetings.models import Meeting
 from deltager.permissions import Permission
 from deltager.rounds.models import Round
 from deltager.rounds.services import get_round
-from deltager.voting import services
+from deltager.voting import secrecy, services
 from deltager.voting.forms import (
     RULE_LABELS,
     TIE_BREAK_LABELS,
@@ -365,8 +365,12 @@ def close_vote(meeting_id: int) -> ResponseReturnValue:
     """Close the vote (after a confirmation page): allocate and freeze the result."""
     meeting_, settings = _meeting_and_settings(meeting_id)
     if request.method == "POST":
-        return _act(meeting_id, lambda s, a, m: services.close_vote(s, a, m, utcnow()),
-                    _("The vote is closed and the result is frozen."))
+        closed: list[int] = []
+        response = _act(meeting_id, lambda s, a, m: closed.append(services.close_vote(s, a, m, utcnow()).id),
+                        _("The vote is closed and the result is frozen."))
+        if closed:  # after the commit: VACUUM cannot run inside a transaction
+            secrecy.compact(get_session())
+        return response
     return render_template(
         "voting/close.html", meeting=meeting_, settings=settings, confirm=ConfirmForm(),
         rec=services.reconciliation(get_session(), meeting_id),

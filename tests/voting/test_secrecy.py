@@ -1,0 +1,201 @@
+"""Closing the vote makes the storage forget the cast order (deltager.voting.secrecy).
+
+240 ballots are cast, each in its own committed transaction, in a known shuffled order of the
+cards. Before the close, the storage gives that order away (PostgreSQL's xmin and ctid, SQLite's
+write-ahead log): the test shows it, so the measure is known to work. After the close, the
+same measures find nothing: their Spearman rank correlation with the cast order is below a
+bound that a random permutation of 240 stays under with overwhelming probability (its standard
+deviation is 1/√239 ≈ 0.065; the bound is more than five of them), and SQLite's log is empty.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask import Flask
+from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from deltager.db import begin_write, get_db
+from deltager.models import metadata
+from deltager.voting import secrecy, services
+from deltager.voting.models import BallotCard, BallotChannel, CardStatus
+from tests.voting.factories import NOW, TEST_ACTOR, issue, make_vote_meeting
+
+N = 240
+BOUND = 0.35  # |Spearman| of a random permutation of 240: sd 0.065, so > 5 sd
+REWRITTEN = ("ballot_card", "ballot", "ballot_choice")
+
+
+def spearman(ranked: list[int], cast_rank: dict[int, int]) -> float:
+    """Spearman's rank correlation between the order of ``ranked`` (card ids) and the cast order."""
+    assert len(ranked) == len(set(ranked)) >= 50, "too few cards found to say anything"
+    by_cast = sorted(ranked, key=cast_rank.__getitem__)
+    cast_position = {card: i for i, card in enumerate(by_cast)}
+    n = len(ranked)
+    d2 = sum((i - cast_position[card]) ** 2 for i, card in enumerate(ranked))
+    return 1 - 6 * d2 / (n * (n * n - 1))
+
+
+def _first_seen(cards: list[int]) -> list[int]:
+    seen: dict[int, None] = {}
+    for card in cards:
+        seen.setdefault(card, None)
+    return list(seen)
+
+
+def postgres_orders(conn: Connection) -> dict[str, list[int]]:
+    """The cards in the order PostgreSQL's physical columns give them."""
+    def ids(sql: str) -> list[int]:
+        return _first_seen([row[0] for row in conn.execute(text(sql))])
+    return {
+        "ballot by ctid": ids("SELECT card_id FROM ballot ORDER BY ctid"),
+        "ballot by xmin": ids("SELECT card_id FROM ballot ORDER BY xmin::text::bigint, ctid"),
+        "choices by ctid": ids("SELECT card_id FROM ballot_choice ORDER BY ctid"),
+        "choices by xmin": ids("SELECT card_id FROM ballot_choice ORDER BY xmin::text::bigint, ctid"),
+        "used cards by ctid": ids("SELECT id FROM ballot_card WHERE status = 'used' ORDER BY ctid"),
+        "used cards by xmin": ids("SELECT id FROM ballot_card WHERE status = 'used' ORDER BY xmin::text::bigint, ctid"),
+    }
+
+
+def distinct_xmins(conn: Connection, table: str) -> int:
+    """How many transactions wrote the table's live rows."""
+    return int(conn.execute(text(f"SELECT count(DISTINCT xmin::text) FROM {table}")).scalar_one())
+
+
+def wal_order(wal: Path, hashes: dict[bytes, int]) -> list[int]:
+    """The cards in the order their "used" row first appears in SQLite's write-ahead log, as someone
+    who copied the -wal file while the app ran would read it: frame by frame, the frames of an
+    earlier generation of the log (another salt, left behind a checkpoint) before the current ones."""
+    data = wal.read_bytes() if wal.exists() else b""
+    if len(data) < 32:
+        return []
+    page_size = int.from_bytes(data[8:12], "big")
+    salt = data[16:24]
+    pattern = re.compile(rb"(" + b"|".join(re.escape(h) for h in hashes) + rb").{0,12}?used", re.DOTALL)
+    frames = []
+    for index, start in enumerate(range(32, len(data) - 24 - page_size + 1, 24 + page_size)):
+        frame_salt = data[start + 8:start + 16]
+        page = data[start + 24:start + 24 + page_size]
+        frames.append(((frame_salt == salt, index), [hashes[m.group(1)] for m in pattern.finditer(page)]))
+    return _first_seen([card for _key, cards in sorted(frames) for card in cards])
+
+
+def sqlite_file_order(path: Path, hashes: dict[bytes, int]) -> list[int]:
+    """The cards in the order their "used" row lies in the database file itself."""
+    data = path.read_bytes()
+    pattern = re.compile(rb"(" + b"|".join(re.escape(h) for h in hashes) + rb").{0,12}?used", re.DOTALL)
+    return _first_seen([hashes[m.group(1)] for m in pattern.finditer(data)])
+
+
+def schema(engine: Engine) -> dict[str, Any]:
+    """Everything the inspector says about the rewritten tables (and, on SQLite, their rowids)."""
+    inspector = inspect(engine)
+    found: dict[str, Any] = {}
+    for table in REWRITTEN:
+        found[table] = {
+            # By name: on PostgreSQL, 0007 added ballot_choice.card_id last; the rewrite puts it first, as the model does.
+            "columns": sorted((c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)),
+            "pk": inspector.get_pk_constraint(table),
+            "fks": sorted(inspector.get_foreign_keys(table), key=lambda fk: fk["name"] or ""),
+            "indexes": sorted(inspector.get_indexes(table), key=lambda ix: ix["name"] or ""),
+            "unique": sorted(inspector.get_unique_constraints(table), key=lambda uq: uq["name"] or ""),
+            "checks": sorted(inspector.get_check_constraints(table), key=lambda ck: ck["name"] or ""),
+        }
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                sql = conn.scalar(text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"), {"t": table})
+            found[table]["without rowid"] = "WITHOUT ROWID" in sql.upper()
+    return found
+
+
+def _cast_in_order(app: Flask) -> tuple[Any, dict[int, int], dict[bytes, int], list[frozenset[int]]]:
+    db = get_db(app)
+    with db.session() as session:
+        setup = make_vote_meeting(session, open_vote=True, min_choices=1, max_choices=3)
+        issue(session, setup, N)
+        cards = session.execute(
+            select(BallotCard.id, BallotCard.code_hash).where(BallotCard.meeting_id == setup.meeting.id)
+        ).all()
+    hashes = {code_hash.encode(): card_id for card_id, code_hash in cards}
+    order = [card_id for card_id, _ in cards]
+    random.Random(20261204).shuffle(order)
+    for rank, card_id in enumerate(order):
+        with db.session() as session:
+            begin_write(session)
+            chosen = [setup.ids[rank % len(setup.ids)], setup.ids[(rank * 7 + 1) % len(setup.ids)]]
+            services.cast_ballot(session, card_id, sorted(set(chosen)), BallotChannel.PHONE)
+            session.commit()
+    with db.session() as session:
+        ballots = services.ballots_of(session, setup.meeting.id)
+    return setup, {card_id: rank for rank, card_id in enumerate(order)}, hashes, ballots
+
+
+def _close(app: Flask, meeting_id: int) -> None:
+    with get_db(app).session() as session:
+        begin_write(session)
+        services.close_vote(session, TEST_ACTOR, meeting_id, NOW)
+        session.commit()
+        assert secrecy.compact(session) is (session.get_bind().dialect.name == "sqlite")
+
+
+def test_closing_the_vote_leaves_no_trace_of_the_cast_order(file_app: Flask) -> None:
+    engine = get_db(file_app).engine
+    sqlite = engine.dialect.name == "sqlite"
+    setup, cast_rank, hashes, ballots = _cast_in_order(file_app)
+    path = Path(engine.url.database or "")
+    wal = path.with_name(path.name + "-wal")
+    # While the vote is open, the storage keeps the order: the measures work.
+    if sqlite:
+        assert spearman(wal_order(wal, hashes), cast_rank) > 0.95
+    else:
+        with engine.connect() as conn:
+            assert distinct_xmins(conn, "ballot") == N
+            orders = postgres_orders(conn)
+        assert spearman(orders["ballot by xmin"], cast_rank) == 1.0
+        assert spearman(orders["used cards by xmin"], cast_rank) == 1.0
+    before = schema(engine)
+
+    _close(file_app, setup.meeting.id)
+
+    if sqlite:
+        recovered = wal_order(wal, hashes)
+        assert recovered == [], f"the log gives the cast order away (Spearman {spearman(recovered, cast_rank):.2f})"
+        assert not wal.exists() or wal.stat().st_size == 0, "the write-ahead log is truncated"
+        file_order = sqlite_file_order(path, hashes)
+        assert sorted(file_order) == sorted(cast_rank)  # every used card is found in the file ...
+        assert abs(spearman(file_order, cast_rank)) < BOUND  # ... in no order related to the vote
+        with engine.connect() as conn:
+            by_rowid = list(conn.scalars(text("SELECT card_id FROM ballot ORDER BY rowid")))
+        assert abs(spearman(by_rowid, cast_rank)) < BOUND
+    else:
+        with engine.connect() as conn:
+            for table in REWRITTEN:
+                assert distinct_xmins(conn, table) == 1, f"{table}: written by one transaction"
+            orders = postgres_orders(conn)
+        for name, ranked in orders.items():
+            assert abs(spearman(ranked, cast_rank)) < BOUND, name
+    # Nothing else changed: the ballots, the count, the schema.
+    assert schema(engine) == before
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata) == []
+    with get_db(file_app).session() as session:
+        assert services.ballots_of(session, setup.meeting.id) == ballots
+        allocation = services.get_allocation(session, setup.meeting.id)
+        assert allocation is not None and services.recompute(session, allocation) == allocation.inputs_hash
+        assert session.scalar(select(BallotCard.status).where(BallotCard.id == next(iter(cast_rank)))) is CardStatus.USED
+        # Cards of another meeting can still be issued (PostgreSQL's id sequence follows the rewrite).
+        other = make_vote_meeting(session, open_vote=True)
+        assert len(issue(session, other, 3)) == 3
+
+
+def test_compact_cannot_run_inside_someone_elses_transaction(session: Session) -> None:
+    """The suite's sessions are bound to a connection whose transaction the test holds: VACUUM
+    could not run there, so compact says it did nothing (the close itself is unaffected)."""
+    assert secrecy.compact(session) is False
