@@ -50,6 +50,9 @@ def forget_cast_order(session: Session) -> None:
         # All three at once, in the order a ballot's transaction locks them (card, ballot, choices):
         # a ballot of another meeting being cast right now finishes first, and none deadlocks.
         db.execute(text("LOCK TABLE ballot_card, ballot, ballot_choice IN ACCESS EXCLUSIVE MODE"))
+        # The table's id sequence goes with it: keep where it was (replacement cards' random
+        # ids lie far above it, so the largest id kept is no guide).
+        next_id = db.scalar(select(func.nextval(func.pg_get_serial_sequence("ballot_card", "id"))))
     shuffle = secrets.SystemRandom().shuffle
     rows: dict[Table, list[dict[str, Any]]] = {}
     for table in TABLES:
@@ -61,9 +64,8 @@ def forget_cast_order(session: Session) -> None:
         table.create(db)
         if rows[table]:
             db.execute(table.insert(), rows[table])
-    if postgres:  # the new table's id sequence starts at 1: move it past the ids kept
-        db.execute(select(func.setval(func.pg_get_serial_sequence("ballot_card", "id"),
-                                      func.coalesce(func.max(BallotCard.id), 0) + 1, False)))
+    if postgres:
+        db.execute(select(func.setval(func.pg_get_serial_sequence("ballot_card", "id"), next_id, False)))
 
 
 def compact(session: Session) -> bool:

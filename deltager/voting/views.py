@@ -592,7 +592,7 @@ def void(meeting_id: int) -> ResponseReturnValue:
             card = services.void_card(session, actor, meeting_id, form.serial.data or "", utcnow())
             replacement = None
             if request.form.get("replace") == "1":
-                replacement = services.issue_cards(session, actor, meeting_id, 1, utcnow())[0]
+                replacement = services.issue_replacement_card(session, actor, meeting_id, utcnow())
         except DomainError as error:
             session.rollback()
             show_error(error, form)

@@ -10,6 +10,8 @@ deviation is 1/√239 ≈ 0.065; the bound is more than five of them), and SQLit
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import random
 import re
 from pathlib import Path
@@ -22,6 +24,8 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from deltager.audit.models import AuditEvent
+from deltager.audit.services import Actor
 from deltager.db import begin_write, get_db
 from deltager.models import metadata
 from deltager.voting import secrecy, services
@@ -199,3 +203,63 @@ def test_compact_cannot_run_inside_someone_elses_transaction(session: Session) -
     """The suite's sessions are bound to a connection whose transaction the test holds: VACUUM
     could not run there, so compact says it did nothing (the close itself is unaffected)."""
     assert secrecy.compact(session) is False
+
+
+def _events_text(session: Session) -> list[str]:
+    return [json.dumps([e.object_id, e.before, e.after]) for e in session.scalars(select(AuditEvent))]
+
+
+def test_paper_ballots_leave_no_card_in_the_audit_trail(session: Session) -> None:
+    """13 of 13 paper ballots were joined to their choices through their events: now an event says
+    that a paper ballot was entered, by whom and when, and nothing about which card."""
+    setup = make_vote_meeting(session, open_vote=True, min_choices=1, max_choices=2)
+    cards = issue(session, setup, 13)
+    staff = Actor.system("Bodil ved papirbordet")
+    for n, card in enumerate(cards):
+        services.enter_paper_ballot(session, staff, setup.meeting.id, card.serial, [setup.ids[n % 6]], NOW)
+    session.commit()
+    events = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "voting.paper_ballot")))
+    assert len(events) == 13 and {e.actor_label for e in events} == {staff.label}
+    assert all(e.after == {"count": 1} and e.before is None for e in events)
+    card_ids = {str(i) for i in session.scalars(select(BallotCard.id).where(BallotCard.meeting_id == setup.meeting.id))}
+    for text_ in _events_text(session):
+        if '"serials"' in text_:  # the batch's own event: "0001–0013"
+            continue
+        assert not any(card.serial in text_ for card in cards), text_
+    assert all(e.object_id not in card_ids or e.object_id == str(setup.meeting.id) for e in events)
+    assert services.reconciliation(session, setup.meeting.id).used_paper == 13
+
+
+def test_a_replacement_card_is_not_tied_to_the_card_it_replaces(session: Session) -> None:
+    """Staff may remember who lost which card: nothing about the new card may follow from the void.
+    200 cards are voided and replaced one by one; neither the events nor the new cards' rows
+    (id, serial, batch, issue time) say which replaced which."""
+    setup = make_vote_meeting(session, open_vote=True, min_choices=1, max_choices=2)
+    n = 200
+    lost = issue(session, setup, n)
+    replacements = []
+    for k, card in enumerate(lost):
+        at = NOW + dt.timedelta(minutes=k)
+        services.void_card(session, TEST_ACTOR, setup.meeting.id, card.serial, at)
+        replacements.append(services.issue_replacement_card(session, TEST_ACTOR, setup.meeting.id, at))
+    session.commit()
+    rows = {row.serial: row for row in session.scalars(
+        select(BallotCard).where(BallotCard.meeting_id == setup.meeting.id, BallotCard.status == CardStatus.ISSUED))}
+    assert sorted(rows) == sorted(r.serial for r in replacements)
+    void_rank = {rows[r.serial].id: k for k, r in enumerate(replacements)}
+    assert abs(spearman(sorted(void_rank), void_rank)) < BOUND, "ids follow the order of the voids"
+    by_serial = [rows[serial].id for serial in sorted(rows)]
+    assert abs(spearman(by_serial, void_rank)) < BOUND, "serials follow the order of the voids"
+    assert {row.batch for row in rows.values()} == {services.REPLACEMENT_BATCH}
+    assert len({row.issued_at for row in rows.values()}) == 1, "only the day is kept"
+    events = _events_text(session)
+    assert not any(r.serial in text_ for r in replacements for text_ in events), "no event names a new card"
+    replaced = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "voting.card_replacement")))
+    assert len(replaced) == n and all(e.after == {"count": 1} for e in replaced)
+    # The new cards vote, by phone and on paper (typed as staff would: "e7" for "E0007").
+    services.cast_ballot(session, rows[replacements[0].serial].id, setup.ids[:1], BallotChannel.PHONE)
+    typed = replacements[1].serial.lower().replace("e0", "e", 1)
+    services.enter_paper_ballot(session, TEST_ACTOR, setup.meeting.id, typed, setup.ids[:1], NOW)
+    session.commit()
+    assert services.reconciliation(session, setup.meeting.id).ballots == 2
+    assert [c.serial for c in issue(session, setup, 2)] == ["0201", "0202"], "printed batches number on"

@@ -342,7 +342,9 @@ def test_staff_run_the_meeting_end_to_end(client: FlaskClient, auth: Auth, sessi
     assert {"voting.settings", "voting.stands", "voting.cards_issue", "voting.open", "voting.paper_ballot",
             "voting.card_void", "voting.door_count", "voting.close", "voting.allocate"} <= actions
     statuses = dict(session.execute(select(BallotCard.serial, BallotCard.status).where(BallotCard.meeting_id == mid)).all())
-    assert statuses["0003"] is CardStatus.VOIDED and statuses["0006"] is CardStatus.ISSUED
+    assert statuses["0003"] is CardStatus.VOIDED and "0006" not in statuses
+    [replacement] = [serial for serial in statuses if serial.startswith("E")]
+    assert statuses[replacement] is CardStatus.ISSUED and replacement in replaced.get_data(as_text=True)
 
 
 SMALL_PB = (
