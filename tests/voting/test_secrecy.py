@@ -14,6 +14,8 @@ import datetime as dt
 import json
 import random
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +199,47 @@ def test_closing_the_vote_leaves_no_trace_of_the_cast_order(file_app: Flask) -> 
         # Cards of another meeting can still be issued (PostgreSQL's id sequence follows the rewrite).
         other = make_vote_meeting(session, open_vote=True)
         assert len(issue(session, other, 3)) == 3
+
+
+def test_a_ballot_being_cast_at_another_meeting_survives_the_rewrite(file_app: Flask) -> None:
+    """Two meetings vote at once; one closes while a ballot of the other is half cast. The close
+    waits for that ballot (PostgreSQL: the three tables are locked in a ballot's own order, so
+    neither deadlocks), and the rewrite keeps it."""
+    db = get_db(file_app)
+    with db.session() as session:
+        closing, other = make_vote_meeting(session, open_vote=True), make_vote_meeting(session, open_vote=True)
+        for card in issue(session, closing, 2):
+            services.cast_ballot(session, services.find_card(session, card.code).id, closing.ids[:1],  # type: ignore[union-attr]
+                                 BallotChannel.PHONE)
+        session.commit()
+        other_card = services.find_card(session, issue(session, other, 1)[0].code).id  # type: ignore[union-attr]
+    # Half a ballot: the card is marked used (its row locked); the ballot and choices come later.
+    caster = db.session()
+    begin_write(caster)
+    half = services._core(caster)
+    half.execute(services._MARK_CARD_USED, {"card_id": other_card})
+    errors: list[BaseException] = []
+
+    def close() -> None:
+        try:
+            _close(file_app, closing.meeting.id)
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=close)
+    thread.start()
+    time.sleep(0.2)
+    assert thread.is_alive(), "the close waits for the ballot being cast"
+    half.execute(services._INSERT_BALLOT, {"card_id": other_card, "channel": BallotChannel.PHONE})
+    half.execute(services._INSERT_CHOICE, [{"card_id": other_card, "application_id": i} for i in other.ids[1:3]])
+    caster.commit()
+    caster.close()
+    thread.join(timeout=30)
+    assert not thread.is_alive() and errors == []
+    with db.session() as session:
+        assert services.ballots_of(session, other.meeting.id) == [frozenset(other.ids[1:3])]
+        assert services.ballots_of(session, closing.meeting.id) == [frozenset(closing.ids[:1])] * 2
+        assert services.get_allocation(session, closing.meeting.id) is not None
 
 
 def test_compact_cannot_run_inside_someone_elses_transaction(session: Session) -> None:
