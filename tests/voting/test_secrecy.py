@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
@@ -121,11 +122,11 @@ def schema(engine: Engine) -> dict[str, Any]:
     return found
 
 
-def _cast_in_order(app: Flask) -> tuple[Any, dict[int, int], dict[bytes, int], list[frozenset[int]]]:
+def _cast_in_order(app: Flask, n: int = N) -> tuple[Any, dict[int, int], dict[bytes, int], list[frozenset[int]]]:
     db = get_db(app)
     with db.session() as session:
         setup = make_vote_meeting(session, open_vote=True, min_choices=1, max_choices=3)
-        issue(session, setup, N)
+        issue(session, setup, n)
         cards = session.execute(
             select(BallotCard.id, BallotCard.code_hash).where(BallotCard.meeting_id == setup.meeting.id)
         ).all()
@@ -240,6 +241,31 @@ def test_a_ballot_being_cast_at_another_meeting_survives_the_rewrite(file_app: F
         assert services.ballots_of(session, other.meeting.id) == [frozenset(other.ids[1:3])]
         assert services.ballots_of(session, closing.meeting.id) == [frozenset(closing.ids[:1])] * 2
         assert services.get_allocation(session, closing.meeting.id) is not None
+
+
+def test_compact_is_safe_with_a_reader_holding_the_log(file_app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    """Other connections may be open when the vote closes. VACUUM runs beside a reader (WAL); the
+    log cannot be truncated under a reader that keeps an old snapshot, so compact waits its busy
+    timeout, says so in the log and returns False, and the next call truncates it."""
+    engine = get_db(file_app).engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("VACUUM and the write-ahead log are SQLite's")
+    setup, _cast_rank, _hashes, ballots = _cast_in_order(file_app, 60)
+    path = Path(engine.url.database or "")
+    wal = path.with_name(path.name + "-wal")
+    with engine.connect() as reader:  # a read transaction left open, e.g. a slow request
+        reader.execute(text("SELECT count(*) FROM ballot")).scalar_one()
+        with get_db(file_app).session() as session:
+            begin_write(session)
+            services.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+            session.commit()
+            assert secrecy.compact(session) is False
+        assert "kept the write-ahead log from being truncated" in caplog.text
+        assert reader.execute(text("SELECT count(*) FROM ballot")).scalar_one() == 60
+    with get_db(file_app).session() as session:
+        assert secrecy.compact(session) is True
+        assert services.ballots_of(session, setup.meeting.id) == ballots
+    assert wal.stat().st_size == 0
 
 
 def test_compact_cannot_run_inside_someone_elses_transaction(session: Session) -> None:
