@@ -50,8 +50,7 @@ def forget_cast_order(session: Session) -> None:
         # All three at once, in the order a ballot's transaction locks them (card, ballot, choices):
         # a ballot of another meeting being cast right now finishes first, and none deadlocks.
         db.execute(text("LOCK TABLE ballot_card, ballot, ballot_choice IN ACCESS EXCLUSIVE MODE"))
-        # The table's id sequence goes with it: keep where it was (replacement cards' random
-        # ids lie far above it, so the largest id kept is no guide).
+        # The table's id sequence goes with it: the new one goes on from where the old one was.
         next_id = db.scalar(select(func.nextval(func.pg_get_serial_sequence("ballot_card", "id"))))
     shuffle = secrets.SystemRandom().shuffle
     rows: dict[Table, list[dict[str, Any]]] = {}

@@ -415,8 +415,9 @@ def issue_cards(session: Session, actor: Actor, meeting_id: int, count: int, now
 #: Replacement cards are "E" and four random digits, beside the printed batches' "0001", "0002" …
 REPLACEMENT_PREFIX = "E"
 REPLACEMENT_BATCH = 0  # every replacement card of a meeting, never a printed batch
-#: Their ids are drawn from here (PostgreSQL's INTEGER), far above the ids printed batches get.
-REPLACEMENT_IDS = (1_000_000_000, 2_147_483_647)
+#: Their ids are drawn from the negative half of an INTEGER: printed batches count up from 1, so
+#: neither PostgreSQL's sequence nor SQLite's next rowid ever meets them, nor moves because of them.
+REPLACEMENT_IDS = (-2_147_483_648, -1)
 
 
 def issue_replacement_card(session: Session, actor: Actor, meeting_id: int, now: dt.datetime) -> IssuedCard:

@@ -306,6 +306,7 @@ def test_a_replacement_card_is_not_tied_to_the_card_it_replaces(session: Session
     setup = make_vote_meeting(session, open_vote=True, min_choices=1, max_choices=2)
     n = 200
     lost = issue(session, setup, n)
+    lost_rows = [services.find_card(session, card.code) for card in lost]
     replacements = []
     for k, card in enumerate(lost):
         at = NOW + dt.timedelta(minutes=k)
@@ -331,4 +332,6 @@ def test_a_replacement_card_is_not_tied_to_the_card_it_replaces(session: Session
     services.enter_paper_ballot(session, TEST_ACTOR, setup.meeting.id, typed, setup.ids[:1], NOW)
     session.commit()
     assert services.reconciliation(session, setup.meeting.id).ballots == 2
-    assert [c.serial for c in issue(session, setup, 2)] == ["0201", "0202"], "printed batches number on"
+    printed = issue(session, setup, 2)
+    assert [c.serial for c in printed] == ["0201", "0202"], "printed batches number on"
+    assert services.find_card(session, printed[0].code).id == max(c.id for c in lost_rows) + 1  # type: ignore[union-attr]
