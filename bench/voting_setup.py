@@ -9,7 +9,7 @@ A phone follows the issue's flow, ``scan → ballot page → POST with CSRF``: `
 (card cookie + 303) → ``GET /ballot`` (the checkboxes, and the session's CSRF token, which every
 page carries for its language switch) → ``POST /ballot`` with between min and max projects → 303
 to the thank-you page. The whole phone flow adds the product's read-only confirmation page
-(``GET /ballot/confirm?choice=…``) before the POST and follows the 303 to ``GET /ballot/done``.
+(``POST /ballot/confirm``, the choices in the body) before the cast and follows the 303 to ``GET /ballot/done``.
 Only the casting POST is timed.
 """
 
@@ -242,7 +242,7 @@ def _open_ballot(phone: Phone, code: str, setup: VoteSetup, rng: random.Random) 
     status, _, page = phone.request("GET", ballot_path)
     if status != 200:
         raise PhoneError(f"ballot page answered {status}")
-    ballot = find_form(page, method="get", with_boxes=True)
+    ballot = find_form(page, method="post", with_boxes=True)
     chosen = rng.sample(ballot.boxes, rng.randint(setup.min_choices, min(setup.max_choices, len(ballot.boxes))))
     return page, ballot, chosen
 
@@ -264,8 +264,8 @@ def vote(phone: Phone, code: str, setup: VoteSetup, rng: random.Random) -> tuple
 def vote_with_confirmation(phone: Phone, code: str, setup: VoteSetup, rng: random.Random) -> tuple[float, bool]:
     """The whole phone flow: scan, ballot, confirmation page, POST, thank-you page."""
     page, ballot, chosen = _open_ballot(phone, code, setup, rng)
-    confirm_path = f"{phone.path(ballot.action, BALLOT_PATH)}?{urlencode([*ballot.hidden, *chosen])}"
-    status, _, page = phone.request("GET", confirm_path)
+    confirm_path = phone.path(ballot.action, BALLOT_PATH)
+    status, _, page = phone.request("POST", confirm_path, urlencode([*ballot.hidden, *chosen]))
     if status != 200:
         raise PhoneError(f"confirmation page answered {status}")
     cast = find_form(page, method="post", hidden="choice")  # not the language switch

@@ -87,6 +87,7 @@ ACTION_LABELS = {
     "voting.stands": lazy_gettext("Stand numbers assigned"),
     "voting.cards_issue": lazy_gettext("Ballot cards issued"),
     "voting.card_void": lazy_gettext("Ballot card voided"),
+    "voting.card_replacement": lazy_gettext("Replacement ballot card issued"),
     "voting.open": lazy_gettext("Vote opened"),
     "voting.close": lazy_gettext("Vote closed"),
     "voting.door_count": lazy_gettext("Head count at the door recorded"),

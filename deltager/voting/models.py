@@ -6,7 +6,8 @@ IP address or a device. Nor does anything keep the order in which ballots were c
 time, no running number (a ballot is keyed by its card, and its choices by the card too, in a
 table without SQLite's hidden rowid). Otherwise someone with access to the database who saw a
 voter tap "vote", or saw the turnout on the big screen go from 41 to 42, could read that ballot.
-One ballot per card is kept by the database (``Ballot.card_id`` is the primary key, and the card
+The storage forgets the order as well once the vote closes: closing rewrites these tables in a
+random order (deltager.voting.secrecy). One ballot per card is kept by the database (``Ballot.card_id`` is the primary key, and the card
 moves issued → used with a conditional UPDATE in the same transaction).
 """
 

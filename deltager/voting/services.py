@@ -30,6 +30,7 @@ from deltager.meetings.models import Meeting, MeetingKind
 from deltager.meetings.services import MeetingInput, add_change_guard
 from deltager.rounds.models import Round, RoundStatus
 from deltager.rounds.services import add_transition_guard, get_round, transition_round
+from deltager.voting import secrecy
 from deltager.voting.models import (
     Allocation,
     AllocationLine,
@@ -306,8 +307,10 @@ def card_url(base_url: str, code: str) -> str:
 
 
 def normalise_serial(text: str) -> str:
-    """What staff type ("42", " 0042 ") as the printed serial ("0042")."""
+    """What staff type ("42", " 0042 ", "e7") as the printed serial ("0042", "E0007")."""
     cleaned = text.strip().lstrip("#").strip()
+    if cleaned[:1].isalpha() and cleaned[1:].isdigit():
+        return cleaned[0].upper() + cleaned[1:].zfill(4)
     return cleaned.zfill(4) if cleaned.isdigit() else cleaned.upper()
 
 
@@ -317,11 +320,12 @@ class IssuedCard:
 
     number: int
     code: str
+    prefix: str = ""  # REPLACEMENT_PREFIX for a replacement card
 
     @property
     def serial(self) -> str:
-        """The printed serial: "0042"."""
-        return f"{self.number:04d}"
+        """The printed serial: "0042" (a replacement card: "E0042")."""
+        return f"{self.prefix}{self.number:04d}"
 
 
 class SerialsTaken(Exception):
@@ -406,6 +410,43 @@ def issue_cards(session: Session, actor: Actor, meeting_id: int, count: int, now
     cards = plan_cards(session, meeting_id, count)
     store_cards(session, actor, meeting_id, cards, now)
     return cards
+
+
+#: Replacement cards are "E" and four random digits, beside the printed batches' "0001", "0002" …
+REPLACEMENT_PREFIX = "E"
+REPLACEMENT_BATCH = 0  # every replacement card of a meeting, never a printed batch
+#: Their ids are drawn from the negative half of an INTEGER: printed batches count up from 1, so
+#: neither PostgreSQL's sequence nor SQLite's next rowid ever meets them, nor moves because of them.
+REPLACEMENT_IDS = (-2_147_483_648, -1)
+
+
+def issue_replacement_card(session: Session, actor: Actor, meeting_id: int, now: dt.datetime) -> IssuedCard:
+    """Issue one card to replace a voided one (the caller voids it first, see :func:`void_card`).
+
+    Nothing ties the new card to the one it replaces, nor so to the person who asked: a ballot
+    is keyed by its card, and staff may remember who lost card 0013 at 19:02. So the card's id
+    and serial are drawn at random instead of following the last card's (their order would
+    follow the order of the voids), every replacement card of the meeting shares one batch, its
+    issue time is only the day, and the audit event says that a replacement card was issued,
+    not which.
+    """
+    settings = _settings_for_write(session, meeting_id)
+    _refuse_cards_after_closing(settings)
+    rng = secrets.SystemRandom()
+    taken = set(session.scalars(select(BallotCard.serial).where(BallotCard.meeting_id == meeting_id)))
+    card = IssuedCard(rng.randrange(10_000), secrets.token_urlsafe(CODE_BYTES), REPLACEMENT_PREFIX)
+    while card.serial in taken:
+        card = IssuedCard(rng.randrange(10_000), card.code, REPLACEMENT_PREFIX)
+    card_id = rng.randint(*REPLACEMENT_IDS)
+    while session.get(BallotCard, card_id) is not None:
+        card_id = rng.randint(*REPLACEMENT_IDS)
+    session.execute(insert(BallotCard).values(
+        id=card_id, meeting_id=meeting_id, code_hash=hash_code(card.code), serial=card.serial,
+        batch=REPLACEMENT_BATCH, status=CardStatus.ISSUED,
+        issued_at=dt.datetime.combine(now.astimezone(dt.UTC).date(), dt.time(), dt.UTC),
+    ))
+    record(session, actor, "voting.card_replacement", "meeting", meeting_id, after={"count": 1}, at=now)
+    return card
 
 
 def _code_hash(code: str) -> str | None:
@@ -587,8 +628,9 @@ def enter_paper_ballot(
     """Staff enter a paper ballot by the card's serial: the same rules, and one vote per card."""
     card = _card_by_serial(session, meeting_id, serial)
     cast_ballot(session, card.id, choices, BallotChannel.PAPER, meeting_id=meeting_id)
-    # The event says that card N voted on paper, never what it chose.
-    record(session, actor, "voting.paper_ballot", "meeting", meeting_id, after={"serial": card.serial}, at=now)
+    # The event says that a paper ballot was entered, by whom and when, never which card: a
+    # ballot is keyed by its card, and who handed in the paper at 19:05 may be remembered.
+    record(session, actor, "voting.paper_ballot", "meeting", meeting_id, after={"count": 1}, at=now)
     return card
 
 
@@ -703,7 +745,9 @@ def close_vote(
     """Close the vote, allocate the pot under the meeting's rule, freeze the result.
 
     A lottery tie-break draws its seed here (``secrets``) and records it. A round in the voting
-    step moves on to "allocated".
+    step moves on to "allocated". Last, the ballot tables are rewritten in a random order, so that
+    their storage no longer keeps the cast order (deltager.voting.secrecy; on SQLite the caller
+    runs ``secrecy.compact`` after the commit).
     """
     settings = _settings_for_write(session, meeting_id)
     if settings.state is not VoteState.OPEN:
@@ -747,6 +791,7 @@ def close_vote(
     }, at=now)
     if round_.status is RoundStatus.VOTING:
         transition_round(session, actor, round_.id, RoundStatus.ALLOCATED)
+    secrecy.forget_cast_order(session)
     return allocation
 
 

@@ -3,11 +3,15 @@
 Public URLs (no account):
   GET  /v/<code>                 scan a card: sets the card cookie, 303 to /ballot (the code leaves the URL)
   GET  /ballot                   the ballot for the card in the cookie
-  GET  /ballot/confirm?choice=…  the confirmation step (reads only)
+  POST /ballot/confirm           the confirmation step (choice=… in the body; reads only)
+  POST /ballot/change            back to the ballot with the choices still ticked (reads only)
   POST /ballot                   cast (choice=<application id> …, csrf_token) → 303 /ballot/done
   GET  /ballot/done              "Tak for din stemme"
   GET  /m/<meeting_id>/screen    the big screen
   GET  /m/<meeting_id>/turnout.json   {"state", "cards", "ballots"}; ETag, Cache-Control: max-age=2
+
+No URL ever carries a choice: a URL lands in the browser's history (a borrowed phone) and in
+proxy logs, so the choices travel in POST bodies only, and no route reads them from a query string.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from deltager.meetings.models import Meeting
 from deltager.permissions import Permission
 from deltager.rounds.models import Round
 from deltager.rounds.services import get_round
-from deltager.voting import services
+from deltager.voting import secrecy, services
 from deltager.voting.forms import (
     RULE_LABELS,
     TIE_BREAK_LABELS,
@@ -170,17 +174,26 @@ def ballot() -> ResponseReturnValue:
     view = _usable_card()
     if not isinstance(view, services.CardView):
         return view
-    return _render_ballot(view, _choices(request.args.getlist("choice")) or [])
+    return _render_ballot(view, [])
 
 
 @bp.get("/ballot/confirm")
 @public
+def confirm_address() -> ResponseReturnValue:
+    """The confirmation step's address opened directly (a bookmark, an old link): back to the ballot,
+    whatever its query string holds."""
+    return see_other("voting.ballot")
+
+
+@bp.post("/ballot/confirm")
+@public
+@reads_first  # writes nothing: no write lock for a page the whole hall asks for
 def confirm() -> ResponseReturnValue:
-    """Show the chosen projects before the vote is cast (reads only; the cast is a POST)."""
+    """Show the chosen projects before the vote is cast (reads only; the cast is its own POST)."""
     view = _usable_card()
     if not isinstance(view, services.CardView):
         return view
-    chosen = _choices(request.args.getlist("choice"))
+    chosen = _choices(request.form.getlist("choice"))
     projects = services.ballot_projects(get_session(), view.round_id)
     try:
         if chosen is None:
@@ -192,6 +205,17 @@ def confirm() -> ResponseReturnValue:
     return render_template(
         "voting/confirm.html", card=view, chosen=[by_id[c] for c in chosen], form=ConfirmForm()
     )
+
+
+@bp.post("/ballot/change")
+@public
+@reads_first
+def change() -> ResponseReturnValue:
+    """Back from the confirmation to the ballot, the choices still ticked (they come in the body)."""
+    view = _usable_card()
+    if not isinstance(view, services.CardView):
+        return view
+    return _render_ballot(view, _choices(request.form.getlist("choice")) or [])
 
 
 @bp.post("/ballot")
@@ -342,8 +366,12 @@ def close_vote(meeting_id: int) -> ResponseReturnValue:
     """Close the vote (after a confirmation page): allocate and freeze the result."""
     meeting_, settings = _meeting_and_settings(meeting_id)
     if request.method == "POST":
-        return _act(meeting_id, lambda s, a, m: services.close_vote(s, a, m, utcnow()),
-                    _("The vote is closed and the result is frozen."))
+        closed: list[int] = []
+        response = _act(meeting_id, lambda s, a, m: closed.append(services.close_vote(s, a, m, utcnow()).id),
+                        _("The vote is closed and the result is frozen."))
+        if closed:  # after the commit: VACUUM cannot run inside a transaction
+            secrecy.compact(get_session())
+        return response
     return render_template(
         "voting/close.html", meeting=meeting_, settings=settings, confirm=ConfirmForm(),
         rec=services.reconciliation(get_session(), meeting_id),
@@ -565,7 +593,7 @@ def void(meeting_id: int) -> ResponseReturnValue:
             card = services.void_card(session, actor, meeting_id, form.serial.data or "", utcnow())
             replacement = None
             if request.form.get("replace") == "1":
-                replacement = services.issue_cards(session, actor, meeting_id, 1, utcnow())[0]
+                replacement = services.issue_replacement_card(session, actor, meeting_id, utcnow())
         except DomainError as error:
             session.rollback()
             show_error(error, form)

@@ -127,7 +127,7 @@ def test_the_phone_ballot_survives_every_value(client: FlaskClient, session: Ses
     for code, value in zip(codes, VALUES):
         voter = client.application.test_client()
         _ok(voter.get(f"/v/{code}"), 303)
-        _ok(voter.get("/ballot/confirm", query_string={"choice": [value, str(setup.ids[0])]}), 200, 400)
+        _ok(voter.post("/ballot/confirm", data={"choice": [value, str(setup.ids[0])]}), 200, 400)
         _ok(voter.post("/ballot", data={"choice": [value, str(setup.ids[1])]}), 303, 400)
     statuses = {client.get(f"/v/{value}").status_code for value in VALUES}
     assert statuses <= {400, 404, 429} and 429 in statuses  # unknown codes, then the throttle

@@ -20,7 +20,7 @@ from deltager.permissions import Role
 from deltager.voting import services, views
 from deltager.voting.models import Allocation, Ballot, BallotCard, CardStatus, VoteSettings, VoteState
 from deltager.voting.views import CARD_COOKIE
-from tests.conftest import Auth
+from tests.conftest import Auth, csrf_token
 from tests.voting.factories import NOW, TEST_ACTOR, cast_ballots, issue, make_vote_meeting
 
 LONG_SUMMARY = "Vi mødes hver uge og laver mad sammen med naboerne i gården. " * 5
@@ -37,6 +37,11 @@ def _setup(session: Session, **kw: Any) -> Any:
 
 def _choice_query(ids: list[int]) -> str:
     return "&".join(f"choice={i}" for i in ids)
+
+
+def _confirm(client: FlaskClient, ids: list[int], **data: Any) -> Any:
+    """The confirmation step, as the ballot's form sends it: the choices in a POST body."""
+    return client.post("/ballot/confirm", data={"choice": ids, **data})
 
 
 def test_scan_sets_a_safe_cookie_and_redirects_without_the_code(
@@ -100,7 +105,7 @@ def test_phone_vote_from_ballot_to_thanks(client: FlaskClient, session: Session)
     for project in setup.projects:
         assert project.title in page
     assert "mellem 2 og 3" in page
-    confirm = client.get(f"/ballot/confirm?{_choice_query(setup.ids[:2])}")
+    confirm = _confirm(client, setup.ids[:2])
     assert confirm.status_code == 200
     text = confirm.get_data(as_text=True)
     assert setup.projects[0].title in text and setup.projects[2].title not in text
@@ -118,6 +123,41 @@ def test_phone_vote_from_ballot_to_thanks(client: FlaskClient, session: Session)
         assert "Har du selv stemt med kortet, er din stemme talt med" in page.get_data(as_text=True)
 
 
+def _ticked(page: str, app_id: int) -> bool:
+    return re.search(rf'value="{app_id}"\s+aria-describedby="s{app_id}"\s+checked', page) is not None
+
+
+def test_no_address_carries_a_choice(app: Flask, client: FlaskClient, session: Session) -> None:
+    """Choices travel in POST bodies only: a choice in a query string ticks nothing, confirms
+    nothing and casts nothing, on every phone route; the ballot and confirmation forms POST."""
+    setup = _setup(session, min_choices=2, max_choices=3)
+    _scan(client, issue(session, setup, 1)[0].code)
+    query = _choice_query(setup.ids[:2])
+    ballot = client.get(f"/ballot?{query}")
+    assert ballot.status_code == 200 and not any(_ticked(ballot.get_data(as_text=True), i) for i in setup.ids)
+    assert re.search(r'<form method="post" action="/ballot/confirm"', ballot.get_data(as_text=True))
+    old_link = client.get(f"/ballot/confirm?{query}")
+    assert old_link.status_code == 303 and old_link.headers["Location"].endswith("/ballot")
+    assert "choice" not in old_link.headers["Location"]
+    posted = client.post(f"/ballot/confirm?{query}")
+    assert posted.status_code == 400 and "Tjek din stemme" not in posted.get_data(as_text=True)
+    changed = client.post(f"/ballot/change?{query}").get_data(as_text=True)
+    assert not any(_ticked(changed, i) for i in setup.ids)
+    assert client.post(f"/ballot?{query}").status_code == 400
+    assert session.scalar(select(func.count()).select_from(Ballot)) == 0
+    # Every route a phone can GET without arguments ignores ?choice= as well.
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("voting.") and "GET" in (rule.methods or ()) and not rule.arguments:
+            page = client.get(f"{rule.rule}?{query}").get_data(as_text=True)
+            assert "Tjek din stemme" not in page and not any(_ticked(page, i) for i in setup.ids), rule.rule
+    confirm = _confirm(client, setup.ids[:2]).get_data(as_text=True)
+    assert "Tjek din stemme" in confirm
+    assert "choice=" not in confirm, "no link on the confirmation carries the choices"
+    assert re.search(r'<button type="submit" class="button" formaction="/ballot/change">', confirm)
+    back = client.post("/ballot/change", data={"choice": setup.ids[:2]}).get_data(as_text=True)
+    assert _ticked(back, setup.ids[0]) and _ticked(back, setup.ids[1]) and not _ticked(back, setup.ids[2])
+
+
 def test_only_a_used_card_is_told_its_vote_counts(client: FlaskClient, session: Session) -> None:
     setup = _setup(session, min_choices=1, max_choices=2)
     card = issue(session, setup, 1)[0]
@@ -131,7 +171,7 @@ def test_only_a_used_card_is_told_its_vote_counts(client: FlaskClient, session: 
 def test_invalid_choices_reshow_the_ballot_with_a_danish_message(client: FlaskClient, session: Session) -> None:
     setup = _setup(session, min_choices=2, max_choices=3)
     _scan(client, issue(session, setup, 1)[0].code)
-    response = client.get(f"/ballot/confirm?{_choice_query(setup.ids[:1])}")
+    response = _confirm(client, setup.ids[:1])
     assert response.status_code == 400
     text = response.get_data(as_text=True)
     assert "Vælg mindst 2 projekter" in text
@@ -168,7 +208,7 @@ def test_kept_ballot_entries_follow_edits_language_and_ticks(client: FlaskClient
     assert "Suppe og sang i gården" in page and "4.500 kr." in page
     assert "Suppe i gården" not in page
     client.post("/language", data={"lang": "en", "next": "/ballot"})
-    english = client.get(f"/ballot?{_choice_query(setup.ids[1:])}").get_data(as_text=True)
+    english = client.post("/ballot/change", data={"choice": setup.ids[1:]}).get_data(as_text=True)
     assert '<html lang="en">' in english and "Suppe og sang i gården" in english
     assert re.search(rf'value="{setup.ids[1]}"\s+aria-describedby="s{setup.ids[1]}"\s+checked', english)
     assert not re.search(rf'value="{setup.ids[0]}"\s+aria-describedby="s{setup.ids[0]}"\s+checked', english)
@@ -219,7 +259,9 @@ class TestCsrf:
         setup = _setup(session)
         _scan(client, issue(session, setup, 1)[0].code)
         assert client.post("/ballot", data={"choice": setup.ids[:1]}).status_code == 400
-        page = client.get(f"/ballot/confirm?{_choice_query(setup.ids[:1])}").get_data(as_text=True)
+        ballot = client.get("/ballot").get_data(as_text=True)
+        assert _confirm(client, setup.ids[:1]).status_code == 400, "the confirmation step needs the token too"
+        page = _confirm(client, setup.ids[:1], csrf_token=csrf_token(ballot)).get_data(as_text=True)
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
         assert token
         ok = client.post("/ballot", data={"choice": setup.ids[:1], "csrf_token": token.group(1)})
@@ -323,7 +365,9 @@ def test_staff_run_the_meeting_end_to_end(client: FlaskClient, auth: Auth, sessi
     assert {"voting.settings", "voting.stands", "voting.cards_issue", "voting.open", "voting.paper_ballot",
             "voting.card_void", "voting.door_count", "voting.close", "voting.allocate"} <= actions
     statuses = dict(session.execute(select(BallotCard.serial, BallotCard.status).where(BallotCard.meeting_id == mid)).all())
-    assert statuses["0003"] is CardStatus.VOIDED and statuses["0006"] is CardStatus.ISSUED
+    assert statuses["0003"] is CardStatus.VOIDED and "0006" not in statuses
+    [replacement] = [serial for serial in statuses if serial.startswith("E")]
+    assert statuses[replacement] is CardStatus.ISSUED and replacement in replaced.get_data(as_text=True)
 
 
 SMALL_PB = (
