@@ -422,3 +422,21 @@ def test_my_applications_lists_only_mine(client: FlaskClient, session: Session) 
     sign_in_as(client, mine.applicant)
     page = client.get("/apply").get_data(as_text=True)
     assert "Mit eget projekt" in page and "Naboens hemmelige projekt" not in page
+
+
+def test_staff_cannot_set_a_childrens_certificate_back_once_on_the_ballot(
+    client: FlaskClient, session: Session, auth: Auth
+) -> None:
+    application = make_application(session, S.SUBMITTED, involves_children=True)
+    tick(session, application.id, child_certificate=views.ChildCertificate.RECEIVED,
+         child_certificate_received_on=dt.date.today())
+    session.commit()
+    auth.login(Role.CASEWORKER)
+    assert client.post(f"/staff/applications/{application.id}/decision", data={"decision": "on_ballot"}).status_code == 303
+    setback = {"fits_theme": "yes", "budget_plausible": "yes", "eligible_applicant": "yes",
+               "child_certificate": "requested", "screening_notes": ""}
+    response = client.post(f"/staff/applications/{application.id}/screening", data=setback)
+    assert response.status_code == 400
+    assert "børneattesten skal forblive modtaget" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Application, application.id).child_certificate is views.ChildCertificate.RECEIVED
