@@ -431,6 +431,15 @@ def check_transition(application: Application, target: ApplicationStatus) -> Non
         raise NotAllowed(N_("The ballot is fixed: a project cannot be withdrawn once voting has begun. Contact the municipality."))
 
 
+def may_withdraw(application: Application) -> bool:
+    """Whether the applicant may withdraw now (the page offers it only then)."""
+    try:
+        check_transition(application, S.WITHDRAWN)
+    except NotAllowed:
+        return False
+    return True
+
+
 def submit(session: Session, actor: Actor, application_id: int, now: dt.datetime) -> Application:
     """Send a draft (before the deadline), or send back an application after more information was asked for."""
     application = get_application(session, application_id, for_update=True)

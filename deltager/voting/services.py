@@ -778,6 +778,15 @@ def round_allocation(session: Session, round_id: int) -> Allocation | None:
     )
 
 
+def project_result(session: Session, application: Application) -> AllocationLine | None:
+    """A project's line in its round's published result (votes, amount granted), once a vote has closed."""
+    allocation = round_allocation(session, application.round_id)
+    if allocation is None:
+        return None
+    return session.scalar(select(AllocationLine).where(
+        AllocationLine.allocation_id == allocation.id, AllocationLine.application_id == application.id))
+
+
 def recompute(session: Session, allocation: Allocation) -> str:
     """Recompute a frozen allocation's inputs hash from the stored ballots (an audit check)."""
     meeting = get_vote_meeting(session, allocation.meeting_id)

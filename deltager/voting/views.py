@@ -24,6 +24,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
@@ -32,6 +33,7 @@ from wtforms.fields.choices import SelectChoice
 
 from deltager.accounts.forms import ConfirmForm
 from deltager.applications.models import Application, ApplicationStatus, Photo
+from deltager.applications.views import tell_result
 from deltager.audit.services import Actor
 from deltager.db import begin_write_now, get_session, reads_first, utcnow
 from deltager.errors import DomainError, NotAllowed, ValidationFailed
@@ -312,19 +314,37 @@ def meeting(meeting_id: int) -> ResponseReturnValue:
     )
 
 
-def _act(meeting_id: int, action: Any, message: str) -> ResponseReturnValue:
-    """Run a bare-button action (CSRF only), commit, flash, back to the meeting."""
+def _act(meeting_id: int, action: Any, message: str, after: Any = None) -> ResponseReturnValue:
+    """Run a bare-button action (CSRF only), commit, flash, ``after(result)`` (e-mails), back to the meeting."""
     if ConfirmForm().validate_on_submit():
         session = get_session()
         try:
-            action(session, staff_actor(), meeting_id)
+            result = action(session, staff_actor(), meeting_id)
         except DomainError as error:
             session.rollback()
             show_error(error)
         else:
             session.commit()
             flash(message, "success")
+            if after is not None:
+                after(result)
     return see_other("voting.meeting", meeting_id=meeting_id)
+
+
+def _tell_applicants(allocation: Any) -> None:
+    """Every project on the ballot learns its result by e-mail, in its applicant's language."""
+    session = get_session()
+    failed = 0
+    for line in services.result_lines(session, allocation):
+        application = session.get(Application, line.application_id)
+        if application is not None and not tell_result(
+            application, funded=line.selected, votes=line.votes, granted_ore=line.granted_ore
+        ):
+            failed += 1
+    if failed:
+        flash(ngettext("%(num)d applicant could not be e-mailed the result. Tell them by phone or letter.",
+                       "%(num)d applicants could not be e-mailed the result. Tell them by phone or letter.",
+                       failed), "warning")
 
 
 @bp.post("/staff/voting/<int:meeting_id>/open")
@@ -342,7 +362,8 @@ def close_vote(meeting_id: int) -> ResponseReturnValue:
     meeting_, settings = _meeting_and_settings(meeting_id)
     if request.method == "POST":
         return _act(meeting_id, lambda s, a, m: services.close_vote(s, a, m, utcnow()),
-                    _("The vote is closed and the result is frozen."))
+                    _("The vote is closed and the result is frozen. The applicants are told by e-mail."),
+                    after=_tell_applicants)
     return render_template(
         "voting/close.html", meeting=meeting_, settings=settings, confirm=ConfirmForm(),
         rec=services.reconciliation(get_session(), meeting_id),
@@ -711,6 +732,12 @@ def round_results(round_: Round) -> tuple[Any, list[services.ResultLine], list[s
     if allocation is None:
         return None
     return allocation, services.result_lines(session, allocation), _trace(allocation)
+
+
+@bp.app_template_global()
+def project_result(application: Application) -> Any:
+    """For the applicant's page: the project's votes and amount granted, once its vote has closed."""
+    return services.project_result(get_session(), application)
 
 
 VOTE_STATE_LABELS = {
