@@ -51,8 +51,25 @@ STATUS_LABELS = {
 @show_enum_as(ApplicationStatus)
 @bp.app_template_filter("application_status")
 def application_status_label(status: ApplicationStatus) -> str:
-    """An application status in plain words."""
+    """An application status in plain words, as the applicant reads it."""
     return str(STATUS_LABELS[ApplicationStatus(status)])
+
+
+#: The same statuses as staff read them (the queue, the caseworker's page and the trail).
+STAFF_STATUS_LABELS = {
+    S.DRAFT: lazy_gettext("Draft (not sent)"),
+    S.SUBMITTED: lazy_gettext("Sent — awaiting a decision"),
+    S.NEEDS_INFO: lazy_gettext("Waiting for the applicant's answer"),
+    S.ON_BALLOT: lazy_gettext("On the ballot"),
+    S.REJECTED: lazy_gettext("Rejected"),
+    S.WITHDRAWN: lazy_gettext("Withdrawn by the applicant"),
+}
+
+
+@bp.app_template_filter("application_status_staff")
+def application_status_staff_label(status: ApplicationStatus) -> str:
+    """An application status in plain words, as staff read it."""
+    return str(STAFF_STATUS_LABELS[ApplicationStatus(status)])
 
 
 APPLICANT_TYPE_LABELS = {
@@ -81,7 +98,7 @@ HISTORY_LABELS = {
     "screening_notes": lazy_gettext("Internal notes"),
 }
 HISTORY_VALUE_FILTERS = {
-    "status": "application_status",
+    "status": "application_status_staff",
     "applicant_type": "applicant_type",
     "child_certificate": "child_certificate",
     "budget": "budget_lines",

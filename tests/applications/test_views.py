@@ -202,7 +202,7 @@ def test_caseworker_screens_and_decides(client: FlaskClient, session: Session, a
     round_page = client.get(f"/staff/rounds/{application.round_id}").get_data(as_text=True)
     assert f"/staff/rounds/{application.round_id}/applications" in round_page
     queue = client.get(f"/staff/rounds/{application.round_id}/applications").get_data(as_text=True)
-    assert "Skraldecafé i Gellerup" in queue and "Kladde — ikke sendt endnu: <strong>1</strong>" in queue
+    assert "Skraldecafé i Gellerup" in queue and "Kladde (ikke sendt): <strong>1</strong>" in queue
     response = client.post(f"/staff/applications/{application.id}/decision", data={"decision": "on_ballot"})
     assert response.status_code == 303  # refused: the checklist is not ticked
     session.refresh(application)
@@ -265,7 +265,7 @@ def test_history_reads_in_plain_words(client: FlaskClient, session: Session, aut
     assert "Tjekliste opdateret" in history and "Afgørelse truffet" in history
     assert "Passer til temaet: — → Ja" in history
     assert "Børneattest: Ikke vurderet endnu → Ikke nødvendig" in history
-    assert "Status: Sendt — venter på kommunen → På stemmesedlen til afstemningsmødet" in history
+    assert "Status: Sendt — afventer afgørelse → På stemmesedlen" in history  # staff wording
     assert "Standnummer: — → 1" in history
     for code in ("application.decision", "on_ballot", "submitted", "fits_theme", "True"):
         assert code not in history
@@ -440,3 +440,17 @@ def test_staff_cannot_set_a_childrens_certificate_back_once_on_the_ballot(
     assert "børneattesten skal forblive modtaget" in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(Application, application.id).child_certificate is views.ChildCertificate.RECEIVED
+
+
+def test_staff_read_statuses_in_staff_wording(client: FlaskClient, session: Session, auth: Auth) -> None:
+    """Trial round: the queue said "we need more information from you" to the caseworker."""
+    application = make_application(session, S.NEEDS_INFO)
+    auth.login(Role.CASEWORKER)
+    queue = client.get(f"/staff/rounds/{application.round_id}/applications").get_data(as_text=True)
+    detail = client.get(f"/staff/applications/{application.id}").get_data(as_text=True)
+    for page in (queue, detail):
+        assert "Venter på ansøgerens svar" in page
+        assert "fra dig" not in page
+    history = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", detail))
+    assert "Status: Sendt — afventer afgørelse → Venter på ansøgerens svar" in history
+    assert "Ansøger nr. " in history and "applicant:" not in history
