@@ -65,6 +65,10 @@ class VoteNotOpen(NotAllowed):
     """The vote of the card's meeting is not open."""
 
 
+class VoteNotOpenYet(VoteNotOpen):
+    """The vote of the card's meeting is still being prepared: it will open (the page waits for it)."""
+
+
 # --------------------------------------------------------------------------- the hot path's statements
 #
 # The statements a phone's requests run are built once, with bound parameters, instead of on every
@@ -550,7 +554,7 @@ def refuse_card(status: CardStatus, state: VoteState) -> None:
     if status is CardStatus.VOIDED:
         raise CardVoided(N_("This card has been cancelled. Ask the staff for a new card."))
     if state is VoteState.PREPARING:
-        raise VoteNotOpen(N_("The vote has not opened yet. Wait until the staff open it."))
+        raise VoteNotOpenYet(N_("The vote has not opened yet. Wait until the staff open it."))
     if state is VoteState.CLOSED:
         raise VoteNotOpen(N_("The vote is closed. Thank you for coming."))
 

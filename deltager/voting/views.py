@@ -148,11 +148,17 @@ def _render_ballot(view: services.CardView, chosen: list[int], error: str | None
     return render_template("voting/ballot.html", card=view, items=items, error=error), status
 
 
+#: How often a phone waiting for the vote to open asks again (a meta refresh: no JavaScript needed).
+WAITING_REFRESH_SECONDS = 20
+
+
 def _card_status_page(refusal: DomainError, status: int = 200) -> ResponseReturnValue:
     """Why the card cannot vote. A used card also tells whoever voted with it that the vote counts:
     a voter whose phone lost the answer on the hall's Wi-Fi and who taps again lands here."""
     return render_template("voting/card_status.html", message=translate_error(refusal),
-                           used=isinstance(refusal, services.CardUsed)), status
+                           used=isinstance(refusal, services.CardUsed),
+                           waiting=isinstance(refusal, services.VoteNotOpenYet),
+                           refresh_seconds=WAITING_REFRESH_SECONDS), status
 
 
 def _usable_card() -> services.CardView | ResponseReturnValue:

@@ -107,7 +107,8 @@ def test_a_bad_budget_row_is_named_in_the_summary_and_linked(client: FlaskClient
     response = client.post(f"/apply/rounds/{round_.id}/new", data=form_data(**{"budget-1-amount": "kaffe"}))
     assert response.status_code == 400
     summary = response.get_data(as_text=True).split('class="error-summary"', 1)[1].split("</div>", 1)[0]
-    assert '<a href="#budget">Budget: tjek linjerne nedenfor.</a>' in summary
+    assert ('<a href="#budget-1-amount">Budget, linje 2: Skriv beløbet i kroner, for eksempel 25.000 eller 25.000,50.</a>'
+            in summary)  # the row's own message, linked to the row's field
 
 
 def test_submission_after_the_deadline_is_refused(client: FlaskClient, session: Session,
