@@ -617,7 +617,7 @@ def on_behalf_new(round_id: int) -> ResponseReturnValue:
 def _after_on_behalf(application: Any, outcome: str) -> Response:
     if outcome == "submitted":
         _send_receipt(application, by_staff=True)
-        flash(_("The application is sent on the citizen's behalf. The citizen gets a receipt by e-mail."), "success")
+        flash(_("The application is sent on the citizen's behalf."), "success")
     else:
         flash(_("The draft is saved on the citizen's behalf."), "success")
     return see_other("applications.on_behalf_edit", application_id=application.id)

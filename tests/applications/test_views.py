@@ -455,3 +455,32 @@ def test_staff_read_statuses_in_staff_wording(client: FlaskClient, session: Sess
     history = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", detail))
     assert "Status: Sendt — afventer afgørelse → Venter på ansøgerens svar" in history
     assert "Ansøger nr. " in history and "applicant:" not in history
+
+
+def test_on_behalf_the_form_speaks_of_the_citizen_and_ends_on_a_success_page(
+    client: FlaskClient, session: Session, auth: Auth
+) -> None:
+    """Trial round: staff read "What will you do?" and, once sent, "cannot be changed in this status"."""
+    round_ = open_round(session)
+    auth.login(Role.MEETING_STAFF)
+    form = re.sub(r"\s+", " ", client.get(f"/staff/rounds/{round_.id}/applications/new").get_data(as_text=True))
+    assert "Hvad vil borgeren lave?" in form and "Borgeren søger som privatperson" in form
+    assert "Borgeren kan søge op til 25.000 kr. Sidste frist" in form
+    for citizen_voice in ("Hvad vil du lave?", "Jeg søger som privatperson", "Du kan søge", "Beløb du søger"):
+        assert citizen_voice not in form
+    response = client.post(f"/staff/rounds/{round_.id}/applications/new",
+                           data=form_data(applicant_email="hassan@example.dk"))
+    assert response.status_code == 303
+    done = re.sub(r"\s+", " ", client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Ansøgningen er sendt" in done and "på vegne af hassan@example.dk" in done
+    assert "Reference: ansøgning nr." in done and "Hjælp den næste borger" in done
+    assert "kan ikke ændres" not in done
+
+
+def test_the_citizens_form_is_in_four_numbered_parts(client: FlaskClient, session: Session) -> None:
+    round_ = open_round(session)
+    sign_in_as(client, make_applicant(session))
+    form = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get(f"/apply/rounds/{round_.id}/new").get_data(as_text=True)))
+    for number, part in enumerate(["Projektet", "Ansøger og kontakt", "Penge", "Billede og samtykke"], start=1):
+        assert f"Del {number} af 4 {part}" in form
+    assert "Du kan søge op til 25.000 kr. Sidste frist" in form and "kr.." not in form
