@@ -24,8 +24,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import ngettext
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from werkzeug.wrappers import Response
