@@ -52,9 +52,11 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: Path | 
     from deltager import cli
 
     cli.init_app(app)
+    from deltager.forms import error_texts
     from deltager.permissions import Permission
 
     app.jinja_env.globals["Permission"] = Permission
+    app.jinja_env.filters["error_texts"] = error_texts
     return app
 
 

@@ -115,6 +115,12 @@ def _plausible(value: Any) -> Any:
     return value
 
 
+def error_texts(errors: Any) -> list[str]:
+    """A field's own error messages as text, for the error summary. WTForms' messages may be lazy
+    strings; a list of rows (FieldList) nests its rows' errors as lists or dicts, left out here."""
+    return [str(e) for e in errors if not isinstance(e, list | tuple | dict)]
+
+
 def required_message() -> Any:
     """The one wording for a missing required field."""
     return _("This field is required.")

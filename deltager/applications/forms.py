@@ -168,6 +168,24 @@ class OnBehalfForm(ApplicationForm):
         validators=[Optional(), Length(max=254), no_control_characters],
     )
 
+    #: Staff fill the form in for the citizen: the questions speak of the citizen, not to them.
+    THIRD_PERSON = {
+        "what": _("What will the citizen do?"),
+        "contact_name": _("The citizen's name (or the association's contact person)"),
+        "requested": _("Amount the citizen applies for (kr.)"),
+        "consent": _("The citizen has heard the privacy notice and agrees that the municipality "
+                     "handles the information in this application."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in self.THIRD_PERSON.items():
+            self[name].label.text = label
+        self.applicant_type.choices = [
+            SelectChoice(ApplicantType.PERSON.value, _("The citizen applies as a private person")),
+            SelectChoice(ApplicantType.ASSOCIATION.value, _("An association applies")),
+        ]
+
 
 class CodeSignInForm(BaseForm):
     """"Se din ansøgning": the reference and personal code from a printed receipt."""

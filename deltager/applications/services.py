@@ -69,6 +69,8 @@ TRANSITIONS: dict[tuple[ApplicationStatus, ApplicationStatus], str] = {
 EDITABLE = frozenset({S.DRAFT, S.NEEDS_INFO})
 AWAITING_DECISION = frozenset({S.SUBMITTED, S.NEEDS_INFO})
 DECISIONS = (S.ON_BALLOT, S.NEEDS_INFO, S.REJECTED)
+#: A børneattest that lets a project with children on the ballot.
+CERTIFICATE_CLEARED = frozenset({ChildCertificate.NOT_NEEDED, ChildCertificate.RECEIVED})
 
 
 # --- applicants and sign-in links ---------------------------------------------------------------
@@ -465,6 +467,15 @@ def check_transition(application: Application, target: ApplicationStatus) -> Non
         raise NotAllowed(N_("The ballot is fixed: a project cannot be withdrawn once voting has begun. Contact the municipality."))
 
 
+def may_withdraw(application: Application) -> bool:
+    """Whether the applicant may withdraw now (the page offers it only then)."""
+    try:
+        check_transition(application, S.WITHDRAWN)
+    except NotAllowed:
+        return False
+    return True
+
+
 def submit(session: Session, actor: Actor, application_id: int, now: dt.datetime) -> Application:
     """Send a draft (before the deadline), or send back an application after more information was asked for."""
     application = get_application(session, application_id, for_update=True)
@@ -652,6 +663,8 @@ def update_screening(
         raise ValidationFailed(N_("The date cannot be in the future."), field="child_certificate_received_on")
     if len(data.screening_notes) > 10_000:
         raise ValidationFailed(N_("Write at most %(max)d characters."), field="screening_notes", max=10_000)
+    if application.status is S.ON_BALLOT:
+        _refuse_undoing_the_ballot_checks(application, data)
     before = _screening_snapshot(application)
     application.fits_theme = data.fits_theme
     application.budget_plausible = data.budget_plausible
@@ -665,6 +678,22 @@ def update_screening(
     record(session, actor, "application.screening", "application", application.id,
            before=before, after=_screening_snapshot(application), at=now)
     return application
+
+
+def _refuse_undoing_the_ballot_checks(application: Application, data: ScreeningInput) -> None:
+    """On the ballot, the checklist keeps what put the project there: a børneattest once received
+    (or assessed as not needed) is not set back silently while children take part."""
+    if application.involves_children and data.child_certificate not in CERTIFICATE_CLEARED:
+        raise ValidationFailed(
+            N_("The project is on the ballot and children take part, so the børneattest stays received or "
+               "not needed. If it is no longer valid, write why in the internal notes and contact the applicant."),
+            field="child_certificate",
+        )
+    if not (data.fits_theme and data.budget_plausible and data.eligible_applicant):
+        raise ValidationFailed(
+            N_("The project is on the ballot: the checklist that put it there cannot be unticked."),
+            field="fits_theme",
+        )
 
 
 def decide(
@@ -707,12 +736,17 @@ def decide(
     return application
 
 
+def owe_results_by_phone(session: Session, results: dict[int, bool]) -> None:
+    """After the vote: applicants without e-mail are owed their project's result (id → funded) by
+    phone or letter, as ``contact_pending`` for staff (the e-mailed ones were told by mail)."""
+    for application in session.scalars(select(Application).where(Application.id.in_(results))):
+        application.contact_pending = "result:funded" if results[application.id] else "result:not_funded"
+
+
 def _check_ready_for_ballot(application: Application) -> None:
     if not (application.fits_theme and application.budget_plausible and application.eligible_applicant):
         raise NotAllowed(N_("Tick the checklist (theme, budget, applicant) before putting the application on the ballot."))
-    if application.involves_children and application.child_certificate not in (
-        ChildCertificate.NOT_NEEDED, ChildCertificate.RECEIVED
-    ):
+    if application.involves_children and application.child_certificate not in CERTIFICATE_CLEARED:
         raise NotAllowed(N_("Children take part: the børneattest must be received (or assessed as not needed) first."))
 
 

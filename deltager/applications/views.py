@@ -3,6 +3,7 @@ staff applying on a citizen's behalf, photos and the public list of projects on 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -23,7 +24,7 @@ from deltager.applications.models import Applicant, ApplicantType, Application, 
 from deltager.audit.services import Actor, history
 from deltager.db import begin_write_now, get_session, reads_first, utcnow
 from deltager.errors import N_, DomainError, Throttled, ValidationFailed
-from deltager.i18n import format_local_datetime, select_locale
+from deltager.i18n import format_local_date, format_local_datetime, select_locale
 from deltager.mail import send
 from deltager.money import format_ore
 from deltager.pdf.receipts import ApplicationReceipt, application_receipt_pdf
@@ -52,8 +53,25 @@ STATUS_LABELS = {
 @show_enum_as(ApplicationStatus)
 @bp.app_template_filter("application_status")
 def application_status_label(status: ApplicationStatus) -> str:
-    """An application status in plain words."""
+    """An application status in plain words, as the applicant reads it."""
     return str(STATUS_LABELS[ApplicationStatus(status)])
+
+
+#: The same statuses as staff read them (the queue, the caseworker's page and the trail).
+STAFF_STATUS_LABELS = {
+    S.DRAFT: lazy_gettext("Draft (not sent)"),
+    S.SUBMITTED: lazy_gettext("Sent — awaiting a decision"),
+    S.NEEDS_INFO: lazy_gettext("Waiting for the applicant's answer"),
+    S.ON_BALLOT: lazy_gettext("On the ballot"),
+    S.REJECTED: lazy_gettext("Rejected"),
+    S.WITHDRAWN: lazy_gettext("Withdrawn by the applicant"),
+}
+
+
+@bp.app_template_filter("application_status_staff")
+def application_status_staff_label(status: ApplicationStatus) -> str:
+    """An application status in plain words, as staff read it."""
+    return str(STAFF_STATUS_LABELS[ApplicationStatus(status)])
 
 
 APPLICANT_TYPE_LABELS = {
@@ -82,7 +100,7 @@ HISTORY_LABELS = {
     "screening_notes": lazy_gettext("Internal notes"),
 }
 HISTORY_VALUE_FILTERS = {
-    "status": "application_status",
+    "status": "application_status_staff",
     "applicant_type": "applicant_type",
     "child_certificate": "child_certificate",
     "budget": "budget_lines",
@@ -113,6 +131,29 @@ def round_accepts_applications(round_: Round) -> bool:
     return round_.accepts_applications(utcnow())
 
 
+@bp.app_template_global("application_may_withdraw")
+def application_may_withdraw(application: Application) -> bool:
+    """For the applicant's pages: offer "Withdraw" only when the road allows it."""
+    return services.may_withdraw(application)
+
+
+@bp.app_template_global("funded_next_steps")
+def funded_next_steps(application: Application) -> list[str]:
+    """What a funded applicant does next, for the status page and the e-mail (one list, both places)."""
+    round_ = application.round
+    steps = [
+        _("The municipality sends you a grant letter with the amount and the conditions. Read it and accept it."),
+        _("Keep every receipt. You upload receipts or invoices on your page, and the municipality pays against them."),
+        _("Carry out the project by %(date)s, and send a short report by %(report)s.",
+          date=format_local_date(round_.project_deadline), report=format_local_date(round_.report_deadline)),
+        _("Questions? Contact the municipality's social department; you can also answer any e-mail we send you."),
+    ]
+    if application.applicant_type is ApplicantType.ASSOCIATION:
+        steps[1] = _("Keep every receipt. An association may have the money paid up front by agreement; "
+                     "otherwise you upload receipts on your page and the municipality pays against them.")
+    return steps
+
+
 @bp.app_template_global("round_ballot_is_public")
 def round_ballot_is_public(round_: Round) -> bool:
     """For the public round page: link to the projects on the ballot."""
@@ -122,14 +163,14 @@ def round_ballot_is_public(round_: Round) -> bool:
 # --- mail ---------------------------------------------------------------------------------------
 
 
-def _mail(to: str, subject: str, template: str, *, language: str | None = None, **context: Any) -> bool:
+def _mail(to: str, subject: str, template: str, *, language: str | None = None, notify: bool = True,
+          **context: Any) -> bool:
     """Send one of our e-mails after the commit: in ``language`` (the applicant's, when staff trigger
-    it), else in the language of the one reading the page."""
+    it), else in the language of the one reading the page. ``notify=False``: a failure is only logged."""
     context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
-    if language is not None:
-        with force_locale(language):
-            return send(to=to, subject=_(subject), text=render_template(f"applications/mail/{template}.html", **context))
-    return send(to=to, subject=_(subject), text=render_template(f"applications/mail/{template}.html", **context))
+    with force_locale(language) if language is not None else nullcontext():
+        return send(to=to, subject=_(subject), text=render_template(f"applications/mail/{template}.html", **context),
+                    notify=notify)
 
 
 def _status_url(application: Application) -> str:
@@ -396,6 +437,8 @@ def withdraw(application_id: int) -> ResponseReturnValue:
     """Ask "are you sure?", then withdraw."""
     session = get_session()
     application = services.get_own_application(session, _me(), application_id)
+    if request.method == "GET" and not services.may_withdraw(application):
+        return see_other("applications.detail", application_id=application_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
@@ -594,6 +637,16 @@ def decide(application_id: int) -> ResponseReturnValue:
     return _staff_page(application, decision=form)
 
 
+def tell_result(application: Application, *, funded: bool, votes: int, granted_ore: int) -> bool:
+    """After the vote closed (and the commit): e-mail the applicant the result, in their language."""
+    subject, template = (
+        (N_("Your project gets money"), "funded") if funded else (N_("The result of the vote on your project"), "not_funded")
+    )
+    return _mail(application.applicant.email, subject, template, language=application.applicant.language,
+                 notify=False, application=application, votes=votes, granted_ore=granted_ore,
+                 status_url=_status_url(application))
+
+
 # --- staff: applying on a citizen's behalf ------------------------------------------------------
 
 
@@ -628,7 +681,7 @@ def _after_on_behalf(application: Any, outcome: str) -> Response:
         return see_other("applications.receipt", application_id=application.id)
     if outcome == "submitted":
         _send_receipt(application, by_staff=True)
-        flash(_("The application is sent on the citizen's behalf. The citizen gets a receipt by e-mail."), "success")
+        flash(_("The application is sent on the citizen's behalf."), "success")
     else:
         flash(_("The draft is saved on the citizen's behalf."), "success")
     return see_other("applications.on_behalf_edit", application_id=application.id)
@@ -664,6 +717,8 @@ CONTACT_PENDING_LABELS = {
     "decision:on_ballot": lazy_gettext("Tell them: the project is on the ballot (time and place of the voting meeting)."),
     "decision:needs_info": lazy_gettext("Tell them: we need more information (read out the request below)."),
     "decision:rejected": lazy_gettext("Tell them: the application was rejected, and the reason."),
+    "result:funded": lazy_gettext("Tell them: the project gets money after the vote (the amount), and what happens next."),
+    "result:not_funded": lazy_gettext("Tell them: the project did not get money at the vote, and how many votes it got."),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -10,10 +11,11 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 
+from deltager.accounts.forms import ROLE_LABELS
 from deltager.audit import services
 from deltager.db import get_session
 from deltager.i18n import format_local_date, format_local_datetime
-from deltager.permissions import Permission
+from deltager.permissions import Permission, Role
 from deltager.timeutil import start_of_local_day
 from deltager.web import page_number, requires
 
@@ -101,6 +103,113 @@ def audit_action_label(action: str) -> str:
     """An audit action in plain words."""
     label = ACTION_LABELS.get(action)
     return str(label) if label is not None else action
+
+
+#: What each kind of object is called (the trail's ``object_type``).
+OBJECT_LABELS = {
+    "round": lazy_gettext("Round"),
+    "user": lazy_gettext("User"),
+    "meeting": lazy_gettext("Meeting"),
+    "registration": lazy_gettext("Sign-up"),
+    "application": lazy_gettext("Application"),
+    "applicant": lazy_gettext("Applicant"),
+    "allocation": lazy_gettext("Result of a vote"),
+}
+#: Fields only the trail writes (the domains' own history labels name the rest, see ``field_labels``).
+TRAIL_FIELD_LABELS = {
+    "user": {
+        "email": lazy_gettext("E-mail"), "name": lazy_gettext("Name"), "role": lazy_gettext("Role"),
+        "active": lazy_gettext("Active"),
+    },
+    "meeting": {
+        "attended": lazy_gettext("Signed-up people who came"), "walk_in_count": lazy_gettext("Came without signing up"),
+        "batch": lazy_gettext("Batch of cards"), "count": lazy_gettext("Number of cards"),
+        "serial": lazy_gettext("Card number"), "serials": lazy_gettext("Card numbers"),
+    },
+    "registration": {
+        "meeting_id": lazy_gettext("Meeting no."), "applicant_id": lazy_gettext("Applicant no."),
+        "cancelled_at": lazy_gettext("Cancelled on"),
+    },
+    "application": {"on_behalf_by_user_id": lazy_gettext("Filled in by staff member no.")},
+    "allocation": {
+        "meeting_id": lazy_gettext("Meeting no."), "rule": lazy_gettext("Allocation rule"),
+        "tie_break": lazy_gettext("Tie-break"), "seed": lazy_gettext("Lottery seed"),
+        "inputs_hash": lazy_gettext("Checksum of votes and amounts"), "ballots": lazy_gettext("Ballots"),
+        "selected": lazy_gettext("Funded projects (application no.)"), "remainder_ore": lazy_gettext("Not allocated"),
+    },
+}
+
+
+@functools.cache
+def field_labels() -> dict[str, dict[str, Any]]:
+    """Per object type, what each recorded field is called: the domains' history labels (as on
+    their forms) and the trail's own. Imported here, late, as the domains' views import the trail."""
+    from deltager.applications.views import HISTORY_LABELS as application_fields
+    from deltager.meetings.views import HISTORY_LABELS as meeting_fields
+    from deltager.rounds.views import HISTORY_LABELS as round_fields
+    from deltager.voting.views import HISTORY_LABELS as vote_fields
+
+    domain = {
+        "round": round_fields, "application": application_fields, "meeting": {**meeting_fields, **vote_fields},
+    }
+    return {kind: {**domain.get(kind, {}), **TRAIL_FIELD_LABELS.get(kind, {})} for kind in OBJECT_LABELS}
+
+
+#: Per object type, the template filter that shows a field's values in plain words.
+VALUE_FILTERS = {
+    "round": {"status": "round_status"},
+    "application": {"status": "application_status_staff", "applicant_type": "applicant_type",
+                    "child_certificate": "child_certificate", "budget": "budget_lines"},
+    "meeting": {"kind": "meeting_kind", "state": "vote_state", "rule": "vote_rule", "tie_break": "vote_tie_break"},
+    "allocation": {"rule": "vote_rule", "tie_break": "vote_tie_break"},
+    "user": {"role": "user_role"},
+}
+
+
+@bp.app_template_global()
+def audit_fields(object_type: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The field labels and value filters of one kind of object, for the trail's pages."""
+    return field_labels().get(object_type, {}), VALUE_FILTERS.get(object_type, {})
+
+
+@bp.app_template_filter("audit_field")
+def audit_field_label(key: str, labels: dict[str, Any]) -> str:
+    """A recorded field's name: its label; a stand list's key is an application number."""
+    if key in labels:
+        return str(labels[key])
+    if key.isdigit():
+        return gettext("Stand of application no. %(number)s", number=key)
+    return key
+
+
+@bp.app_template_filter("audit_object")
+def audit_object_label(object_type: str) -> str:
+    """The kind of an object in plain words."""
+    label = OBJECT_LABELS.get(object_type)
+    return str(label) if label is not None else object_type
+
+
+@bp.app_template_filter("user_role")
+def user_role_label(role: str) -> str:
+    """A staff role in plain words."""
+    try:
+        return str(ROLE_LABELS[Role(role)])
+    except ValueError:
+        return role
+
+
+_APPLICANT_ACTOR = re.compile(r"applicant:(\d+)(?: (.*))?")
+
+
+@bp.app_template_filter("audit_actor")
+def audit_actor_label(label: str) -> str:
+    """Who acted: a staff e-mail as it is; an applicant ("applicant:19 x@y.dk") as "Ansøger nr. 19 (x@y.dk)"."""
+    match = _APPLICANT_ACTOR.fullmatch(label)
+    if match is None:
+        return gettext("The system") if label == "system" else label
+    number, email = match.groups()
+    text = gettext("Applicant no. %(number)s", number=number)
+    return f"{text} ({email})" if email else text
 
 
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2})?")

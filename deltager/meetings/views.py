@@ -308,7 +308,7 @@ def confirmation(meeting_id: int) -> ResponseReturnValue:
     if registration is None:
         abort(404)
     return render_template("meetings/confirmation.html", meeting=meeting, round=meeting.round,
-                           registration=registration)
+                           registration=registration, seats_left=services.seats_left(session, meeting))
 
 
 @bp.get("/meetings/<int:meeting_id>/calendar.ics")

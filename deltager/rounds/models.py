@@ -64,6 +64,11 @@ class Round(Base):
         """Citizens see every round that has left the drafting table."""
         return self.status is not RoundStatus.DRAFT
 
+    @property
+    def partner_names(self) -> list[str]:
+        """The partner organisations, one per line as typed (any line ending; blank lines dropped)."""
+        return [line.strip() for line in self.partners.splitlines() if line.strip()]
+
     def accepts_applications(self, now: dt.datetime) -> bool:
         """True while the round is open and ``now`` is inside the application window."""
         return (

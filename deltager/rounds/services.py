@@ -93,6 +93,8 @@ def _apply(round_: Round, data: RoundInput) -> None:
         if isinstance(value, str):
             value = value.strip()
         setattr(round_, key, value)
+    # A browser sends a textarea's lines with CRLF; keep one partner per line, "\n" only.
+    round_.partners = "\n".join(round_.partner_names)
 
 
 def create_round(session: Session, actor: Actor, data: RoundInput) -> Round:

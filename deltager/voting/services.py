@@ -66,6 +66,10 @@ class VoteNotOpen(NotAllowed):
     """The vote of the card's meeting is not open."""
 
 
+class VoteNotOpenYet(VoteNotOpen):
+    """The vote of the card's meeting is still being prepared: it will open (the page waits for it)."""
+
+
 # --------------------------------------------------------------------------- the hot path's statements
 #
 # The statements a phone's requests run are built once, with bound parameters, instead of on every
@@ -594,7 +598,7 @@ def refuse_card(status: CardStatus, state: VoteState) -> None:
     if status is CardStatus.VOIDED:
         raise CardVoided(N_("This card has been cancelled. Ask the staff for a new card."))
     if state is VoteState.PREPARING:
-        raise VoteNotOpen(N_("The vote has not opened yet. Wait until the staff open it."))
+        raise VoteNotOpenYet(N_("The vote has not opened yet. Wait until the staff open it."))
     if state is VoteState.CLOSED:
         raise VoteNotOpen(N_("The vote is closed. Thank you for coming."))
 
@@ -837,6 +841,15 @@ def round_allocation(session: Session, round_id: int) -> Allocation | None:
         select(Allocation).where(Allocation.round_id == round_id, Allocation.frozen.is_(True))
         .order_by(Allocation.computed_at.desc(), Allocation.id.desc()).limit(1)
     )
+
+
+def project_result(session: Session, application: Application) -> AllocationLine | None:
+    """A project's line in its round's published result (votes, amount granted), once a vote has closed."""
+    allocation = round_allocation(session, application.round_id)
+    if allocation is None:
+        return None
+    return session.scalar(select(AllocationLine).where(
+        AllocationLine.allocation_id == allocation.id, AllocationLine.application_id == application.id))
 
 
 def recompute(session: Session, allocation: Allocation) -> str:

@@ -29,7 +29,7 @@ from flask import Blueprint, abort, current_app, flash, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -37,6 +37,8 @@ from wtforms.fields.choices import SelectChoice
 
 from deltager.accounts.forms import ConfirmForm
 from deltager.applications.models import Application, ApplicationStatus, Photo
+from deltager.applications.views import tell_result
+from deltager.applications.services import owe_results_by_phone
 from deltager.audit.services import Actor
 from deltager.db import begin_write_now, get_session, reads_first, utcnow
 from deltager.errors import DomainError, NotAllowed, ValidationFailed
@@ -151,11 +153,17 @@ def _render_ballot(view: services.CardView, chosen: list[int], error: str | None
     return render_template("voting/ballot.html", card=view, items=items, error=error), status
 
 
+#: How often a phone waiting for the vote to open asks again (a meta refresh: no JavaScript needed).
+WAITING_REFRESH_SECONDS = 20
+
+
 def _card_status_page(refusal: DomainError, status: int = 200) -> ResponseReturnValue:
     """Why the card cannot vote. A used card also tells whoever voted with it that the vote counts:
     a voter whose phone lost the answer on the hall's Wi-Fi and who taps again lands here."""
     return render_template("voting/card_status.html", message=translate_error(refusal),
-                           used=isinstance(refusal, services.CardUsed)), status
+                           used=isinstance(refusal, services.CardUsed),
+                           waiting=isinstance(refusal, services.VoteNotOpenYet),
+                           refresh_seconds=WAITING_REFRESH_SECONDS), status
 
 
 def _usable_card() -> services.CardView | ResponseReturnValue:
@@ -337,19 +345,44 @@ def meeting(meeting_id: int) -> ResponseReturnValue:
     )
 
 
-def _act(meeting_id: int, action: Any, message: str) -> ResponseReturnValue:
-    """Run a bare-button action (CSRF only), commit, flash, back to the meeting."""
+def _act(meeting_id: int, action: Any, message: str, after: Any = None) -> ResponseReturnValue:
+    """Run a bare-button action (CSRF only), commit, flash, ``after(result)`` (e-mails), back to the meeting."""
     if ConfirmForm().validate_on_submit():
         session = get_session()
         try:
-            action(session, staff_actor(), meeting_id)
+            result = action(session, staff_actor(), meeting_id)
         except DomainError as error:
             session.rollback()
             show_error(error)
         else:
             session.commit()
             flash(message, "success")
+            if after is not None:
+                after(result)
     return see_other("voting.meeting", meeting_id=meeting_id)
+
+
+def _tell_applicants(allocation: Any) -> None:
+    """Every project on the ballot learns its result by e-mail, in its applicant's language."""
+    session = get_session()
+    failed, by_phone = 0, {}
+    for line in services.result_lines(session, allocation):
+        application = session.get(Application, line.application_id)
+        if application is None:
+            continue
+        if application.applicant.email is None:
+            by_phone[application.id] = line.selected
+        elif not tell_result(application, funded=line.selected, votes=line.votes, granted_ore=line.granted_ore):
+            failed += 1
+    if by_phone:  # a short write of its own, after the mails: no lock is held while they are sent
+        begin_write_now(session)
+        owe_results_by_phone(session, by_phone)
+        session.commit()
+        failed += len(by_phone)
+    if failed:
+        flash(ngettext("%(num)d applicant could not be e-mailed the result. Tell them by phone or letter.",
+                       "%(num)d applicants could not be e-mailed the result. Tell them by phone or letter.",
+                       failed), "warning")
 
 
 @bp.post("/staff/voting/<int:meeting_id>/open")
@@ -367,8 +400,15 @@ def close_vote(meeting_id: int) -> ResponseReturnValue:
     meeting_, settings = _meeting_and_settings(meeting_id)
     if request.method == "POST":
         closed: list[int] = []
-        response = _act(meeting_id, lambda s, a, m: closed.append(services.close_vote(s, a, m, utcnow()).id),
-                        _("The vote is closed and the result is frozen."))
+
+        def close(session: Any, actor: Any, meeting_id: int) -> Any:
+            allocation = services.close_vote(session, actor, meeting_id, utcnow())
+            closed.append(allocation.id)
+            return allocation
+
+        response = _act(meeting_id, close,
+                        _("The vote is closed and the result is frozen. The applicants are told by e-mail."),
+                        after=_tell_applicants)
         if closed:  # after the commit: VACUUM cannot run inside a transaction
             secrecy.compact(get_session())
         return response
@@ -748,6 +788,12 @@ def round_results(round_: Round) -> tuple[Any, list[services.ResultLine], list[s
     if allocation is None:
         return None
     return allocation, services.result_lines(session, allocation), _trace(allocation)
+
+
+@bp.app_template_global()
+def project_result(application: Application) -> Any:
+    """For the applicant's page: the project's votes and amount granted, once its vote has closed."""
+    return services.project_result(get_session(), application)
 
 
 VOTE_STATE_LABELS = {

@@ -366,3 +366,27 @@ def test_photo_stored_with_application(session: Session) -> None:
     services.update_draft(session, STAFF, app.id, complete_input(remove_photo=True), utcnow())
     session.flush()
     assert app.photo is None
+
+
+def test_a_received_childrens_certificate_is_not_set_back_while_on_the_ballot(session: Session) -> None:
+    """Trial round: a børneattest of a project with children on the ballot went back to "requested", silently."""
+    app = make_application(session, S.SUBMITTED, involves_children=True)
+    tick(session, app.id, child_certificate=ChildCertificate.RECEIVED, child_certificate_received_on=dt.date.today())
+    services.decide(session, STAFF, app.id, S.ON_BALLOT, "", utcnow())
+    for setback in (ChildCertificate.REQUESTED, ChildCertificate.NOT_ASSESSED):
+        with pytest.raises(ValidationFailed, match="børneattest") as caught:
+            tick(session, app.id, child_certificate=setback)
+        assert caught.value.field == "child_certificate"
+    with pytest.raises(ValidationFailed, match="checklist"):
+        tick(session, app.id, fits_theme=False, child_certificate=ChildCertificate.RECEIVED,
+             child_certificate_received_on=dt.date.today())
+    assert app.child_certificate is ChildCertificate.RECEIVED
+    tick(session, app.id, child_certificate=ChildCertificate.NOT_NEEDED, screening_notes="Vurderet igen")
+    assert app.child_certificate is ChildCertificate.NOT_NEEDED  # still cleared: allowed, and in the trail
+
+
+def test_a_certificate_can_change_freely_before_the_ballot(session: Session) -> None:
+    app = make_application(session, S.SUBMITTED, involves_children=True)
+    tick(session, app.id, child_certificate=ChildCertificate.RECEIVED, child_certificate_received_on=dt.date.today())
+    tick(session, app.id, child_certificate=ChildCertificate.REQUESTED)
+    assert app.child_certificate is ChildCertificate.REQUESTED

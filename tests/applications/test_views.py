@@ -107,7 +107,8 @@ def test_a_bad_budget_row_is_named_in_the_summary_and_linked(client: FlaskClient
     response = client.post(f"/apply/rounds/{round_.id}/new", data=form_data(**{"budget-1-amount": "kaffe"}))
     assert response.status_code == 400
     summary = response.get_data(as_text=True).split('class="error-summary"', 1)[1].split("</div>", 1)[0]
-    assert '<a href="#budget">Budget: tjek linjerne nedenfor.</a>' in summary
+    assert ('<a href="#budget-1-amount">Budget, linje 2: Skriv beløbet i kroner, for eksempel 25.000 eller 25.000,50.</a>'
+            in summary)  # the row's own message, linked to the row's field
 
 
 def test_submission_after_the_deadline_is_refused(client: FlaskClient, session: Session,
@@ -202,7 +203,7 @@ def test_caseworker_screens_and_decides(client: FlaskClient, session: Session, a
     round_page = client.get(f"/staff/rounds/{application.round_id}").get_data(as_text=True)
     assert f"/staff/rounds/{application.round_id}/applications" in round_page
     queue = client.get(f"/staff/rounds/{application.round_id}/applications").get_data(as_text=True)
-    assert "Skraldecafé i Gellerup" in queue and "Kladde — ikke sendt endnu: <strong>1</strong>" in queue
+    assert "Skraldecafé i Gellerup" in queue and "Kladde (ikke sendt): <strong>1</strong>" in queue
     response = client.post(f"/staff/applications/{application.id}/decision", data={"decision": "on_ballot"})
     assert response.status_code == 303  # refused: the checklist is not ticked
     session.refresh(application)
@@ -265,7 +266,7 @@ def test_history_reads_in_plain_words(client: FlaskClient, session: Session, aut
     assert "Tjekliste opdateret" in history and "Afgørelse truffet" in history
     assert "Passer til temaet: — → Ja" in history
     assert "Børneattest: Ikke vurderet endnu → Ikke nødvendig" in history
-    assert "Status: Sendt — venter på kommunen → På stemmesedlen til afstemningsmødet" in history
+    assert "Status: Sendt — afventer afgørelse → På stemmesedlen" in history  # staff wording
     assert "Standnummer: — → 1" in history
     for code in ("application.decision", "on_ballot", "submitted", "fits_theme", "True"):
         assert code not in history
@@ -397,7 +398,10 @@ def test_sign_in_answer_does_not_reveal_known_addresses(client: FlaskClient, ses
     known = client.post("/apply/sign-in", data={"email": "kendt@example.dk"})
     unknown = client.post("/apply/sign-in", data={"email": "ukendt@example.dk"})
     assert known.status_code == unknown.status_code == 200
-    strip = lambda r: re.sub(r"\S+@example\.dk", "ADDR", r.get_data(as_text=True))  # noqa: E731
+
+    def strip(response: Any) -> str:  # the address, and the CSRF token (signed with the second it was made)
+        return re.sub(r'\S+@example\.dk|name="csrf_token" value="[^"]*"', "X", response.get_data(as_text=True))
+
     assert strip(known) == strip(unknown)
 
 
@@ -422,3 +426,64 @@ def test_my_applications_lists_only_mine(client: FlaskClient, session: Session) 
     sign_in_as(client, mine.applicant)
     page = client.get("/apply").get_data(as_text=True)
     assert "Mit eget projekt" in page and "Naboens hemmelige projekt" not in page
+
+
+def test_staff_cannot_set_a_childrens_certificate_back_once_on_the_ballot(
+    client: FlaskClient, session: Session, auth: Auth
+) -> None:
+    application = make_application(session, S.SUBMITTED, involves_children=True)
+    tick(session, application.id, child_certificate=views.ChildCertificate.RECEIVED,
+         child_certificate_received_on=dt.date.today())
+    session.commit()
+    auth.login(Role.CASEWORKER)
+    assert client.post(f"/staff/applications/{application.id}/decision", data={"decision": "on_ballot"}).status_code == 303
+    setback = {"fits_theme": "yes", "budget_plausible": "yes", "eligible_applicant": "yes",
+               "child_certificate": "requested", "screening_notes": ""}
+    response = client.post(f"/staff/applications/{application.id}/screening", data=setback)
+    assert response.status_code == 400
+    assert "børneattesten skal forblive modtaget" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Application, application.id).child_certificate is views.ChildCertificate.RECEIVED
+
+
+def test_staff_read_statuses_in_staff_wording(client: FlaskClient, session: Session, auth: Auth) -> None:
+    """Trial round: the queue said "we need more information from you" to the caseworker."""
+    application = make_application(session, S.NEEDS_INFO)
+    auth.login(Role.CASEWORKER)
+    queue = client.get(f"/staff/rounds/{application.round_id}/applications").get_data(as_text=True)
+    detail = client.get(f"/staff/applications/{application.id}").get_data(as_text=True)
+    for page in (queue, detail):
+        assert "Venter på ansøgerens svar" in page
+        assert "fra dig" not in page
+    history = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", detail))
+    assert "Status: Sendt — afventer afgørelse → Venter på ansøgerens svar" in history
+    assert "Ansøger nr. " in history and "applicant:" not in history
+
+
+def test_on_behalf_the_form_speaks_of_the_citizen_and_ends_on_a_success_page(
+    client: FlaskClient, session: Session, auth: Auth
+) -> None:
+    """Trial round: staff read "What will you do?" and, once sent, "cannot be changed in this status"."""
+    round_ = open_round(session)
+    auth.login(Role.MEETING_STAFF)
+    form = re.sub(r"\s+", " ", client.get(f"/staff/rounds/{round_.id}/applications/new").get_data(as_text=True))
+    assert "Hvad vil borgeren lave?" in form and "Borgeren søger som privatperson" in form
+    assert "Borgeren kan søge op til 25.000 kr. Sidste frist" in form
+    for citizen_voice in ("Hvad vil du lave?", "Jeg søger som privatperson", "Du kan søge", "Beløb du søger"):
+        assert citizen_voice not in form
+    response = client.post(f"/staff/rounds/{round_.id}/applications/new",
+                           data=form_data(applicant_email="hassan@example.dk"))
+    assert response.status_code == 303
+    done = re.sub(r"\s+", " ", client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Ansøgningen er sendt" in done and "på vegne af hassan@example.dk" in done
+    assert "Reference: ansøgning nr." in done and "Hjælp den næste borger" in done
+    assert "kan ikke ændres" not in done
+
+
+def test_the_citizens_form_is_in_four_numbered_parts(client: FlaskClient, session: Session) -> None:
+    round_ = open_round(session)
+    sign_in_as(client, make_applicant(session))
+    form = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get(f"/apply/rounds/{round_.id}/new").get_data(as_text=True)))
+    for number, part in enumerate(["Projektet", "Ansøger og kontakt", "Penge", "Billede og samtykke"], start=1):
+        assert f"Del {number} af 4 {part}" in form
+    assert "Du kan søge op til 25.000 kr. Sidste frist" in form and "kr.." not in form

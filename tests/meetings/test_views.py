@@ -70,6 +70,7 @@ def test_sign_up_mails_confirmation_with_ics_and_working_cancel_link(
     assert response.status_code == 303
     confirmation = client.get(response.headers["Location"])
     assert "Amina Hassan" in confirmation.text and "amina@example.dk" in confirmation.text
+    assert "0 ledige pladser ud af 1" in confirmation.text  # the free places, not the capacity alone
 
     [message] = smtp_server.to("amina@example.dk")
     assert meeting.title in message["Subject"]
@@ -386,3 +387,14 @@ class TestWithCsrf:
         page = client.get(f"/meetings/{meeting.id}").text
         response = client.post(f"/meetings/{meeting.id}", data={**SIGN_UP, "csrf_token": csrf_token(page)})
         assert response.status_code == 303
+
+
+def test_the_error_summary_gives_each_message_and_links_to_its_field(client: FlaskClient, data: Callable) -> None:
+    """Trial round: the summary said "Dit navn: tjek linjerne nedenfor" and not what was wrong."""
+    with data() as s:
+        meeting = make_meeting(s)
+    response = client.post(f"/meetings/{meeting.id}", data={**SIGN_UP, "name": ""})
+    assert response.status_code == 400
+    summary = response.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert '<a href="#name">Dit navn: Dette felt skal udfyldes.</a>' in summary
+    assert "tjek linjerne" not in summary

@@ -125,3 +125,21 @@ def test_empty_staff_overview(client: FlaskClient, auth: Auth) -> None:
     assert "Der er ingen forløb endnu" in client.get("/staff/").text
 
 
+
+
+def test_partners_typed_one_per_line_read_as_a_list_without_stray_spaces(
+    app: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    """A browser sends a textarea's lines with CRLF; the round pages said "Nord , Boligsocial"."""
+    auth.login(Role.CASEWORKER)
+    response = client.post("/staff/rounds/new", data={**VALID, "partners": "Frivilligcenter Nord\r\n\r\n Boligsocial Øst \r\n"})
+    assert response.status_code == 303
+    detail = client.get(response.headers["Location"]).text
+    assert "Frivilligcenter Nord, Boligsocial Øst" in detail
+    assert "\r" not in detail
+    with app.app_context():
+        s = get_db(app).session()
+        assert s.scalars(select(Round.partners)).all()[-1] == "Frivilligcenter Nord\nBoligsocial Øst"
+        s.close()
+    form = client.get(response.headers["Location"] + "/edit").text
+    assert "Frivilligcenter Nord\nBoligsocial Øst</textarea>" in form

@@ -233,12 +233,16 @@ def test_no_card_used_card_voided_and_not_open(client: FlaskClient, session: Ses
     setup = _setup(session, open_vote=False)
     cards = issue(session, setup, 2)
     _scan(client, cards[0].code)
-    assert "ikke åbnet" in client.get("/ballot").get_data(as_text=True)
+    waiting = client.get("/ballot").get_data(as_text=True)
+    assert "ikke åbnet" in waiting
+    # The phone asks again by itself until the vote opens, with JavaScript off too.
+    assert '<meta http-equiv="refresh" content="20; url=/ballot">' in waiting
     services.open_vote(session, services.Actor.system("t"), setup.meeting.id, services.dt.datetime.now(services.dt.UTC))
     services.void_card(session, services.Actor.system("t"), setup.meeting.id, cards[0].serial,
                        services.dt.datetime.now(services.dt.UTC))
     session.commit()
-    assert "annulleret" in client.get("/ballot").get_data(as_text=True)
+    voided = client.get("/ballot").get_data(as_text=True)
+    assert "annulleret" in voided and 'http-equiv="refresh"' not in voided  # nothing to wait for
     assert client.post("/ballot", data={"choice": setup.ids[:1]}).status_code == 409
 
 
