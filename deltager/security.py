@@ -26,7 +26,25 @@ CSP = "; ".join(
 ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
 
 
+HTML_CONTENT_TYPE = "text/html; charset=utf-8"
+
+
+def _html_as_html(response: Response) -> None:
+    """Send an HTML page as ``text/html; charset=utf-8``, whatever response object carried it.
+
+    A page built with werkzeug's own ``Response`` class goes out as ``text/plain``, and a
+    browser then shows its source: a replacement card's QR code was lost that way. Every page
+    starts with ``<!doctype html>`` (base.html), so the body says what it is; files sent as
+    attachments are left as they are.
+    """
+    if response.direct_passthrough or response.is_streamed or "Content-Disposition" in response.headers:
+        return
+    if response.mimetype == "text/html" or response.get_data()[:64].lstrip().lower().startswith(b"<!doctype html"):
+        response.headers["Content-Type"] = HTML_CONTENT_TYPE
+
+
 def _headers(response: Response) -> Response:
+    _html_as_html(response)
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
