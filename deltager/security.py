@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, render_template, request
+from flask_login import user_logged_in
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -22,6 +23,15 @@ CSP = "; ".join(
         "form-action 'self'",
         "frame-ancestors 'none'",
     ]
+)
+#: Powerful browser features no page of ours uses (the ballot needs none of them): denied to every page and frame.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "camera", "microphone", "geolocation", "payment", "usb", "serial", "bluetooth", "hid",
+        "midi", "magnetometer", "gyroscope", "accelerometer", "display-capture", "fullscreen",
+        "publickey-credentials-get", "screen-wake-lock", "xr-spatial-tracking", "browsing-topics",
+    )
 )
 ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
 
@@ -43,9 +53,39 @@ def _html_as_html(response: Response) -> None:
         response.headers["Content-Type"] = HTML_CONTENT_TYPE
 
 
+def _not_stored(response: Response) -> None:
+    """``Cache-Control: no-store`` unless the view chose its own caching (photos, turnout) or it is a static file.
+
+    Staff pages, an applicant's pages, sign-ups and the ballot all carry personal data or a
+    person's session; a rule by exception (everything, unless a view says otherwise) cannot be
+    forgotten on a new page. Shared computers at help meetings and the town hall are the risk.
+    """
+    if "Cache-Control" not in response.headers and request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+
+
+def rotate_csrf_token() -> None:
+    """Give the session a new CSRF token: call right after someone signs in.
+
+    A token planted or seen before sign-in must not carry over into the signed-in session.
+    Flask-WTF makes the new one on the next form it renders.
+    """
+    from flask import current_app, g, session
+
+    key = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(key, None)
+    g.pop(key, None)
+
+
+def _staff_signed_in(_app: Flask, **_extra: object) -> None:
+    rotate_csrf_token()
+
+
 def _headers(response: Response) -> Response:
     _html_as_html(response)
+    _not_stored(response)
     response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"
@@ -98,6 +138,7 @@ def _throttled(error: Throttled) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     """Install the headers, the origin check and the friendly error pages."""
     app.after_request(_headers)
+    user_logged_in.connect(_staff_signed_in, app)
     app.before_request(_no_nul_bytes)
     app.before_request(_same_origin)
     for code in ERROR_CODES:
