@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Date, DateTime, Integer, String, select
+from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Session
 
 from deltager.db import get_db
@@ -83,6 +83,7 @@ def _form_walk(app: Flask, readers: Readers, values: dict[str, list[Any]], pages
         if "POST" in (rule.methods or ()) and rule.endpoint not in {e for e, _ in shapes} | NOT_SUBMITTED:
             url = urls(rule, values)[0]
             client = readers.for_url(rule.endpoint, url)
+            client.post(url, data={})  # learn which fields the view reads
             for name in sorted(reads[rule.endpoint] - NOT_SENT) or ["x"]:
                 for value in HOSTILE:
                     _no_5xx(client.post(url, data={name: value}), f"POST {url} {name}")
@@ -108,10 +109,7 @@ def _consistent(session: Session) -> None:
                         problems.append(f"{where}: amount {value}")
                     if abs(value) >= 2**63:
                         problems.append(f"{where}: {value}")
-                elif isinstance(value, (dt.date, dt.datetime)) and isinstance(column.type, (Date, DateTime)):
-                    if not 1990 <= value.year <= 2200:
-                        problems.append(f"{where}: {value}")
-                elif isinstance(value, (dt.date, dt.datetime)) and not 1990 <= value.year <= 2200:
+                elif isinstance(value, dt.date) and not 1990 <= value.year <= 2200:  # datetimes too
                     problems.append(f"{where}: {value}")
     assert problems == []
     used = set(session.scalars(select(BallotCard.id).where(BallotCard.status == CardStatus.USED)))
