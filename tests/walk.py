@@ -48,7 +48,11 @@ def argument_values(session: Session) -> dict[str, list[Any]]:
     """A few concrete values for each route argument, taken from the database."""
     values = {
         "round_id": list(session.scalars(_spread(Round.id, Round.status))),
-        "meeting_id": list(session.scalars(_spread(Meeting.id, Meeting.kind))),
+        # The demo's votes (one open, one closed), then one meeting of each other kind.
+        "meeting_id": [
+            *session.scalars(select(Meeting.id).where(Meeting.kind == MeetingKind.VOTE).order_by(Meeting.id).limit(2)),
+            *session.scalars(_spread(Meeting.id, Meeting.kind).where(Meeting.kind != MeetingKind.VOTE)),
+        ],
         "application_id": list(session.scalars(_spread(Application.id, Application.status))),
         "registration_id": list(session.scalars(select(Registration.id).limit(1))),
         # Not the admin the walk signs in as: a form that deactivates or demotes them would end the walk.
@@ -56,9 +60,7 @@ def argument_values(session: Session) -> dict[str, list[Any]]:
         "token": ["not-a-real-token"],
         "code": ["NotARealCardCode"],
     }
-    vote_meetings = session.scalars(select(Meeting.id).where(Meeting.kind == MeetingKind.VOTE).order_by(Meeting.id))
-    values["meeting_id"] = list(dict.fromkeys([*vote_meetings, *values["meeting_id"]]))  # the vote pages need vote meetings
-    return {name: ids[: max(PER_PATTERN, 4 if name == "meeting_id" else 0)] or [1] for name, ids in values.items()}
+    return {name: ids[: PER_PATTERN + (name == "meeting_id")] or [1] for name, ids in values.items()}
 
 
 def rules(app: Flask) -> list[Rule]:
