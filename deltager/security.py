@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, current_app, g, render_template, request, session
 from flask_login import user_logged_in
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -25,17 +25,16 @@ CSP = "; ".join(
     ]
 )
 #: Powerful browser features no page of ours uses (the ballot needs none of them): denied to every page and frame.
+#: Fullscreen and the screen wake lock keep their default (this site only): the big screen in the hall may use them.
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
     for feature in (
         "camera", "microphone", "geolocation", "payment", "usb", "serial", "bluetooth", "hid",
-        "midi", "magnetometer", "gyroscope", "accelerometer", "display-capture", "fullscreen",
-        "publickey-credentials-get", "screen-wake-lock", "xr-spatial-tracking", "browsing-topics",
+        "midi", "magnetometer", "gyroscope", "accelerometer", "display-capture",
+        "publickey-credentials-get", "xr-spatial-tracking", "browsing-topics",
     )
 )
 ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
-
-
 HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 
 
@@ -70,14 +69,13 @@ def rotate_csrf_token() -> None:
     A token planted or seen before sign-in must not carry over into the signed-in session.
     Flask-WTF makes the new one on the next form it renders.
     """
-    from flask import current_app, g, session
-
     key = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     session.pop(key, None)
     g.pop(key, None)
 
 
 def _staff_signed_in(_app: Flask, **_extra: object) -> None:
+    """Flask-Login's signal after a staff member signed in (the citizens' sign-in calls rotate itself)."""
     rotate_csrf_token()
 
 
