@@ -8,7 +8,7 @@ can serve it; see README "Run it for real".
 import multiprocessing
 import os
 
-from deltager.serving import install_log_masking
+from deltager.serving import hide_server_header, install_log_masking
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8)))
@@ -32,6 +32,9 @@ preload_app = True
 # Trust X-Forwarded-* only from the reverse proxy on this host; the app's ProxyFix
 # (DELTAGER_PROXY_COUNT=1) does the rest.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No "Server: gunicorn" header: it tells a scanner which server's flaws to try. The workers are forked
+# from this process and inherit the change.
+hide_server_header()
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
 # No query string, no referrer: citizens' tokens must not end up in logs.

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField
-from wtforms.validators import ValidationError
+from wtforms import Field, FieldList, FormField, IntegerField, StringField
+from wtforms.validators import StopValidation, ValidationError
 
 from deltager.errors import ValidationFailed
 from deltager.money import format_ore_input, parse_kroner
@@ -16,15 +16,49 @@ from deltager.money import format_ore_input, parse_kroner
 _ = lazy_gettext
 
 
-class BaseForm(FlaskForm):
-    """Every form: CSRF from Flask-WTF, and text fields stripped of surrounding whitespace."""
+class CleanInputMeta:
+    """How every form of ours binds its fields: no field takes a NUL character, text is stripped.
 
-    class Meta:
-        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
-            filters = list(unbound_field.kwargs.get("filters", []))
-            if issubclass(unbound_field.field_class, StringField):
-                filters.append(_strip)
-            return unbound_field.bind(form=form, filters=filters, **options)
+    A form (or a sub-form of rows) gets this through ``BaseForm`` or ``class Meta(CleanInputMeta)``.
+    """
+
+    def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
+        """Add the shared filters to the field's own."""
+        if issubclass(unbound_field.field_class, (FormField, FieldList)):  # their rows are forms of their own
+            return unbound_field.bind(form=form, **options)
+        filters = [*unbound_field.kwargs.get("filters", []), _no_nul]
+        if issubclass(unbound_field.field_class, StringField):
+            filters.append(_strip)
+        if issubclass(unbound_field.field_class, IntegerField):
+            options = {**options, "validators": [_not_huge, *unbound_field.kwargs.get("validators", [])]}
+        return unbound_field.bind(form=form, filters=filters, **options)
+
+
+class BaseForm(FlaskForm):
+    """Every form: CSRF from Flask-WTF, no NUL characters, text fields stripped of surrounding whitespace."""
+
+    class Meta(CleanInputMeta):
+        pass
+
+
+def _no_nul(value: Any) -> Any:
+    """Refuse a NUL character in any field: no person types one, and PostgreSQL cannot store or
+    compare it in text (a sign-in with one in the e-mail was a 500). The form shows the error."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(gettext("The text contains characters that are not allowed."))
+    return value
+
+
+#: The largest whole number a form takes: beyond any count of ours, and within a database integer.
+LARGEST_NUMBER = 2**31 - 1
+
+
+def _not_huge(_form: Any, field: Field) -> None:
+    """Stop a number no column can hold before the other validators see it: WTForms' NumberRange
+    cannot even compare a 400-digit one (an OverflowError, a 500)."""
+    if isinstance(field.data, int) and abs(field.data) > LARGEST_NUMBER:
+        field.data = None
+        raise StopValidation(gettext("Enter a smaller number."))
 
 
 def _strip(value: Any) -> Any:
@@ -78,7 +112,7 @@ class LocalDateTimeField(StringField):
             return
         for fmt in self.FORMATS:
             try:
-                self.data = _plausible(dt.datetime.strptime(text, fmt))
+                self.data = plausible(dt.datetime.strptime(text, fmt))
                 return
             except ValueError:
                 continue
@@ -103,14 +137,19 @@ class LocalDateField(StringField):
         if not text:
             return
         try:
-            self.data = _plausible(dt.date.fromisoformat(text))
+            self.data = plausible(dt.date.fromisoformat(text))
         except ValueError as error:
             raise ValueError(gettext("Enter a date, for example 2026-03-01.")) from error
 
 
-def _plausible(value: Any) -> Any:
-    """Refuse years no municipal round will use (and that time-zone arithmetic cannot handle)."""
-    if not 2000 <= value.year <= 2100:
+#: The years any date of ours can fall in. Outside them, time-zone arithmetic overflows (year 1 or
+#: 9999 in a date filter was a 500), and no municipal round will use them.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def plausible(value: Any) -> Any:
+    """A date or time, refused (ValueError) in years no round of ours uses and time-zone arithmetic cannot handle."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         raise ValueError("year out of range")
     return value
 
@@ -119,6 +158,14 @@ def error_texts(errors: Any) -> list[str]:
     """A field's own error messages as text, for the error summary. WTForms' messages may be lazy
     strings; a list of rows (FieldList) nests its rows' errors as lists or dicts, left out here."""
     return [str(e) for e in errors if not isinstance(e, list | tuple | dict)]
+
+
+def plausible_date(text: str | None) -> dt.date | None:
+    """A date from a query parameter (``2026-03-01``), or None when it is not one or outside our years."""
+    try:
+        return plausible(dt.date.fromisoformat((text or "").strip()))  # type: ignore[no-any-return]
+    except ValueError:
+        return None
 
 
 def required_message() -> Any:

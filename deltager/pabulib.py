@@ -35,6 +35,10 @@ from deltager.allocation import (
 
 SECTIONS = ("meta", "projects", "votes")
 APPROVAL_LIKE = ("approval", "choose-1", "cumulative")
+#: Bounds on a file's money: at most this many decimals, and amounts below 10**MAX_DIGITS of the
+#: smallest unit. Real budgets are far inside them; a 400-digit budget overflowed the page's
+#: arithmetic (a 500), and a cost with 400 decimals would scale every amount by 10**400.
+MAX_DECIMALS, MAX_DIGITS = 6, 18
 
 
 class PbFormatError(ValueError):
@@ -310,7 +314,11 @@ def allocation_inputs(election: PbElection) -> PbAllocationInputs:
         raise ValueError(f"cannot allocate {election.vote_type} votes; only {', '.join(APPROVAL_LIKE)}")
     budget = election.budget
     digits = max([_decimals(budget)] + [_decimals(p.cost) for p in election.projects])
+    if digits > MAX_DECIMALS:
+        raise ValueError(f"amounts may have at most {MAX_DECIMALS} decimals")
     scale = 10**digits
+    if any(abs(amount) * scale >= 10**MAX_DIGITS for amount in [budget, *(p.cost for p in election.projects)]):
+        raise ValueError(f"amounts must be below 10**{MAX_DIGITS} of the smallest unit")
     costs = {p.project_id: int(p.cost * scale) for p in election.projects}
     if any(c < 0 for c in costs.values()) or budget < 0:
         raise ValueError("costs and budget must not be negative")

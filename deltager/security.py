@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, current_app, g, render_template, request, session
+from flask_login import user_logged_in
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -23,11 +24,66 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+#: Powerful browser features no page of ours uses (the ballot needs none of them): denied to every page and frame.
+#: Fullscreen and the screen wake lock keep their default (this site only): the big screen in the hall may use them.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "camera", "microphone", "geolocation", "payment", "usb", "serial", "bluetooth", "hid",
+        "midi", "magnetometer", "gyroscope", "accelerometer", "display-capture",
+        "publickey-credentials-get", "xr-spatial-tracking", "browsing-topics",
+    )
+)
 ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
+HTML_CONTENT_TYPE = "text/html; charset=utf-8"
+
+
+def _html_as_html(response: Response) -> None:
+    """Send an HTML page as ``text/html; charset=utf-8``, whatever response object carried it.
+
+    A page built with werkzeug's own ``Response`` class goes out as ``text/plain``, and a
+    browser then shows its source: a replacement card's QR code was lost that way. Every page
+    starts with ``<!doctype html>`` (base.html), so the body says what it is; files sent as
+    attachments are left as they are.
+    """
+    if response.direct_passthrough or response.is_streamed or "Content-Disposition" in response.headers:
+        return
+    if response.mimetype == "text/html" or response.get_data()[:64].lstrip().lower().startswith(b"<!doctype html"):
+        response.headers["Content-Type"] = HTML_CONTENT_TYPE
+
+
+def _not_stored(response: Response) -> None:
+    """``Cache-Control: no-store`` unless the view chose its own caching (photos, turnout) or it is a static file.
+
+    Staff pages, an applicant's pages, sign-ups and the ballot all carry personal data or a
+    person's session; a rule by exception (everything, unless a view says otherwise) cannot be
+    forgotten on a new page. Shared computers at help meetings and the town hall are the risk.
+    """
+    if "Cache-Control" not in response.headers and request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+
+
+def rotate_csrf_token() -> None:
+    """Give the session a new CSRF token: call right after someone signs in.
+
+    A token planted or seen before sign-in must not carry over into the signed-in session.
+    Flask-WTF makes the new one on the next form it renders.
+    """
+    key = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(key, None)
+    g.pop(key, None)
+
+
+def _staff_signed_in(_app: Flask, **_extra: object) -> None:
+    """Flask-Login's signal after a staff member signed in (the citizens' sign-in calls rotate itself)."""
+    rotate_csrf_token()
 
 
 def _headers(response: Response) -> Response:
+    _html_as_html(response)
+    _not_stored(response)
     response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"
@@ -80,6 +136,7 @@ def _throttled(error: Throttled) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     """Install the headers, the origin check and the friendly error pages."""
     app.after_request(_headers)
+    user_logged_in.connect(_staff_signed_in, app)
     app.before_request(_no_nul_bytes)
     app.before_request(_same_origin)
     for code in ERROR_CODES:

@@ -113,3 +113,24 @@ def warm_up(app: Any) -> None:
         for language in app.config["LANGUAGES"]:
             with force_locale(language):
                 get_translations()
+
+
+def hide_server_header() -> None:
+    """Stop gunicorn from sending ``Server: gunicorn`` with every response (idempotent).
+
+    gunicorn has no setting for it (benoitc/gunicorn#825). Its ``gunicorn.SERVER`` constant,
+    which some configurations overwrite, is copied into ``gunicorn.http.wsgi`` at import, so
+    overwriting it later changes nothing, and an empty value would still send an empty header.
+    So the line is left out of the headers gunicorn adds itself.
+    """
+    from gunicorn.http import wsgi
+
+    original = wsgi.Response.default_headers
+    if getattr(original, "hides_server", False):
+        return
+
+    def default_headers(self: Any) -> list[str]:
+        return [line for line in original(self) if not line.lower().startswith("server:")]
+
+    default_headers.hides_server = True  # type: ignore[attr-defined]
+    wsgi.Response.default_headers = default_headers  # type: ignore[method-assign]

@@ -18,6 +18,7 @@ from deltager import web
 from deltager.applications.models import Applicant
 from deltager.applications.services import load_session_applicant, session_value
 from deltager.db import get_session
+from deltager.security import rotate_csrf_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "applicant"
@@ -36,9 +37,10 @@ def current_applicant() -> Applicant | None:
 
 
 def sign_in(applicant: Applicant) -> None:
-    """Remember the applicant in the session (after a sign-in link was used)."""
+    """Remember the applicant in the session (after a sign-in link was used), with a new CSRF token."""
     session[SESSION_KEY] = session_value(applicant)
     setattr(g, _CACHE, applicant)
+    rotate_csrf_token()
 
 
 def sign_out() -> None:

@@ -14,6 +14,7 @@ from flask_babel import gettext, lazy_gettext
 from deltager.accounts.forms import ROLE_LABELS
 from deltager.audit import services
 from deltager.db import get_session
+from deltager.forms import plausible, plausible_date
 from deltager.i18n import format_local_date, format_local_datetime
 from deltager.permissions import Permission, Role
 from deltager.timeutil import start_of_local_day
@@ -24,10 +25,7 @@ PER_PAGE = 50
 
 
 def _date_arg(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return plausible_date(request.args.get(name))
 
 
 @bp.get("/")
@@ -232,10 +230,10 @@ def audit_value_label(value: Any) -> str:
         return "; ".join(audit_value_label(v) for v in value)
     if isinstance(value, str):
         try:  # free text may look like a date without being one ("2027-13-45"): shown as typed
-            if _ISO_DATETIME.fullmatch(value):
-                return format_local_datetime(dt.datetime.fromisoformat(value))
+            if _ISO_DATETIME.fullmatch(value):  # "9999-12-31T23:59" typed as text is no time of ours
+                return format_local_datetime(plausible(dt.datetime.fromisoformat(value)))
             if _ISO_DATE.fullmatch(value):
-                return format_local_date(dt.date.fromisoformat(value))
+                return format_local_date(plausible(dt.date.fromisoformat(value)))
         except ValueError:
             return value
         if len(value) > _LONG_TEXT:

@@ -643,12 +643,11 @@ def void(meeting_id: int) -> ResponseReturnValue:
                 flash(_("Card %(serial)s is cancelled.", serial=card.serial), "success")
                 return see_other("voting.meeting", meeting_id=meeting_id)
             url = services.card_url(current_app.config["BASE_URL"], replacement.code)
-            response = Response(render_template(
+            page = render_template(
                 "voting/replacement.html", meeting=meeting_, voided=card, card=replacement, url=url,
                 qr=_qr_data_uri(url),
-            ))
-            response.headers["Cache-Control"] = "private, no-store"
-            return response
+            )
+            return page, 200, {"Cache-Control": "private, no-store"}
     status = 400 if form.errors else 200
     return render_template("voting/void.html", meeting=meeting_, settings=settings_, form=form), status
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -159,6 +160,9 @@ def test_production_config_serves_with_preloaded_app_and_masks_codes(tmp_path: P
         assert _get(port, "/v/SecretCardCode123") == 404  # no such card, but the path was logged
         assert _get(port, "/apply/sign-in/SecretSignInToken123") == 400  # used or expired: still logged
         assert _get(port, "/meetings/cancel/SecretCancelToken123") == 404
+        headers = _headers(port, "/")
+        assert "Server" not in headers, headers["Server"]  # gunicorn names itself unless told not to
+        assert headers["Cache-Control"] == "no-store" and "camera=()" in headers["Permissions-Policy"]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -172,6 +176,16 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _headers(port: int, path: str) -> Any:
+    """The headers of a GET as they came over the wire."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response.headers
 
 
 def _get(port: int, path: str, *, wait: bool = False) -> int:
