@@ -4,7 +4,7 @@ closing a vote): GET shows what will happen, a POST with its CSRF token acts.
 A view builds a :class:`Confirmation` naming the step's consequences in plain words and renders
 it with :func:`confirmation_page`; its POST route does the step. A consequence marked
 ``blocking`` is a reason the step would be refused now: the page then says what to do first and
-offers no button.
+offers no button (the POST would refuse it all the same).
 """
 
 from __future__ import annotations
@@ -49,5 +49,5 @@ class Confirmation:
 
 
 def confirmation_page(confirmation: Confirmation) -> ResponseReturnValue:
-    """The confirmation page (200), or 409 if the step would be refused now."""
-    return render_template("confirm.html", c=confirmation, form=ConfirmForm()), 409 if confirmation.blocked else 200
+    """The confirmation page. A step refused now is still a page that opens (200): it says why."""
+    return render_template("confirm.html", c=confirmation, form=ConfirmForm())

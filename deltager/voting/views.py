@@ -511,16 +511,7 @@ def cards_again(meeting_id: int, batch: int) -> ResponseReturnValue:
     if found is None or fmt not in ("pdf", "csv"):
         abort(404)
     if request.method == "POST" and ConfirmForm().validate_on_submit():
-        meeting_id, title, when = meeting_.id, meeting_.title, format_local_datetime(meeting_.starts_at)
-        session = get_session()
-        try:
-            renewed = services.renew_batch_codes(session, staff_actor(), meeting_id, batch, utcnow())
-        except DomainError as error:
-            session.rollback()
-            show_error(error)
-            return see_other("voting.cards", meeting_id=meeting_id)
-        session.commit()  # the file is made after: no lock held meanwhile (and made again if lost)
-        return _cards_file(meeting_id, title, when, renewed, fmt)
+        return _renew_and_download(meeting_, batch, fmt)
     label = _("Download batch %(batch)d again (%(format)s)", batch=batch, format=fmt.upper())
     return confirmation_page(Confirmation(
         title=label, lead=_("Batch %(batch)d: cards %(first)s–%(last)s, issued %(when)s.", batch=batch,
@@ -531,6 +522,21 @@ def cards_again(meeting_id: int, batch: int) -> ResponseReturnValue:
         back=url_for("voting.cards", meeting_id=meeting_id), breadcrumb=_("Ballot cards"),
         after_download=url_for("voting.cards", meeting_id=meeting_id),
     ))
+
+
+def _renew_and_download(meeting_: Meeting, batch: int, fmt: str) -> ResponseReturnValue:
+    """New codes for the batch's unused cards, committed; then their file, made with no lock held
+    (if making it fails, downloading the batch again gives fresh codes: nothing is lost)."""
+    meeting_id, title, when = meeting_.id, meeting_.title, format_local_datetime(meeting_.starts_at)
+    session = get_session()
+    try:
+        renewed = services.renew_batch_codes(session, staff_actor(), meeting_id, batch, utcnow())
+    except DomainError as error:
+        session.rollback()
+        show_error(error)
+        return see_other("voting.cards", meeting_id=meeting_id)
+    session.commit()
+    return _cards_file(meeting_id, title, when, renewed, fmt)
 
 
 @bp.get("/staff/voting/<int:meeting_id>/posters.pdf")

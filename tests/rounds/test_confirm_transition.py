@@ -70,11 +70,11 @@ def test_a_step_that_would_be_refused_says_why_and_offers_no_button(
     auth.login(Role.CASEWORKER)
     client.post(f"/staff/rounds/{round_.id}/status", data={"status": "screening"})
     page = client.get(f"/staff/rounds/{round_.id}/status?status=voting")
-    assert page.status_code == 409
+    assert page.status_code == 200 and "Det kan ikke gøres endnu" in page.text
     assert "Afstemningen kan ikke begynde, mens ansøgninger venter på en afgørelse (1)" in page.text
     assert 'name="status"' not in page.text
     allocated = client.get(f"/staff/rounds/{round_.id}/status?status=allocated")
-    assert allocated.status_code == 409
+    assert "Det kan ikke gøres endnu" in allocated.text and 'name="status"' not in allocated.text
 
 
 def test_the_confirmation_needs_the_right_and_a_known_status(

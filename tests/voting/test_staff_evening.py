@@ -77,7 +77,7 @@ def test_a_vote_that_cannot_open_says_why_and_offers_no_button(
     setup = make_vote_meeting(session, projects=FOUR, min_choices=2, max_choices=6)  # saved before the rule
     auth.login(Role.CASEWORKER)
     page = client.get(f"/staff/voting/{setup.meeting.id}/open")
-    assert page.status_code == 409
+    assert page.status_code == 200 and "Det kan ikke gøres endnu" in page.text
     assert "Der er 4 projekter på stemmesedlen, så det største antal, en vælger må vælge, kan ikke være over 4." \
         in page.text
     assert f'action="/staff/voting/{setup.meeting.id}/open"' not in page.text
@@ -246,6 +246,17 @@ def test_a_batch_with_no_unused_card_or_a_closed_vote_cannot_be_printed_again(
     session.commit()
     auth.login(Role.CASEWORKER)
     page = client.get(f"/staff/voting/{setup.meeting.id}/cards/1/again")
-    assert page.status_code == 409 and "der er intet at udskrive igen" in page.text
+    assert "Det kan ikke gøres endnu" in page.text and "der er intet at udskrive igen" in page.text
+    assert 'name="format"' not in page.text, "no button"
     refused = client.post(f"/staff/voting/{setup.meeting.id}/cards/1/again", follow_redirects=True)
     assert "der er intet at udskrive igen" in refused.text
+    issue(session, setup, 2)  # batch 2: unused cards, but the vote closes
+    services.close_vote(session, TEST_ACTOR, setup.meeting.id, dt.datetime.now(dt.UTC))
+    session.commit()
+    closed = client.get(f"/staff/voting/{setup.meeting.id}/cards/2/again")
+    assert "Afstemningen er lukket. Der kan ikke udstedes flere kort." in closed.text
+    assert 'name="format"' not in closed.text
+    refused = client.post(f"/staff/voting/{setup.meeting.id}/cards/2/again", follow_redirects=True)
+    assert "Der kan ikke udstedes flere kort." in refused.text
+    assert session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "voting.cards_renew")) == 0
