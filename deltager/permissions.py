@@ -14,7 +14,7 @@ class Role(enum.StrEnum):
 
     ADMIN = "admin"
     CASEWORKER = "caseworker"
-    MEETING_STAFF = "meeting_staff"  # check-in and paper ballots at meetings only
+    MEETING_STAFF = "meeting_staff"  # run meetings: check-in, and the voting evening at the hall
     VIEWER = "viewer"  # management: reads rounds and reports
 
 
@@ -32,8 +32,10 @@ class Permission(enum.StrEnum):
     APPLICATIONS_VIEW = "applications:view"
     APPLICATIONS_SCREEN = "applications:screen"
     APPLICATIONS_ON_BEHALF = "applications:on_behalf"
-    VOTING_PREPARE = "voting:prepare"
-    VOTING_RUN = "voting:run"  # open/close the vote, void cards, enter paper ballots
+    VOTING_PREPARE = "voting:prepare"  # ballot rules, stand numbers, stand posters, rule comparison
+    VOTING_CARDS = "voting:cards"  # issue ballot cards, download a batch again
+    VOTING_RUN = "voting:run"  # void and replace cards, print and enter paper ballots, the door count
+    VOTING_OPEN_CLOSE = "voting:open_close"  # open the vote; close it (allocate and freeze the result)
     VOTING_RESULTS = "voting:results"
 
 
@@ -49,7 +51,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MEETINGS_VIEW,
             Permission.MEETINGS_ATTENDANCE,
             Permission.APPLICATIONS_ON_BEHALF,
+            # They run the evening at the hall: everything the meeting itself needs, nothing that
+            # decides what is voted on or how it is counted (VOTING_PREPARE, ROUNDS_EDIT). See the
+            # README's role table.
+            Permission.VOTING_CARDS,
             Permission.VOTING_RUN,
+            Permission.VOTING_OPEN_CLOSE,
             Permission.VOTING_RESULTS,
         }
     ),

@@ -32,6 +32,7 @@ from deltager.demo import DEMO_USERS
 from deltager.meetings.models import Meeting, MeetingKind, Registration
 from deltager.rounds.models import Round
 from deltager.web import access_of
+from deltager.voting.models import BallotCard
 
 NOT_OURS = {"static"}
 #: Signing out ends the walk's session; it has tests of its own.
@@ -57,6 +58,9 @@ def argument_values(session: Session) -> dict[str, list[Any]]:
         "registration_id": list(session.scalars(select(Registration.id).limit(1))),
         # Not the admin the walk signs in as: a form that deactivates or demotes them would end the walk.
         "user_id": list(session.scalars(select(User.id).where(User.email != DEMO_USERS[0][0]).order_by(User.id))),
+        # A meeting's printed batches of cards (replacement cards, batch 0, are no printed batch).
+        "batch": list(session.scalars(select(BallotCard.batch).where(BallotCard.batch > 0).distinct()
+                                      .order_by(BallotCard.batch))),
         "token": ["not-a-real-token"],
         "code": ["NotARealCardCode"],
     }

@@ -88,6 +88,7 @@ ACTION_LABELS = {
     "voting.cards_issue": lazy_gettext("Ballot cards issued"),
     "voting.card_void": lazy_gettext("Ballot card voided"),
     "voting.card_replacement": lazy_gettext("Replacement ballot card issued"),
+    "voting.cards_renew": lazy_gettext("A batch of ballot cards given new codes"),
     "voting.open": lazy_gettext("Vote opened"),
     "voting.close": lazy_gettext("Vote closed"),
     "voting.door_count": lazy_gettext("Head count at the door recorded"),

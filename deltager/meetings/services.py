@@ -16,6 +16,7 @@ from deltager.audit.services import Actor, record
 from deltager.config import supported_language
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.meetings.models import Meeting, MeetingKind, Registration
+from deltager.rounds.models import Round, RoundStatus
 from deltager.rounds.services import get_round
 
 #: Kinds citizens sign up for here (vote meetings have their own pages in the voting domain).
@@ -177,6 +178,26 @@ def upcoming_public_meetings(session: Session, round_id: int, now: dt.datetime) 
             .order_by(Meeting.starts_at, Meeting.id)
         )
     )
+
+
+#: Meetings about applying (how to apply, help with an application): past once applications close.
+APPLYING_KINDS = frozenset({MeetingKind.INFO, MeetingKind.HELP})
+
+
+def round_page_meetings(session: Session, round_: Round, now: dt.datetime) -> list[Meeting]:
+    """The meetings the public round page lists: those not ended, but once applications have closed
+    (the round has gone on to screening) no longer the information and help meetings about applying."""
+    meetings = upcoming_public_meetings(session, round_.id, now)
+    if round_.status.index > RoundStatus.OPEN.index:
+        meetings = [m for m in meetings if m.kind not in APPLYING_KINDS]
+    return meetings
+
+
+def applying_meetings_ahead(session: Session, round_id: int, now: dt.datetime) -> list[Meeting]:
+    """The information and help meetings of a round not ended and not cancelled (the confirmation of
+    closing applications names them)."""
+    return [m for m in upcoming_public_meetings(session, round_id, now)
+            if m.kind in APPLYING_KINDS and m.cancelled_at is None]
 
 
 def active_registrations(meeting: Meeting) -> list[Registration]:

@@ -223,7 +223,7 @@ def attendance(meeting_id: int) -> ResponseReturnValue:
 @bp.app_template_global()
 def round_public_meetings(round_: Round) -> list[Meeting]:
     """The upcoming meetings of a round, for the public round page."""
-    return services.upcoming_public_meetings(get_session(), round_.id, utcnow())
+    return services.round_page_meetings(get_session(), round_, utcnow())
 
 
 @bp.app_template_global()

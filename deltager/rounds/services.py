@@ -137,9 +137,9 @@ def allowed_transitions(round_: Round) -> list[RoundStatus]:
     return targets
 
 
-def transition_round(session: Session, actor: Actor, round_id: int, target: RoundStatus) -> Round:
-    """Move a round to another status, if the road allows it and the guards agree."""
-    round_ = get_round(session, round_id, for_update=True)
+def refuse_transition(session: Session, round_: Round, target: RoundStatus) -> None:
+    """Raise the DomainError that refuses moving ``round_`` to ``target``, if any (reads only: the
+    confirmation page asks it too, to say what must be done first)."""
     if target not in allowed_transitions(round_):
         if target.index < round_.status.index and round_.status.index >= POINT_OF_NO_RETURN.index:
             raise NotAllowed(N_("A round cannot go back once the pot has been allocated."))
@@ -150,6 +150,12 @@ def transition_round(session: Session, actor: Actor, round_id: int, target: Roun
         )
     for guard in TRANSITION_GUARDS.get(target, []):
         guard(session, round_)
+
+
+def transition_round(session: Session, actor: Actor, round_id: int, target: RoundStatus) -> Round:
+    """Move a round to another status, if the road allows it and the guards agree."""
+    round_ = get_round(session, round_id, for_update=True)
+    refuse_transition(session, round_, target)
     before = round_.status
     round_.status = target
     round_.updated_at = utcnow()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, request
+from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
 from deltager.audit.services import history
-from deltager.db import get_session
+from deltager.confirmation import Confirmation, confirmation_page
+from deltager.db import get_session, utcnow
 from deltager.errors import DomainError
 from deltager.permissions import Permission
 from deltager.rounds import services
+from deltager.rounds.consequences import transition_consequences
 from deltager.rounds.forms import RoundForm
 from deltager.rounds.models import Round, RoundStatus
 from deltager.timeutil import local_to_utc, utc_to_local
@@ -83,7 +85,6 @@ def detail(round_id: int) -> ResponseReturnValue:
         transitions=services.allowed_transitions(round_),
         history=history(session, "round", round_.id),
         history_labels=HISTORY_LABELS,
-        confirm=ConfirmForm(),
     )
 
 
@@ -106,16 +107,18 @@ def edit(round_id: int) -> ResponseReturnValue:
     return render_template("rounds/form.html", form=form, round=round_), 400 if form.errors else 200
 
 
-@bp.post("/rounds/<int:round_id>/status")
+@bp.route("/rounds/<int:round_id>/status", methods=["GET", "POST"])
 @requires(Permission.ROUNDS_EDIT)
 def change_status(round_id: int) -> ResponseReturnValue:
-    """Move a round to the status named in the form."""
+    """Move a round to the status named in the query (GET: the confirmation page) or form (POST: act)."""
     session = get_session()
-    services.get_round(session, round_id)
+    round_ = services.get_round(session, round_id)
     try:
-        target = RoundStatus(request.form.get("status", ""))
+        target = RoundStatus(request.values.get("status", ""))
     except ValueError:
         abort(400)
+    if request.method == "GET":
+        return confirmation_page(_transition_confirmation(round_, target))
     if ConfirmForm().validate_on_submit():
         try:
             services.transition_round(session, staff_actor(), round_id, target)
@@ -125,6 +128,20 @@ def change_status(round_id: int) -> ResponseReturnValue:
             session.commit()
             flash(_("The round's status was changed."), "success")
     return see_other("rounds.detail", round_id=round_id)
+
+
+def _transition_confirmation(round_: Round, target: RoundStatus) -> Confirmation:
+    forward = target.index > round_.status.index
+    title = (_("Move on to: %(status)s", status=round_status_label(target)) if forward
+             else _("Go back to: %(status)s", status=round_status_label(target)))
+    return Confirmation(
+        title=title,
+        lead=_("The round “%(title)s” is now at “%(status)s”. Read what the step does before you confirm.",
+               title=round_.title, status=round_status_label(round_.status)),
+        consequences=transition_consequences(get_session(), round_, target, utcnow()),
+        action=url_for("rounds.change_status", round_id=round_.id), hidden={"status": target.value},
+        button=title, back=url_for("rounds.detail", round_id=round_.id), breadcrumb=round_.title,
+    )
 
 
 #: The round's history: what each recorded field is called (as on the form).

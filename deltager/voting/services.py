@@ -29,7 +29,7 @@ from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFaile
 from deltager.meetings.models import Meeting, MeetingKind
 from deltager.meetings.services import MeetingInput, add_change_guard
 from deltager.rounds.models import Round, RoundStatus
-from deltager.rounds.services import add_transition_guard, get_round, transition_round
+from deltager.rounds.services import add_transition_guard, get_round, refuse_transition, transition_round
 from deltager.voting import secrecy
 from deltager.voting.models import (
     Allocation,
@@ -231,11 +231,28 @@ def update_settings(session: Session, actor: Actor, meeting_id: int, data: Setti
         )
     if data.max_choices > MAX_CHOICES:
         raise ValidationFailed(N_("At most %(max)d projects per ballot.", max=MAX_CHOICES), field="max_choices")
+    refuse_rules_beyond_ballot(len(ballot_projects(session, settings.meeting.round_id)),
+                               data.min_choices, data.max_choices)
     before = settings.audit_snapshot()
     settings.min_choices, settings.max_choices = data.min_choices, data.max_choices
     settings.rule, settings.tie_break = data.rule, data.tie_break
     record(session, actor, "voting.settings", "meeting", meeting_id, before=before, after=settings.audit_snapshot())
     return settings
+
+
+def refuse_rules_beyond_ballot(projects: int, min_choices: int, max_choices: int) -> None:
+    """Refuse a fewest or most number of choices above the projects on the ballot: a voter told to
+    choose "between 2 and 6" from 4 projects could never choose 6 (when saved and when the vote opens)."""
+    if min_choices > projects:
+        raise ValidationFailed(
+            N_("There are %(count)d projects on the ballot, so the fewest a voter must choose cannot be "
+               "more than %(count)d."), field="min_choices", count=projects,
+        )
+    if max_choices > projects:
+        raise ValidationFailed(
+            N_("There are %(count)d projects on the ballot, so the most a voter may choose cannot be "
+               "more than %(count)d."), field="max_choices", count=projects,
+        )
 
 
 def _require_preparing(session: Session, meeting_id: int) -> tuple[Meeting, VoteSettings]:
@@ -497,6 +514,17 @@ def _card_by_serial(session: Session, meeting_id: int, serial: str) -> BallotCar
     return card
 
 
+def check_paper_ballot(session: Session, meeting_id: int, serial: str, choices: Sequence[int]) -> str:
+    """Check a paper ballot before it counts (reads only): the card may vote now and the choices keep
+    the rules. Returns the card's serial as printed; raises what entering it would raise."""
+    card = _card_by_serial(session, meeting_id, serial)
+    settings = get_settings(session, meeting_id)
+    refuse_card(card.status, settings.state)
+    valid = {p.id for p in ballot_projects(session, get_vote_meeting(session, meeting_id).round_id)}
+    check_choices(choices, valid, settings.min_choices, settings.max_choices)
+    return card.serial
+
+
 def void_card(session: Session, actor: Actor, meeting_id: int, serial: str, now: dt.datetime) -> BallotCard:
     """Cancel a lost card so it can never vote (only an unused card can be voided)."""
     settings = _settings_for_write(session, meeting_id)
@@ -521,26 +549,101 @@ def void_card(session: Session, actor: Actor, meeting_id: int, serial: str, now:
 # --------------------------------------------------------------------------- opening and casting
 
 
+@dataclass(frozen=True)
+class CardBatch:
+    """One batch of cards as issued: its number, serials and what became of its cards."""
+
+    batch: int
+    issued_at: dt.datetime
+    first_serial: str
+    last_serial: str
+    count: int
+    unused: int  # issued and neither used nor cancelled: the cards a new file would carry
+
+    @property
+    def single(self) -> bool:
+        """A batch of one card (a replacement handed out on screen)."""
+        return self.count == 1
+
+
+def card_batches(session: Session, meeting_id: int) -> list[CardBatch]:
+    """The meeting's printed batches of cards, oldest first (one query over the cards' rows).
+
+    Replacement cards (batch 0, serials E####) are no printed batch: each was shown on screen once,
+    and listing them with their times would tie them to the voters who asked (see
+    ``replacement_cards``)."""
+    rows = session.execute(
+        select(BallotCard.batch, BallotCard.serial, BallotCard.status, BallotCard.issued_at)
+        .where(BallotCard.meeting_id == meeting_id, BallotCard.batch != REPLACEMENT_BATCH)
+    ).all()
+    grouped: dict[int, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row.batch, []).append(row)
+    batches = []
+    for batch, cards in sorted(grouped.items()):
+        numbers = sorted(int(c.serial) for c in cards)  # serials are numbers: "10000" follows "9999"
+        batches.append(CardBatch(
+            batch=batch, issued_at=min(c.issued_at for c in cards), first_serial=f"{numbers[0]:04d}",
+            last_serial=f"{numbers[-1]:04d}", count=len(cards),
+            unused=sum(1 for c in cards if c.status is CardStatus.ISSUED),
+        ))
+    return batches
+
+
+def replacement_cards(session: Session, meeting_id: int) -> int:
+    """How many replacement cards the meeting's staff have handed out (a count, nothing more)."""
+    return session.scalar(select(func.count()).select_from(BallotCard).where(
+        BallotCard.meeting_id == meeting_id, BallotCard.batch == REPLACEMENT_BATCH)) or 0
+
+
+def renew_batch_codes(session: Session, actor: Actor, meeting_id: int, batch: int, now: dt.datetime) -> list[IssuedCard]:
+    """New codes for a batch's unused cards, keeping their serials (the file of a batch cannot be
+    made again: Deltager keeps only a fingerprint of each code). The cards printed from the earlier
+    file stop working; used and cancelled cards are left as they are. In the current write transaction."""
+    settings = _settings_for_write(session, meeting_id)
+    _refuse_cards_after_closing(settings)
+    cards = list(session.scalars(
+        select(BallotCard).where(BallotCard.meeting_id == meeting_id, BallotCard.batch == batch,
+                                 BallotCard.status == CardStatus.ISSUED).order_by(BallotCard.id)
+    ))
+    if not cards:
+        raise NotAllowed(N_("Every card of this batch has been used or cancelled: there is nothing to print again."))
+    renewed = [IssuedCard(int(card.serial), secrets.token_urlsafe(CODE_BYTES)) for card in cards]
+    for card, new in zip(cards, renewed):
+        card.code_hash = hash_code(new.code)
+    record(session, actor, "voting.cards_renew", "meeting", meeting_id,
+           after={"batch": batch, "count": len(renewed)}, at=now)
+    return renewed
+
+
 def _on_ballot_ids(db: Connection, round_id: int) -> set[int]:
     return set(db.scalars(_ON_BALLOT_IDS, {"round_id": round_id}))
+
+
+def refuse_opening(session: Session, settings: VoteSettings) -> None:
+    """Raise the DomainError that refuses opening this vote now, if any (reads only: the
+    confirmation page asks it too)."""
+    if settings.state is not VoteState.PREPARING:
+        raise NotAllowed(N_("The vote has already been opened."))
+    round_ = get_vote_meeting(session, settings.meeting_id).round  # (unsaved default settings have no .meeting)
+    if round_.status not in (RoundStatus.SCREENING, RoundStatus.VOTING):
+        raise NotAllowed(N_("The vote can only open while the round is in screening or voting."))
+    projects = ballot_projects(session, round_.id)
+    try:
+        refuse_rules_beyond_ballot(len(projects), settings.min_choices, settings.max_choices)
+    except ValidationFailed as error:  # not the form's fault here: the vote cannot open so
+        raise NotAllowed(error.message, **error.params) from None
+    if any(p.stand_number is None for p in projects):
+        raise NotAllowed(N_("Give every project on the ballot a stand number before the vote opens."))
+    if round_.status is RoundStatus.SCREENING:
+        refuse_transition(session, round_, RoundStatus.VOTING)
 
 
 def open_vote(session: Session, actor: Actor, meeting_id: int, now: dt.datetime) -> VoteSettings:
     """Open the vote: the round must be in screening or voting, and every project on the ballot needs a stand."""
     settings = _settings_for_write(session, meeting_id)
-    if settings.state is not VoteState.PREPARING:
-        raise NotAllowed(N_("The vote has already been opened."))
+    refuse_opening(session, settings)
     meeting = settings.meeting
-    if meeting.round.status not in (RoundStatus.SCREENING, RoundStatus.VOTING):
-        raise NotAllowed(N_("The vote can only open while the round is in screening or voting."))
-    projects = ballot_projects(session, meeting.round_id)
-    if len(projects) < settings.min_choices:
-        raise NotAllowed(
-            N_("There are %(count)d projects on the ballot, but each ballot needs at least %(min)d."),
-            count=len(projects), min=settings.min_choices,
-        )
-    if any(p.stand_number is None for p in projects):
-        raise NotAllowed(N_("Give every project on the ballot a stand number before the vote opens."))
     if meeting.round.status is RoundStatus.SCREENING:
         # The vote opening starts the round's voting: from now on no project can be put on the
         # ballot or withdrawn from it (applications.services), and the round cannot go back

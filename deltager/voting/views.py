@@ -29,7 +29,7 @@ from flask import Blueprint, abort, current_app, flash, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext, ngettext
+from flask_babel import force_locale, lazy_gettext, ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -40,6 +40,7 @@ from deltager.applications.models import Application, ApplicationStatus, Photo
 from deltager.applications.views import tell_result
 from deltager.applications.services import owe_results_by_phone
 from deltager.audit.services import Actor
+from deltager.confirmation import Confirmation, Consequence, confirmation_page
 from deltager.db import begin_write_now, get_session, reads_first, utcnow
 from deltager.errors import DomainError, NotAllowed, ValidationFailed
 from deltager.i18n import format_local_datetime, select_locale
@@ -48,6 +49,7 @@ from deltager.permissions import Permission
 from deltager.rounds.models import Round
 from deltager.rounds.services import get_round
 from deltager.voting import secrecy, services
+from deltager.voting.consequences import closing_consequences, opening_consequences, renewal_consequences
 from deltager.voting.forms import (
     RULE_LABELS,
     TIE_BREAK_LABELS,
@@ -340,7 +342,7 @@ def meeting(meeting_id: int) -> ResponseReturnValue:
         rec=services.reconciliation(session, meeting_id), allocation=allocation,
         lines=services.result_lines(session, allocation) if allocation else [],
         trace=_trace(allocation) if allocation else [],
-        door_form=DoorCountForm(door_count=settings.door_count), confirm=ConfirmForm(),
+        door_form=DoorCountForm(door_count=settings.door_count),
         rule_labels=RULE_LABELS, tie_break_labels=TIE_BREAK_LABELS,
     )
 
@@ -385,19 +387,23 @@ def _tell_applicants(allocation: Any) -> None:
                        failed), "warning")
 
 
-@bp.post("/staff/voting/<int:meeting_id>/open")
-@requires(Permission.VOTING_RUN)
+@bp.route("/staff/voting/<int:meeting_id>/open", methods=["GET", "POST"])
+@requires(Permission.VOTING_OPEN_CLOSE)
 def open_vote(meeting_id: int) -> ResponseReturnValue:
-    """Open the vote."""
-    services.get_vote_meeting(get_session(), meeting_id)
-    return _act(meeting_id, lambda s, a, m: services.open_vote(s, a, m, utcnow()), _("The vote is open."))
+    """Open the vote (after a confirmation page that names what it fixes)."""
+    meeting_ = services.get_vote_meeting(get_session(), meeting_id)
+    if request.method == "POST":
+        return _act(meeting_id, lambda s, a, m: services.open_vote(s, a, m, utcnow()), _("The vote is open."))
+    return confirmation_page(_vote_confirmation(
+        meeting_, "voting.open_vote", _("Open the vote"),
+        opening_consequences(get_session(), meeting_id, utcnow())))
 
 
 @bp.route("/staff/voting/<int:meeting_id>/close", methods=["GET", "POST"])
-@requires(Permission.VOTING_RUN)
+@requires(Permission.VOTING_OPEN_CLOSE)
 def close_vote(meeting_id: int) -> ResponseReturnValue:
     """Close the vote (after a confirmation page): allocate and freeze the result."""
-    meeting_, settings = _meeting_and_settings(meeting_id)
+    meeting_ = services.get_vote_meeting(get_session(), meeting_id)
     if request.method == "POST":
         closed: list[int] = []
 
@@ -412,9 +418,17 @@ def close_vote(meeting_id: int) -> ResponseReturnValue:
         if closed:  # after the commit: VACUUM cannot run inside a transaction
             secrecy.compact(get_session())
         return response
-    return render_template(
-        "voting/close.html", meeting=meeting_, settings=settings, confirm=ConfirmForm(),
-        rec=services.reconciliation(get_session(), meeting_id),
+    return confirmation_page(_vote_confirmation(
+        meeting_, "voting.close_vote", _("Close the vote and allocate"),
+        closing_consequences(get_session(), meeting_id)))
+
+
+def _vote_confirmation(meeting_: Meeting, endpoint: str, button: str, consequences: list[Consequence]) -> Confirmation:
+    return Confirmation(
+        title=button, lead=_("Voting meeting: %(title)s, %(when)s.", title=meeting_.title,
+                             when=format_local_datetime(meeting_.starts_at)),
+        consequences=consequences, action=url_for(endpoint, meeting_id=meeting_.id), button=button,
+        back=url_for("voting.meeting", meeting_id=meeting_.id), breadcrumb=meeting_.title,
     )
 
 
@@ -535,7 +549,7 @@ def _issue_and_download(meeting_: Any, count: int, fmt: str) -> Response:
 
 
 @bp.route("/staff/voting/<int:meeting_id>/cards", methods=["GET", "POST"])
-@requires(Permission.VOTING_PREPARE)
+@requires(Permission.VOTING_CARDS)
 def cards(meeting_id: int) -> ResponseReturnValue:
     """Issue N cards and download them at once (PDF or CSV): the codes are never shown again."""
     meeting_, settings_ = _meeting_and_settings(meeting_id)
@@ -552,7 +566,47 @@ def cards(meeting_id: int) -> ResponseReturnValue:
     return render_template(
         "voting/cards.html", meeting=meeting_, settings=settings_, form=form,
         rec=services.reconciliation(get_session(), meeting_id),
+        batches=services.card_batches(get_session(), meeting_id),
+        replacements=services.replacement_cards(get_session(), meeting_id),
     ), status
+
+
+@bp.route("/staff/voting/<int:meeting_id>/cards/<int:batch>/again", methods=["GET", "POST"])
+@requires(Permission.VOTING_CARDS)
+def cards_again(meeting_id: int, batch: int) -> ResponseReturnValue:
+    """Download a batch again (PDF or CSV): its unused cards get new codes, after a confirmation page."""
+    meeting_, settings_ = _meeting_and_settings(meeting_id)
+    found = next((b for b in services.card_batches(get_session(), meeting_id) if b.batch == batch), None)
+    fmt = request.values.get("format", "pdf")
+    if found is None or fmt not in ("pdf", "csv"):
+        abort(404)
+    if request.method == "POST" and ConfirmForm().validate_on_submit():
+        return _renew_and_download(meeting_, batch, fmt)
+    label = _("Download batch %(batch)d again (%(format)s)", batch=batch, format=fmt.upper())
+    return confirmation_page(Confirmation(
+        title=label, lead=_("Batch %(batch)d: cards %(first)s–%(last)s, issued %(when)s.", batch=batch,
+                            first=found.first_serial, last=found.last_serial,
+                            when=format_local_datetime(found.issued_at)),
+        consequences=renewal_consequences(found, settings_.state), button=label,
+        action=url_for("voting.cards_again", meeting_id=meeting_id, batch=batch), hidden={"format": fmt},
+        back=url_for("voting.cards", meeting_id=meeting_id), breadcrumb=_("Ballot cards"),
+        after_download=url_for("voting.cards", meeting_id=meeting_id),
+    ))
+
+
+def _renew_and_download(meeting_: Meeting, batch: int, fmt: str) -> ResponseReturnValue:
+    """New codes for the batch's unused cards, committed; then their file, made with no lock held
+    (if making it fails, downloading the batch again gives fresh codes: nothing is lost)."""
+    meeting_id, title, when = meeting_.id, meeting_.title, format_local_datetime(meeting_.starts_at)
+    session = get_session()
+    try:
+        renewed = services.renew_batch_codes(session, staff_actor(), meeting_id, batch, utcnow())
+    except DomainError as error:
+        session.rollback()
+        show_error(error)
+        return see_other("voting.cards", meeting_id=meeting_id)
+    session.commit()
+    return _cards_file(meeting_id, title, when, renewed, fmt)
 
 
 @bp.get("/staff/voting/<int:meeting_id>/posters.pdf")
@@ -571,6 +625,23 @@ def posters(meeting_id: int) -> ResponseReturnValue:
                      "application/pdf")
 
 
+@bp.get("/staff/voting/<int:meeting_id>/paper-ballot.pdf")
+@requires(Permission.VOTING_RUN)
+def paper_ballot_pdf(meeting_id: int) -> ResponseReturnValue:
+    """The paper ballot (PDF) for voters without a phone: print as many as needed."""
+    from deltager.pdf.paper_ballot import PaperBallotLine, paper_ballot_pdf as make_pdf
+
+    session = get_session()
+    meeting_, settings_ = _meeting_and_settings(meeting_id)
+    lines = [PaperBallotLine(p.stand_number, p.title, p.cost_ore)
+             for p in services.ballot_projects(session, meeting_.round_id)]  # (in stand order)
+    with force_locale("da"):  # the municipality's document: Danish whatever the staff member reads in
+        when = format_local_datetime(meeting_.starts_at)
+    pdf = make_pdf(lines, meeting_title=meeting_.title, meeting_when=when,
+                   min_choices=settings_.min_choices, max_choices=settings_.max_choices)
+    return _download(pdf, f"stemmeseddel-{meeting_id}.pdf", "application/pdf")
+
+
 # --------------------------------------------------------------------------- staff: during the vote
 
 
@@ -581,10 +652,37 @@ def _paper_projects(meeting_: Any) -> list[services.BallotProject]:
 @bp.route("/staff/voting/<int:meeting_id>/paper", methods=["GET", "POST"])
 @requires(Permission.VOTING_RUN)
 def paper(meeting_id: int) -> ResponseReturnValue:
-    """Enter a paper ballot by the card's number (same rules; a card votes once)."""
+    """Enter a paper ballot by the card's number; a POST shows the check page, nothing counts yet.
+
+    "Go back and correct" on the check page posts the entries here again (``step=correct``): the
+    form comes back filled in as it was.
+    """
     meeting_, settings_ = _meeting_and_settings(meeting_id)
     form = SerialForm()
     chosen = _choices(request.form.getlist("choice")) if request.method == "POST" else []
+    if request.form.get("step") == "correct":
+        form.validate()  # (the CSRF check; the entries are shown again as they were)
+        return _paper_page(meeting_, settings_, form, chosen or [], None)
+    if form.validate_on_submit():
+        try:
+            serial = services.check_paper_ballot(get_session(), meeting_id, form.serial.data or "",
+                                                 chosen if chosen is not None else [-1])
+        except DomainError as error:
+            return _paper_refused(meeting_, settings_, form, chosen or [], error)
+        by_id = {p.id: p for p in _paper_projects(meeting_)}
+        return render_template("voting/paper_check.html", meeting=meeting_, serial=serial, form=form,
+                               chosen=[by_id[c] for c in chosen or []])
+    status = 400 if form.errors or request.method == "POST" else 200
+    return _paper_page(meeting_, settings_, form, chosen or [], None), status
+
+
+@bp.post("/staff/voting/<int:meeting_id>/paper/count")
+@requires(Permission.VOTING_RUN)
+def paper_count(meeting_id: int) -> ResponseReturnValue:
+    """Count a checked paper ballot (same rules as by phone; a card votes once)."""
+    meeting_, settings_ = _meeting_and_settings(meeting_id)
+    form = SerialForm()
+    chosen = _choices(request.form.getlist("choice"))
     if form.validate_on_submit():
         session = get_session()
         try:
@@ -594,15 +692,19 @@ def paper(meeting_id: int) -> ResponseReturnValue:
             )
         except DomainError as error:
             session.rollback()
-            if isinstance(error, ValidationFailed) and error.field == "choice":
-                return _paper_page(meeting_, settings_, form, chosen or [], translate_error(error)), 400
-            show_error(error, form)
-        else:
-            session.commit()
-            flash(_("The paper ballot for card %(serial)s is counted.", serial=card.serial), "success")
-            return see_other("voting.paper", meeting_id=meeting_id)
-    status = 400 if form.errors or request.method == "POST" else 200
-    return _paper_page(meeting_, settings_, form, chosen or [], None), status
+            return _paper_refused(meeting_, settings_, form, chosen or [], error)
+        session.commit()
+        flash(_("The paper ballot for card %(serial)s is counted.", serial=card.serial), "success")
+        return see_other("voting.paper", meeting_id=meeting_id)
+    return _paper_page(meeting_, settings_, form, chosen or [], None), 400
+
+
+def _paper_refused(meeting_: Any, settings_: Any, form: SerialForm, chosen: list[int], error: DomainError) -> ResponseReturnValue:
+    """The paper form again, entries kept, with why the ballot cannot count."""
+    if isinstance(error, ValidationFailed) and error.field == "choice":
+        return _paper_page(meeting_, settings_, form, chosen, translate_error(error)), 400
+    show_error(error, form)
+    return _paper_page(meeting_, settings_, form, chosen, None), 409 if isinstance(error, NotAllowed) else 400
 
 
 def _paper_page(meeting_: Any, settings_: Any, form: SerialForm, chosen: list[int], choice_error: str | None) -> str:

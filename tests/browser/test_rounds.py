@@ -39,6 +39,9 @@ def test_caseworker_creates_a_round(live_app: LiveApp, page: Any, axe: Any) -> N
     assert "25.000 kr." in page.content()
     axe(page)
 
+    page.get_by_role("link", name="Gå videre til: Åben for ansøgninger").click()
+    assert "Forløbet bliver offentligt: borgerne kan se det på forsiden." in page.content()
+    axe(page)
     page.get_by_role("button", name="Gå videre til: Åben for ansøgninger").click()
     assert page.locator(".status").first.inner_text() == "Åben for ansøgninger"
 

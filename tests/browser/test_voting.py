@@ -63,8 +63,16 @@ def test_a_voting_meeting_from_cards_to_the_big_screen(live_app: LiveApp, browse
     text = Path(download_info.value.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["serial"] for r in rows] == [f"{n:04d}" for n in range(1, VOTERS + 3)]
+    # Once the file is saved, the page shows the batch: it no longer says that no card was issued.
+    page.locator("table.batches").wait_for()
+    assert f"Der er udstedt {VOTERS + 2} stemmekort til dette møde." in page.content()
+    assert f"0001–{VOTERS + 2:04d}" in page.locator("table.batches").inner_text()
+    axe(page)
 
     page.goto(f"{live_app.url}/staff/voting/{meeting_id}")
+    page.get_by_role("link", name="Åbn afstemningen").click()
+    assert "Stemmesedlen ligger fast med 6 projekter:" in page.content()
+    axe(page)
     page.get_by_role("button", name="Åbn afstemningen").click()
     assert "Afstemningen er åben." in page.content()
 
@@ -77,6 +85,10 @@ def test_a_voting_meeting_from_cards_to_the_big_screen(live_app: LiveApp, browse
     axe(page)
     page.get_by_label("Kortnummer").fill(str(VOTERS + 1))
     page.get_by_label(titles[0]).check()
+    page.get_by_role("button", name="Tjek valgene").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Tjek papirstemmesedlen"
+    assert titles[0] in page.locator(".chosen-projects").inner_text()
+    axe(page)
     page.get_by_role("button", name="Tæl papirstemmen med").click()
     assert f"Papirstemmen for kort {VOTERS + 1:04d} er talt med." in page.content()
 

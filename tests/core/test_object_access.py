@@ -41,7 +41,7 @@ from tests.applications.factories import a_photo, complete_input, make_applicati
 from tests.conftest import Auth, make_user
 from tests.meetings.factories import make_meeting, sign_up
 from tests.rounds.factories import make_round
-from tests.voting.factories import make_vote_meeting
+from tests.voting.factories import issue, make_vote_meeting
 
 ANONYMOUS, APPLICANT_A, APPLICANT_B = "anonymous", "applicant A", "applicant B"
 READERS: list[str | Role] = [ANONYMOUS, APPLICANT_A, APPLICANT_B, *Role]
@@ -94,6 +94,8 @@ def _build(session: Session) -> World:
     world.objects["registration_id"] = {"A's sign-up": reg_a.id, "B's sign-up": reg_b.id}
     world.owner |= {("registration_id", "A's sign-up"): APPLICANT_A, ("registration_id", "B's sign-up"): APPLICANT_B}
     world.objects["user_id"] = {"a colleague": make_user(session, Role.CASEWORKER).id}
+    issue(session, vote, 2)
+    world.objects["batch"] = {"the first": 1}
     # Secrets in the URL (ballot-card codes, sign-in and cancel tokens): a guessed one opens nothing.
     world.objects["code"] = {"guessed": "A" * 22}
     world.objects["token"] = {"guessed": "A" * 43}

@@ -99,3 +99,48 @@ def test_deactivated_user_loses_access_at_once(app: Flask, client: FlaskClient, 
         s.close()
     response = client.get("/staff/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+_ALL = frozenset(Role)
+_OFFICE = frozenset({Role.ADMIN, Role.CASEWORKER})
+_HALL = frozenset({Role.ADMIN, Role.CASEWORKER, Role.MEETING_STAFF})
+#: Who does what at a voting meeting: the README's role table, pinned. Meeting staff run the evening
+#: at the hall; what is voted on and how it is counted is decided at the office beforehand.
+HALL_ROLES: dict[str, tuple[tuple[str, ...], frozenset[Role]]] = {
+    "see the voting meeting, its result and protocol": (("voting.meeting", "voting.protocol"), _ALL),
+    "set the ballot rules and stand numbers, print stand posters": (
+        ("voting.settings", "voting.stands", "voting.stands_auto", "voting.posters"), _OFFICE),
+    "issue more cards, download a batch again": (("voting.cards", "voting.cards_again"), _HALL),
+    "cancel a lost card and hand out a replacement": (("voting.void",), _HALL),
+    "print and enter paper ballots": (("voting.paper_ballot_pdf", "voting.paper", "voting.paper_count"), _HALL),
+    "record the head count at the door": (("voting.door_count",), _HALL),
+    "open the vote": (("voting.open_vote",), _HALL),
+    "close the vote (allocate and freeze the result)": (("voting.close_vote",), _HALL),
+    "move the round along its road (e.g. to allocated)": (("rounds.change_status",), _OFFICE),
+}
+
+
+@pytest.mark.parametrize("action", list(HALL_ROLES))
+def test_the_role_table_at_the_hall(app: Flask, action: str) -> None:
+    endpoints, roles = HALL_ROLES[action]
+    for endpoint in endpoints:
+        permission = access_of(app.view_functions[endpoint])
+        assert isinstance(permission, Permission), endpoint
+        assert {r for r in Role if has_permission(r, permission)} == roles, (action, endpoint)
+
+
+def test_meeting_staff_can_print_more_cards_at_the_hall(client: FlaskClient, auth: Auth) -> None:
+    """They could close the vote but got 403 on the cards page: the evening is theirs, cards included."""
+    from deltager.db import get_db
+    from tests.voting.factories import make_vote_meeting
+
+    with client.application.app_context():
+        session = get_db(client.application).session()
+        meeting_id = make_vote_meeting(session, open_vote=True).meeting.id
+        session.close()
+    auth.login(Role.MEETING_STAFF)
+    assert f'href="/staff/voting/{meeting_id}/cards"' in client.get(f"/staff/voting/{meeting_id}").text
+    issued = client.post(f"/staff/voting/{meeting_id}/cards", data={"count": "2", "format": "csv"})
+    assert issued.status_code == 200 and issued.mimetype == "text/csv"
+    assert client.get(f"/staff/voting/{meeting_id}/close").status_code == 200
+    assert client.get(f"/staff/voting/{meeting_id}/settings").status_code == 403

@@ -161,7 +161,7 @@ def test_opening_needs_a_round_in_screening_or_voting_enough_projects_and_stands
         services.open_vote(session, TEST_ACTOR, no_stands.meeting.id, NOW)
     session.rollback()
     too_few = make_vote_meeting(session, projects=[("Eneste", 1000)], min_choices=2, max_choices=3)
-    with pytest.raises(NotAllowed, match="at least 2"):
+    with pytest.raises(NotAllowed, match="fewest a voter must choose cannot be more than 1"):
         services.open_vote(session, TEST_ACTOR, too_few.meeting.id, NOW)
 
 
@@ -500,3 +500,31 @@ def test_vote_meetings_are_listed_with_their_state_in_one_query(session: Session
                       preparing.meeting.id: VoteState.PREPARING}
     assert [m.id for m, _ in services.list_vote_meetings(session, state=VoteState.CLOSED)] == [closed.meeting.id]
     assert [m.id for m, _ in services.list_vote_meetings(session, state=VoteState.PREPARING)] == [preparing.meeting.id]
+
+
+FOUR = [("Et", 1_000), ("To", 1_000), ("Tre", 1_000), ("Fire", 1_000)]
+
+
+@pytest.mark.parametrize(("low", "high", "field"), [(2, 6, "max_choices"), (5, 5, "min_choices"), (5, 6, "min_choices")])
+def test_rules_beyond_the_ballot_are_refused_when_saved(session: Session, low: int, high: int, field: str) -> None:
+    setup = make_vote_meeting(session, projects=FOUR)
+    with pytest.raises(ValidationFailed, match="There are 4 projects on the ballot") as error:
+        services.update_settings(session, TEST_ACTOR, setup.meeting.id,
+                                 services.SettingsInput(low, high, AllocationRule.GREEDY, TieBreak.ID))
+    assert error.value.field == field
+    session.rollback()
+    settings = services.update_settings(session, TEST_ACTOR, setup.meeting.id,
+                                        services.SettingsInput(2, 4, AllocationRule.GREEDY, TieBreak.ID))
+    assert (settings.min_choices, settings.max_choices) == (2, 4)  # all four may be chosen
+
+
+def test_a_vote_cannot_open_with_rules_the_ballot_has_outgrown(session: Session) -> None:
+    """Rules saved with six projects; two are then taken off the ballot before the vote opens."""
+    setup = make_vote_meeting(session, min_choices=2, max_choices=6)
+    for project in setup.projects[4:]:
+        project.status = ApplicationStatus.WITHDRAWN
+    session.commit()
+    with pytest.raises(NotAllowed, match="so the most a voter may choose cannot be more than 4"):
+        services.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    session.rollback()
+    assert services.get_settings(session, setup.meeting.id).state is VoteState.PREPARING

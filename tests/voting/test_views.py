@@ -326,6 +326,7 @@ def test_staff_run_the_meeting_end_to_end(client: FlaskClient, auth: Auth, sessi
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     posters = client.get(f"/staff/voting/{mid}/posters.pdf")
     assert posters.status_code == 200 and posters.data.startswith(b"%PDF")
+    assert "Stemmesedlen ligger fast med 6 projekter" in client.get(f"/staff/voting/{mid}/open").text
     assert client.post(f"/staff/voting/{mid}/open").status_code == 303
     assert session.get(VoteSettings, mid).state is VoteState.OPEN  # type: ignore[union-attr]
 
@@ -333,9 +334,11 @@ def test_staff_run_the_meeting_end_to_end(client: FlaskClient, auth: Auth, sessi
     _scan(voter, rows[1].split(",", 1)[1].rsplit("/", 1)[1])
     assert voter.post("/ballot", data={"choice": setup.ids[:2]}).status_code == 303
     paper = client.post(f"/staff/voting/{mid}/paper", data={"serial": "2", "choice": [setup.ids[2]]})
+    assert paper.status_code == 200 and "Tjek papirstemmesedlen" in paper.text  # nothing counts yet
+    paper = client.post(f"/staff/voting/{mid}/paper/count", data={"serial": "2", "choice": [setup.ids[2]]})
     assert paper.status_code == 303
     twice = client.post(f"/staff/voting/{mid}/paper", data={"serial": "1", "choice": [setup.ids[2]]})
-    assert twice.status_code == 400 and "allerede brugt" in twice.get_data(as_text=True)
+    assert twice.status_code == 409 and "allerede brugt" in twice.get_data(as_text=True)
     too_many = client.post(f"/staff/voting/{mid}/paper", data={"serial": "3", "choice": setup.ids[:3]})
     assert too_many.status_code == 400 and "Vælg højst 2" in too_many.get_data(as_text=True)
     replaced = client.post(f"/staff/voting/{mid}/void", data={"serial": "3", "replace": "1"})
@@ -448,7 +451,8 @@ def test_compare_shows_greedy_alone_when_equal_shares_runs_out_of_time(
     [
         (Role.MEETING_STAFF, "/staff/voting/{mid}/paper", True),
         (Role.MEETING_STAFF, "/staff/voting/{mid}/settings", False),
-        (Role.MEETING_STAFF, "/staff/voting/{mid}/cards", False),
+        (Role.MEETING_STAFF, "/staff/voting/{mid}/cards", True),
+        (Role.MEETING_STAFF, "/staff/voting/{mid}/stands", False),
         (Role.VIEWER, "/staff/voting/{mid}", True),
         (Role.VIEWER, "/staff/voting/{mid}/void", False),
     ],
