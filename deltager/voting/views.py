@@ -416,6 +416,7 @@ def close_vote(meeting_id: int) -> ResponseReturnValue:
                         _("The vote is closed and the result is frozen. The applicants are told by e-mail."),
                         after=_tell_applicants)
         if closed:  # after the commit: VACUUM cannot run inside a transaction
+            get_session().rollback()  # end the read of the result e-mails: an open read would block VACUUM
             secrecy.compact(get_session())
         return response
     return confirmation_page(_vote_confirmation(
