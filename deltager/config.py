@@ -73,7 +73,7 @@ class Defaults:
     # Wrong ballot-card codes per client IP and window before /v/ answers 429 (counted in the DB).
     VOTING_THROTTLE_LIMIT = 20
     VOTING_THROTTLE_WINDOW_SECONDS = 5 * 60
-    # Sign-in links one client IP may ask for per window (beside 5 an hour per address), counted in
+    # Sign-in links one client IP may ask for per window (per address at most one mail in 5 minutes), counted in
     # the DB. Generous: a library or a help meeting puts a room of citizens behind one address.
     SIGN_IN_LINKS_PER_CLIENT = 30
     SIGN_IN_CLIENT_WINDOW_SECONDS = 15 * 60
