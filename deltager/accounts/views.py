@@ -18,9 +18,9 @@ from deltager.accounts.forms import (
     UserForm,
 )
 from deltager.db import get_session, utcnow
-from deltager.errors import DomainError
 from deltager.permissions import Permission, Role
-from deltager.web import client_ip, public, requires, safe_next, see_other, show_error, staff_actor
+from deltager.web import client_ip, public, requires, safe_next, see_other, staff_actor
+from deltager.work import unit_of_work
 
 bp = Blueprint("accounts", __name__)
 
@@ -72,7 +72,7 @@ def login() -> ResponseReturnValue:
         )
         session.commit()  # counted before the password is checked, and no lock is held while it is
         user = services.sign_in(session, attempt, form.password.data or "")
-        session.commit()
+        session.commit()  # the outcome counts too: a failure against the limits, a success ends them
         if user is not None:
             login_user(user)
             response = redirect(safe_next(form.next.data, default), code=303)
@@ -91,9 +91,8 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     """Sign out and end every session of this user on the server side."""
     if current_user.is_authenticated and ConfirmForm().validate_on_submit():
-        session = get_session()
-        services.end_sessions(session, services.get_user(session, current_user.id))
-        session.commit()
+        with unit_of_work() as work:
+            services.end_sessions(work.session, services.get_user(work.session, current_user.id))
     logout_user()
     flash(_("You are signed out."), "info")
     return see_other("public.index")
@@ -114,16 +113,12 @@ def new_user() -> ResponseReturnValue:
     """Create a staff user."""
     form = NewUserForm()
     if form.validate_on_submit():
-        session = get_session()
-        try:
+        with unit_of_work(form) as work:
             user = services.create_user(
-                session, staff_actor(), email=form.email.data or "", name=form.name.data or "",
+                work.session, staff_actor(), email=form.email.data or "", name=form.name.data or "",
                 role=Role(form.role.data), password=form.password.data or "",
             )
-        except DomainError as error:
-            show_error(error, form)
-        else:
-            session.commit()
+        if work.done:
             flash(_("The user %(name)s was created.", name=user.name), "success")
             return see_other("accounts.user", user_id=user.id)
     return render_template("accounts/user_new.html", form=form)
@@ -137,12 +132,9 @@ def user(user_id: int) -> ResponseReturnValue:
     target = services.get_user(session, user_id)
     form = UserForm(obj=target if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             services.update_user(session, staff_actor(), user_id, name=form.name.data or "", role=Role(form.role.data))
-        except DomainError as error:
-            show_error(error, form)
-        else:
-            session.commit()
+        if work.done:
             flash(_("The changes are saved."), "success")
             return see_other("accounts.user", user_id=user_id)
     return render_template(
@@ -159,12 +151,9 @@ def reset_password(user_id: int) -> ResponseReturnValue:
     target = services.get_user(session, user_id)
     reset_form = PasswordResetForm()
     if reset_form.validate_on_submit():
-        try:
+        with unit_of_work(reset_form) as work:
             services.reset_password(session, staff_actor(), user_id, reset_form.password.data or "")
-        except DomainError as error:
-            show_error(error, reset_form)
-        else:
-            session.commit()
+        if work.done:
             flash(_("The password was changed and the user's sessions ended."), "success")
             return see_other("accounts.user", user_id=user_id)
     return render_template(
@@ -177,15 +166,11 @@ def reset_password(user_id: int) -> ResponseReturnValue:
 @requires(Permission.USERS_MANAGE)
 def set_active(user_id: int) -> ResponseReturnValue:
     """Deactivate or reactivate a user."""
-    session = get_session()
     if ConfirmForm().validate_on_submit():
         activate = request.form.get("active") == "1"
-        try:
-            target = services.set_active(session, staff_actor(), user_id, activate)
-        except DomainError as error:
-            show_error(error)
-        else:
-            session.commit()
+        with unit_of_work() as work:
+            target = services.set_active(work.session, staff_actor(), user_id, activate)
+        if work.done:
             message = _("%(name)s can sign in again.", name=target.name) if activate else _(
                 "%(name)s is deactivated and signed out everywhere.", name=target.name
             )

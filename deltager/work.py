@@ -1,0 +1,69 @@
+"""One unit of work for a POST view: begin the write, commit once, show a refusal, send mail after.
+
+A view that changes something reads: load → authorise → validate → one call → redirect::
+
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            user = services.create_user(session, staff_actor(), …)
+        if work.done:
+            flash(_("The user was created."), "success")
+            return see_other("accounts.user", user_id=user.id)
+    return render_template("accounts/user_new.html", form=form)
+
+Inside the block the request writes: on SQLite it holds ``BEGIN IMMEDIATE`` (a view marked
+``reads_first`` gets it here, after its slow reading). When the block ends normally the
+transaction commits once and then the e-mails queued with :meth:`Work.after_commit` go out, so
+nobody is told of a change that was rolled back. A ``DomainError`` raised inside rolls everything
+back and is shown on the form (on the field it names) or flashed; ``work.done`` is then False and
+the view shows its page again with what the user typed. Any other exception propagates (a bug:
+the error page, and the teardown rolls back).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy.orm import Session
+from wtforms import Form
+
+from deltager.db import begin_write_now, get_session
+from deltager.errors import DomainError
+from deltager.web import show_error
+
+
+class Work:
+    """What a unit of work knows: its session, whether it committed, what to do after the commit."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.done = False
+        self.error: DomainError | None = None
+        self.results: list[Any] = []
+        self._after: list[Callable[[], Any]] = []
+
+    def after_commit(self, send: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``send(*args, **kwargs)`` once the change is committed (an e-mail, typically); its
+        return value is appended to ``results``, in the order the calls were queued. Nothing runs
+        if the work is rolled back."""
+        self._after.append(lambda: send(*args, **kwargs))
+
+
+@contextlib.contextmanager
+def unit_of_work(form: Form | None = None, *, session: Session | None = None) -> Iterator[Work]:
+    """Begin writing, yield the :class:`Work`, commit once; a ``DomainError`` rolls back and is shown."""
+    session = session or get_session()
+    begin_write_now(session)
+    work = Work(session)
+    try:
+        yield work
+    except DomainError as error:
+        session.rollback()
+        work.error = error
+        show_error(error, form)
+        return
+    session.commit()
+    work.done = True
+    for send in work._after:
+        work.results.append(send())
