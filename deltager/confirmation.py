@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from flask import render_template
 from flask.typing import ResponseReturnValue
 
-from deltager.accounts.forms import ConfirmForm
+from deltager.forms import ConfirmForm
 
 
 @dataclass(frozen=True)

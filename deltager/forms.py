@@ -73,6 +73,11 @@ def no_control_characters(_form: Any, field: Field) -> None:
         raise ValidationError(gettext("The text contains characters that are not allowed."))
 
 
+class ConfirmForm(BaseForm):
+    """A form with nothing but its CSRF token, for buttons that change state."""
+
+
+
 class MoneyField(StringField):
     """Kroner as people type them ("25.000", "25000", "25.000 kr."); ``data`` is øre (int) or None."""
 

@@ -54,7 +54,3 @@ class PasswordResetForm(BaseForm):
         description=_("At least 12 characters. The user's current sessions end."),
         validators=[DataRequired(required_message()), Length(max=1000)],
     )
-
-
-class ConfirmForm(BaseForm):
-    """A form with nothing but its CSRF token, for buttons that change state."""

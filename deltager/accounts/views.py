@@ -11,13 +11,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from deltager.accounts import services
 from deltager.accounts.forms import (
     ROLE_LABELS,
-    ConfirmForm,
     LoginForm,
     NewUserForm,
     PasswordResetForm,
     UserForm,
 )
 from deltager.db import get_session, utcnow
+from deltager.forms import ConfirmForm
 from deltager.permissions import Permission, Role
 from deltager.web import client_ip, public, requires, safe_next, see_other, staff_actor
 from deltager.work import unit_of_work

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from deltager.accounts.forms import ConfirmForm
+from deltager.forms import ConfirmForm
 from deltager.applications import codes, services
 from deltager.applications.auth import applicant_required, current_applicant, sign_in as start_session, sign_out as end_session
 from deltager.applications.forms import (

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import force_locale, lazy_gettext
 from wtforms.fields.choices import SelectChoice
 
-from deltager.accounts.forms import ConfirmForm
+from deltager.forms import ConfirmForm
 from deltager.applications.auth import applicant_required, current_applicant
 from deltager.audit.services import Actor, history
 from deltager.db import get_session, utcnow

@@ -17,8 +17,9 @@ from deltager.rounds.consequences import transition_consequences
 from deltager.rounds.forms import RoundForm
 from deltager.rounds.models import Round, RoundStatus
 from deltager.timeutil import local_to_utc, utc_to_local
-from deltager.accounts.forms import ConfirmForm
+from deltager.forms import ConfirmForm
 from deltager.web import requires, see_other, show_enum_as, show_error, staff_actor
+from deltager.work import unit_of_work
 
 bp = Blueprint("rounds", __name__, url_prefix="/staff")
 
@@ -61,13 +62,9 @@ def new_round() -> ResponseReturnValue:
     """Create a round."""
     form = RoundForm()
     if form.validate_on_submit():
-        session = get_session()
-        try:
-            round_ = services.create_round(session, staff_actor(), _input(form))
-        except DomainError as error:
-            show_error(error, form)
-        else:
-            session.commit()
+        with unit_of_work(form) as work:
+            round_ = services.create_round(work.session, staff_actor(), _input(form))
+        if work.done:
             flash(_("The round “%(title)s” was created as a draft.", title=round_.title), "success")
             return see_other("rounds.detail", round_id=round_.id)
     return render_template("rounds/form.html", form=form, round=None), 400 if form.errors else 200
@@ -96,12 +93,9 @@ def edit(round_id: int) -> ResponseReturnValue:
     round_ = services.get_round(session, round_id)
     form = RoundForm() if request.method == "POST" else _form_for(round_)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             services.update_round(session, staff_actor(), round_id, _input(form))
-        except DomainError as error:
-            show_error(error, form)
-        else:
-            session.commit()
+        if work.done:
             flash(_("The changes are saved."), "success")
             return see_other("rounds.detail", round_id=round_id)
     return render_template("rounds/form.html", form=form, round=round_), 400 if form.errors else 200

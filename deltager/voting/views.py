@@ -35,7 +35,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from deltager.accounts.forms import ConfirmForm
+from deltager.forms import ConfirmForm
 from deltager.applications.models import Application, ApplicationStatus, Photo
 from deltager.applications.views import tell_result
 from deltager.applications.services import owe_results_by_phone
