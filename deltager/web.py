@@ -123,3 +123,13 @@ def page_number() -> int:
     """The ?page= of a paginated list, 1 when missing or invalid."""
     page = request.args.get("page", "1")
     return int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+
+
+def download(data: bytes | str, filename: str, mimetype: str) -> Response:
+    """A file to save, never to show: an attachment under ``filename``, not sniffed, not stored
+    by any cache (cards, receipts and protocols carry codes and personal data)."""
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

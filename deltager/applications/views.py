@@ -32,7 +32,7 @@ from deltager.permissions import Permission
 from deltager.rounds.models import Round
 from deltager.rounds.services import get_public_round, get_round
 from deltager.web import (
-    client_ip, page_number, public, requires, safe_next, see_other, show_enum_as, show_error, staff_actor,
+    client_ip, download, page_number, public, requires, safe_next, see_other, show_enum_as, show_error, staff_actor,
     translate_error,
 )
 
@@ -749,10 +749,7 @@ def receipt(application_id: int) -> ResponseReturnValue:
     code = codes.issue_code(session, staff_actor(), application, utcnow())
     session.commit()
     pdf = application_receipt_pdf(_receipt_data(application, code))
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="kvittering-{codes.reference(application)}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download(pdf, f"kvittering-{codes.reference(application)}.pdf", "application/pdf")
 
 
 def _look_up_url() -> str:

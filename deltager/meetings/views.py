@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, render_template, request, session as flask_session
+from flask import Blueprint, abort, current_app, flash, render_template, request, session as flask_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import force_locale, lazy_gettext
@@ -25,7 +25,7 @@ from deltager.permissions import Permission
 from deltager.rounds.models import Round
 from deltager.rounds.services import get_round
 from deltager.timeutil import local_to_utc, utc_to_local
-from deltager.web import client_ip, public, requires, see_other, show_error, staff_actor
+from deltager.web import client_ip, download, public, requires, see_other, show_error, staff_actor
 
 bp = Blueprint("meetings", __name__)
 
@@ -316,11 +316,7 @@ def confirmation(meeting_id: int) -> ResponseReturnValue:
 def calendar(meeting_id: int) -> ResponseReturnValue:
     """The meeting as a calendar file."""
     meeting = services.get_public_meeting(get_session(), meeting_id)
-    return Response(
-        emails.meeting_ics(meeting),
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="meeting-{meeting.id}.ics"'},
-    )
+    return download(emails.meeting_ics(meeting), f"meeting-{meeting.id}.ics", "text/calendar")
 
 
 @bp.route("/meetings/cancel/<secret:token>", methods=["GET", "POST"])
@@ -445,10 +441,7 @@ def sign_up_receipt(registration_id: int) -> ResponseReturnValue:
             place=", ".join(part for part in (meeting.place, meeting.address) if part),
             note=_("The meeting is cancelled.") if meeting.cancelled_at else "",
         )
-    response = Response(meeting_receipt_pdf(data), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="tilmelding-{registration.id}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download(meeting_receipt_pdf(data), f"tilmelding-{registration.id}.pdf", "application/pdf")
 
 
 @bp.post("/staff/sign-ups/<int:registration_id>/contacted")

@@ -60,7 +60,7 @@ from deltager.voting.forms import (
     SettingsForm,
 )
 from deltager.voting.models import AllocationRule, BallotChannel, TieBreak, VoteSettings, VoteState
-from deltager.web import client_ip, public, requires, see_other, show_error, staff_actor, translate_error
+from deltager.web import client_ip, download, public, requires, see_other, show_error, staff_actor, translate_error
 
 bp = Blueprint("voting", __name__)
 
@@ -513,13 +513,6 @@ def stands_auto(meeting_id: int) -> ResponseReturnValue:
     return _act(meeting_id, services.assign_stand_numbers, _("The projects have stands 1, 2, 3 … in application order."))
 
 
-def _download(data: bytes | str, filename: str, mimetype: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 def _cards_file(meeting_id: int, title: str, when: str, cards: list[services.IssuedCard], fmt: str) -> Response:
     """The download of a batch: PDF sheets to cut, or a CSV of serial and URL for a print shop."""
     base = current_app.config["BASE_URL"]
@@ -529,15 +522,15 @@ def _cards_file(meeting_id: int, title: str, when: str, cards: list[services.Iss
         writer = csv.writer(buffer)
         writer.writerow(["serial", "url"])
         writer.writerows([c.serial, services.card_url(base, c.code)] for c in cards)
-        return _download(buffer.getvalue(), f"{stem}.csv", "text/csv")
+        return download(buffer.getvalue(), f"{stem}.csv", "text/csv")
     from deltager.pdf.cards import CardPrint, cards_pdf
 
     pdf = cards_pdf([CardPrint(c.serial, services.card_url(base, c.code)) for c in cards],
                     meeting_title=title, meeting_when=when)
-    return _download(pdf, f"{stem}.pdf", "application/pdf")
+    return download(pdf, f"{stem}.pdf", "application/pdf")
 
 
-def _issue_and_download(meeting_: Any, count: int, fmt: str) -> Response:
+def _issue_anddownload(meeting_: Any, count: int, fmt: str) -> Response:
     """Issue the batch and send its file, made with no transaction open (see issue_cards_with_file)."""
     # Plain values: the ORM objects expire when the transaction ends, and reloading one would
     # open a read transaction on which the write transaction could not be started.
@@ -558,7 +551,7 @@ def cards(meeting_id: int) -> ResponseReturnValue:
     refused = False
     if form.validate_on_submit():
         try:
-            return _issue_and_download(meeting_, form.count.data or 0, form.format.data)
+            return _issue_anddownload(meeting_, form.count.data or 0, form.format.data)
         except DomainError as error:
             get_session().rollback()
             show_error(error, form)
@@ -582,7 +575,7 @@ def cards_again(meeting_id: int, batch: int) -> ResponseReturnValue:
     if found is None or fmt not in ("pdf", "csv"):
         abort(404)
     if request.method == "POST" and ConfirmForm().validate_on_submit():
-        return _renew_and_download(meeting_, batch, fmt)
+        return _renew_anddownload(meeting_, batch, fmt)
     label = _("Download batch %(batch)d again (%(format)s)", batch=batch, format=fmt.upper())
     return confirmation_page(Confirmation(
         title=label, lead=_("Batch %(batch)d: cards %(first)s–%(last)s, issued %(when)s.", batch=batch,
@@ -595,7 +588,7 @@ def cards_again(meeting_id: int, batch: int) -> ResponseReturnValue:
     ))
 
 
-def _renew_and_download(meeting_: Meeting, batch: int, fmt: str) -> ResponseReturnValue:
+def _renew_anddownload(meeting_: Meeting, batch: int, fmt: str) -> ResponseReturnValue:
     """New codes for the batch's unused cards, committed; then their file, made with no lock held
     (if making it fails, downloading the batch again gives fresh codes: nothing is lost)."""
     meeting_id, title, when = meeting_.id, meeting_.title, format_local_datetime(meeting_.starts_at)
@@ -622,7 +615,7 @@ def posters(meeting_id: int) -> ResponseReturnValue:
         StandPoster(p.stand_number, p.title, p.summary, p.cost_ore)
         for p in services.ballot_projects(session, meeting_.round_id) if p.stand_number is not None
     ]
-    return _download(posters_pdf(stands_, meeting_title=meeting_.title), f"standplakater-{meeting_id}.pdf",
+    return download(posters_pdf(stands_, meeting_title=meeting_.title), f"standplakater-{meeting_id}.pdf",
                      "application/pdf")
 
 
@@ -640,7 +633,7 @@ def paper_ballot_pdf(meeting_id: int) -> ResponseReturnValue:
         when = format_local_datetime(meeting_.starts_at)
     pdf = make_pdf(lines, meeting_title=meeting_.title, meeting_when=when,
                    min_choices=settings_.min_choices, max_choices=settings_.max_choices)
-    return _download(pdf, f"stemmeseddel-{meeting_id}.pdf", "application/pdf")
+    return download(pdf, f"stemmeseddel-{meeting_id}.pdf", "application/pdf")
 
 
 # --------------------------------------------------------------------------- staff: during the vote
@@ -774,7 +767,7 @@ def protocol(meeting_id: int) -> ResponseReturnValue:
     allocation = _closed_allocation(meeting_id)
     with force_locale("da"):  # labels, date and trace alike, whatever language the reader chose
         data = _protocol_data(meeting_id, allocation)
-    return _download(protocol_pdf(data), f"protokol-{meeting_id}.pdf", "application/pdf")
+    return download(protocol_pdf(data), f"protokol-{meeting_id}.pdf", "application/pdf")
 
 
 def _protocol_data(meeting_id: int, allocation: Any) -> Any:
@@ -806,7 +799,7 @@ def export_pb(meeting_id: int) -> ResponseReturnValue:
         text = services.export_pb(get_session(), meeting_id)
     except NotAllowed:
         abort(404)
-    return _download(text, f"afstemning-{meeting_id}.pb", "text/plain")
+    return download(text, f"afstemning-{meeting_id}.pb", "text/plain")
 
 
 @bp.route("/staff/voting/compare", methods=["GET", "POST"])

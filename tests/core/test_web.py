@@ -175,3 +175,14 @@ def test_nul_bytes_in_path_or_query_are_refused(client: FlaskClient) -> None:
     assert client.get("/?x=%00").status_code == 400
     assert client.get("/rounds/%00").status_code in {400, 404}
     assert client.get("/staff/audit/?object_id=a%00b").status_code == 400
+
+
+def test_a_download_is_an_uncached_attachment_that_is_not_sniffed(app: Flask) -> None:
+    from deltager.web import download
+
+    with app.test_request_context("/"):
+        response = download(b"%PDF-1.4", "kvittering-A-12.pdf", "application/pdf")
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="kvittering-A-12.pdf"'
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
