@@ -1,4 +1,4 @@
-"""Benchmarks of the allocation engine (deltager/allocation.py).
+"""Benchmarks of the allocation engine (deltager/allocation/).
 
 (b) tally + allocation of 100,000 random ballots over 40 projects, greedy and MES;
 (c) our allocation against pabutools on every .pb file in ../shared/pabulib: the time of each

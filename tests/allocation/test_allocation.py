@@ -13,8 +13,6 @@ import pytest
 
 from deltager.allocation import (
     AllocationResult,
-    _MesData,
-    _prepare,
     allocate,
     compare_rules,
     explain,
@@ -23,6 +21,8 @@ from deltager.allocation import (
     inputs_hash,
     tie_break_key,
 )
+from deltager.allocation.equal_shares import _MesData
+from deltager.allocation.inputs import _prepare
 
 
 def ballots_from_votes(votes: dict, voters: int | None = None) -> list[frozenset]:
@@ -239,7 +239,7 @@ def larger_instance(rng: random.Random) -> tuple[dict, list[frozenset], int]:
 
 @pytest.mark.parametrize("numpy", [True, False])
 def test_a_run_resumed_from_an_earlier_runs_state_is_the_fresh_run(numpy, monkeypatch):
-    import deltager.allocation as allocation
+    import deltager.allocation.equal_shares as allocation
 
     if not numpy:
         monkeypatch.setattr(allocation, "_np", None)
@@ -284,7 +284,7 @@ def test_fast_equal_shares_run_is_the_exact_run(tie_break):
 
 
 def test_fast_equal_shares_sums_long_vectors_without_blas_alike(monkeypatch):
-    import deltager.allocation as allocation
+    import deltager.allocation.equal_shares_fast as allocation
 
     monkeypatch.setattr(allocation, "_BLAS_ONE_THREAD", 0)  # every sum as a long vector's
     rng = random.Random(20240607)
@@ -318,7 +318,7 @@ def test_an_interval_run_holds_for_every_budget_in_its_range(tie_break):
 def test_float_price_is_the_exact_price_up_to_rounding(monkeypatch, passes):
     import numpy as np
 
-    import deltager.allocation as allocation
+    import deltager.allocation.equal_shares_fast as allocation
 
     monkeypatch.setattr(allocation, "_NEWTON_PASSES", passes)  # 0: the sort fallback only
     rng = random.Random(20240606)
@@ -337,7 +337,7 @@ def test_float_price_is_the_exact_price_up_to_rounding(monkeypatch, passes):
 
 
 def test_equal_shares_without_numpy_gives_the_same(monkeypatch):
-    import deltager.allocation as allocation
+    import deltager.allocation.equal_shares as allocation
 
     rng = random.Random(20240604)
     cases = [larger_instance(rng) for _ in range(60)]
@@ -576,10 +576,11 @@ def test_inputs_hash_ignores_ballot_order_and_sees_everything_else():
 @pytest.mark.parametrize("fast", [False, True])
 def test_equal_shares_stops_at_its_deadline_and_greedy_needs_none(fast, monkeypatch):
     from deltager import allocation
+    from deltager.allocation import equal_shares
 
     costs, ballots, budget = minority_case()
     if fast:  # the float path, as on large elections
-        monkeypatch.setattr(allocation, "_FAST_FROM", 0)
+        monkeypatch.setattr(equal_shares, "_FAST_FROM", 0)
     past = time.monotonic() - 1
     with pytest.raises(allocation.OutOfTime):
         allocate(costs, ballots, budget, "mes", currency_unit=1, deadline=past)

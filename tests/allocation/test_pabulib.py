@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from deltager import pabulib
-from deltager.allocation import _MesData, _prepare, allocate, tie_break_key
+from deltager.allocation import allocate, tie_break_key
+from deltager.allocation.equal_shares import _MesData
+from deltager.allocation.inputs import _prepare
 
 PABULIB = Path(__file__).parents[2].parent / "shared" / "pabulib"
 
