@@ -190,7 +190,8 @@ def test_every_page_for_every_role(browser: Any, demo_live: LiveApp) -> None:
 
     walked = sorted({e for visits in plan.values() for e, _u in visits})
     never = [e for e in walked if e not in opened]
-    assert not never, f"no role could open these routes' pages (give them objects or list them): {never}"
+    if never:
+        problems["(coverage)"] = [f"no role could open these routes' pages (give them objects): {never}"]
     assert not problems, "accessibility problems:\n" + "\n".join(
         f"{where}:\n  " + "\n  ".join(found) for where, found in sorted(problems.items()))
     _report(len(walked), sum(len(r) for r in opened.values()), pages)
@@ -220,17 +221,20 @@ def _vote(tab: Any, problems: dict[str, list[str]]) -> int:
 def _sign_up(browser: Any, live: LiveApp, values: dict[str, list[Any]], problems: dict[str, list[str]]) -> int:
     """A citizen signs up for a meeting: the confirmation page."""
     with live.session() as s:
-        meeting_id = s.scalars(select(Meeting.id).where(Meeting.kind != MeetingKind.VOTE)
+        meeting_id = s.scalars(select(Meeting.id).where(Meeting.kind != MeetingKind.VOTE, Meeting.starts_at > utcnow())
                                .order_by(Meeting.id)).first()
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="da-DK", bypass_csp=True)
     tab = context.new_page()
     try:
         tab.goto(f"{live.url}/meetings/{meeting_id}")
-        tab.get_by_label("Navn").first.fill("Bo Borger")
-        tab.get_by_label("E-mail").first.fill("bo@example.dk")
+        tab.locator("input[name=name]").fill("Bo Borger")
+        tab.locator("input[name=email]").fill("bo@example.dk")
         tab.locator("input[name=consent]").check()
-        tab.get_by_role("button", name="Tilmeld").click()
-        tab.wait_for_url("**/signed-up")
+        tab.locator("form.narrow button[type=submit]").click()
+        tab.wait_for_load_state()
+        if not tab.url.split("#")[0].endswith("/signed-up"):
+            problems[f"sign-up did not reach its confirmation: {tab.url}"] = [tab.locator("main").inner_text()[:300]]
+            return 0
         found = checks.check_page(tab)
         if found:
             problems[f"sign-up confirmation {tab.url}"] = found
