@@ -77,6 +77,22 @@ NOT_200_OK = {
 }
 
 
+#: Routes whose page needs a particular object or query: the walk's general values do not open it.
+QUERY = {"rounds.change_status": "?status=screening"}  # the open round's next step
+
+
+def _special(live: LiveApp) -> dict[str, dict[str, list[Any]]]:
+    """Objects for routes about one kind of object: a sign-up meeting, an application staff started."""
+    with live.session() as s:
+        sign_up = s.scalars(select(Meeting.id).where(Meeting.kind.in_([MeetingKind.INFO, MeetingKind.HELP]))
+                            .order_by(Meeting.id)).first()
+        on_behalf = s.scalars(select(Application.id).where(Application.created_by_user_id.is_not(None),
+                                                           Application.status == ApplicationStatus.DRAFT)
+                              .order_by(Application.id)).first()
+    return {"meetings.attendance": {"meeting_id": [sign_up]},
+            "applications.on_behalf_edit": {"application_id": [on_behalf]}}
+
+
 def _roles_for(app: Flask, endpoint: str) -> list[str | Role]:
     access = access_of(app.view_functions[endpoint])
     if access == "public":
@@ -153,6 +169,7 @@ def _open(tab: Any, url: str) -> tuple[int, str]:
 def test_every_page_for_every_role(browser: Any, demo_live: LiveApp) -> None:
     app = demo_live.app
     values, citizen_app, code = _values(demo_live)
+    special = _special(demo_live)
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     assert set(NOT_HTML) <= endpoints and set(REDIRECT_ONLY) <= endpoints, "an exclusion names no route"
     plan: dict[str | Role, list[tuple[str, str]]] = defaultdict(list)
@@ -161,8 +178,9 @@ def test_every_page_for_every_role(browser: Any, demo_live: LiveApp) -> None:
             continue
         for role in _roles_for(app, rule.endpoint):
             own = {**values, "application_id": [citizen_app]} if role == CITIZEN else values
+            own = {**own, **special.get(rule.endpoint, {})}
             for url in urls(rule, own):
-                plan[role].append((rule.endpoint, url))
+                plan[role].append((rule.endpoint, url + QUERY.get(rule.endpoint, "")))
 
     problems: dict[str, list[str]] = {}
     opened: dict[str, set[str]] = defaultdict(set)  # endpoint → roles whose page was checked
