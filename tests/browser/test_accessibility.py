@@ -86,8 +86,7 @@ def _special(live: LiveApp) -> dict[str, dict[str, list[Any]]]:
     with live.session() as s:
         sign_up = s.scalars(select(Meeting.id).where(Meeting.kind.in_([MeetingKind.INFO, MeetingKind.HELP]))
                             .order_by(Meeting.id)).first()
-        on_behalf = s.scalars(select(Application.id).where(Application.created_by_user_id.is_not(None),
-                                                           Application.status == ApplicationStatus.DRAFT)
+        on_behalf = s.scalars(select(Application.id).where(Application.created_by_user_id.is_not(None))
                               .order_by(Application.id)).first()
     return {"meetings.attendance": {"meeting_id": [sign_up]},
             "applications.on_behalf_edit": {"application_id": [on_behalf]}}
