@@ -72,10 +72,9 @@ class LiveApp:
         return self.instance / "outbox"
 
 
-@pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    """Serve the app on a free loopback port for the whole session."""
-    instance = tmp_path_factory.mktemp("live-instance")
+@contextlib.contextmanager
+def serve(instance: Path, prepare: Any = None) -> Iterator[LiveApp]:
+    """Serve a freshly migrated app from ``instance`` on a free loopback port; ``prepare(app)`` first."""
     database_url = f"sqlite:///{instance / 'deltager.sqlite'}"
     engine = make_engine(database_url)
     migrate.upgrade(engine)
@@ -87,6 +86,8 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
          "MAIL_OUTBOX_DIR": str(instance / "outbox")},
         instance_path=instance,
     )
+    if prepare is not None:
+        prepare(app)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -97,6 +98,13 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         thread.join(timeout=5)
         server.server_close()
         get_db(app).engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    """Serve the app on a free loopback port for the whole session."""
+    with serve(tmp_path_factory.mktemp("live-instance")) as live:
+        yield live
 
 
 @pytest.fixture(scope="session")
