@@ -21,12 +21,12 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from deltager import ratelimit
-from deltager.applications import photos
 from deltager.applications.models import (
     Applicant,
     ApplicantType,
@@ -42,6 +42,9 @@ from deltager.config import supported_language
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.rounds.models import Round, RoundStatus
 from deltager.rounds.services import add_transition_guard
+
+if TYPE_CHECKING:
+    from deltager.uploads import ProcessedImage  # services import no flask
 
 S = ApplicationStatus
 TOKEN_LIFETIME = dt.timedelta(minutes=30)
@@ -262,7 +265,7 @@ class ApplicationInput:
     budget_lines: tuple[tuple[str, int], ...] = ()
     involves_children: bool | None = None
     consent: bool = False
-    photo: photos.ProcessedPhoto | None = None  # checked and re-encoded (photos.process) before the write
+    photo: ProcessedImage | None = None  # checked and re-encoded (deltager.uploads) before the write
     remove_photo: bool = False
 
     TEXT_LIMITS = {
