@@ -30,6 +30,7 @@ import contextlib
 import fcntl
 import functools
 import io
+import math
 import os
 import threading
 import warnings
@@ -173,8 +174,8 @@ def process(policy: UploadPolicy, data: bytes) -> ProcessedImage:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[header.format]) as image:
                 if image.format == "JPEG":
-                    # Decode at the smallest scale (1/2, 1/4, 1/8) still at least the target size.
-                    image.draft("RGB", (policy.target_side, policy.target_side))
+                    # Decode at the smallest scale (1/2, 1/4, 1/8) still at least the size stored.
+                    image.draft("RGB", _fitted(image.size, policy.target_side))
                 image.load()
                 upright = ImageOps.exif_transpose(image) or image
                 rgb = upright.convert("RGB")
@@ -192,6 +193,13 @@ def process(policy: UploadPolicy, data: bytes) -> ProcessedImage:
         thumb.thumbnail((policy.thumb_side, policy.thumb_side))
         thumbnail = _jpeg(thumb, 80)
     return ProcessedImage(_jpeg(clean, 85), thumbnail, clean.width, clean.height)
+
+
+def _fitted(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """``size`` scaled down to fit in side × side (as Image.thumbnail will), never up."""
+    width, height = size
+    scale = min(1.0, side / max(width, height))
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
 
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:

@@ -401,10 +401,12 @@ def _apply_input(application: Application, data: ApplicationInput, now: dt.datet
     if data.remove_photo and application.photo is not None:
         application.photo = None
     if data.photo is not None:
-        application.photo = Photo(
-            content=data.photo.content, thumbnail=data.photo.thumbnail,
-            width=data.photo.width, height=data.photo.height, created_at=now,
-        )
+        # A new photo replaces the old one in its row: a second row would be inserted before the
+        # first is deleted, and break the one-photo-per-application constraint.
+        photo = application.photo or Photo()
+        photo.content, photo.thumbnail = data.photo.content, data.photo.thumbnail
+        photo.width, photo.height, photo.created_at = data.photo.width, data.photo.height, now
+        application.photo = photo
     application.updated_at = now
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from deltager import uploads
 from deltager.applications import services
-from deltager.applications.models import Applicant, ApplicantType, ApplicationStatus, ChildCertificate, SignInToken
+from deltager.applications.models import Applicant, ApplicantType, ApplicationStatus, ChildCertificate, Photo, SignInToken
 from deltager.audit.models import AuditEvent
 from deltager.db import utcnow
 from deltager.errors import NotAllowed, NotFound, Throttled, ValidationFailed
@@ -359,6 +359,13 @@ def test_decompression_bomb_is_refused_before_decoding() -> None:
 def test_too_large_file_is_refused() -> None:
     with pytest.raises(ValidationFailed, match="5 MB"):
         uploads.process(uploads.PHOTO, b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024))
+
+
+def test_a_new_photo_replaces_the_old_one(session: Session) -> None:
+    app = make_application(session, photo=a_photo("PNG"))
+    services.update_draft(session, STAFF, app.id, complete_input(photo=a_photo("JPEG")), utcnow())
+    session.commit()
+    assert app.photo is not None and session.scalar(select(func.count()).select_from(Photo)) == 1
 
 
 def test_photo_stored_with_application(session: Session) -> None:
