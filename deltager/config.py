@@ -98,6 +98,11 @@ class Defaults:
     # finds none free is refused at once ("try again in a moment"). Raise with the host's cores.
     UPLOAD_DECODES_PER_WORKER = 1
     UPLOAD_DECODES_PER_HOST = 1
+    # Pictures are decoded in a thread of lower CPU priority (nice 0-19; 0: in the request's own
+    # thread), so that ballots go first while the CPU is busy; an upload whose decode takes longer
+    # than the timeout is answered "try again in a moment" (under gunicorn's 30 s timeout).
+    UPLOAD_DECODE_NICE = 10
+    UPLOAD_DECODE_TIMEOUT_SECONDS = 15
     # The host's decode slots (lock files); None: instance/upload-slots. Hosts that share an
     # instance folder over the network should each set a local folder.
     UPLOAD_SLOT_DIR: str | None = None

@@ -26,6 +26,7 @@ cap, its target size); step 4's receipts add one beside :data:`PHOTO`.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import fcntl
 import functools
@@ -302,7 +303,39 @@ def receive(policy: UploadPolicy, storage: Any) -> ProcessedImage | None:
     with contextlib.ExitStack() as stack:
         if not g.get("upload_slot_held"):
             stack.enter_context(decode_slot())
-        return process(policy, data)
+        nice = int(current_app.config["UPLOAD_DECODE_NICE"])
+        if not nice:
+            return process(policy, data)
+        # The slot is handed to the decode, which releases it when it ends (a decode that outlasts
+        # the wait still holds its memory, so it still holds its slot).
+        release = stack.pop_all()
+        future = _decoder(nice).submit(process, policy, data)
+        future.add_done_callback(lambda _future: release.close())
+    try:
+        return future.result(timeout=float(current_app.config["UPLOAD_DECODE_TIMEOUT_SECONDS"]))
+    except concurrent.futures.TimeoutError:
+        raise UploadBusy() from None
+
+
+_decoders: dict[tuple[int, int], concurrent.futures.ThreadPoolExecutor] = {}
+
+
+def _decoder(nice: int) -> concurrent.futures.ThreadPoolExecutor:
+    """This process's decode thread, at a lower CPU priority than the requests': while the CPU is
+    busy (a vote), ballots go first and pictures take the time left over. One per process (its
+    threads do not survive a fork, so the key has the pid); the slots bound how many decode."""
+    key = (os.getpid(), nice)
+    with _worker_slots_lock:
+        if key not in _decoders:
+            _decoders[key] = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="upload-decode", initializer=_lower_priority, initargs=(nice,))
+        return _decoders[key]
+
+
+def _lower_priority(nice: int) -> None:
+    """Lower this thread's priority (on Linux, a thread's nice value is its own)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
 
 
 # --------------------------------------------------------------------------- views that take uploads
@@ -348,7 +381,12 @@ def accepts(policy: UploadPolicy, person: Callable[[], str | None]) -> Callable[
 
 
 def refused_page(error: UploadRefused) -> Response:
-    """The short answer to a refused upload: no form, no database, a few hundred bytes."""
+    """The short answer to a refused upload: no form, no database, a few hundred bytes.
+
+    The body is read and thrown away unparsed (a socket read, no multipart parsing): a server that
+    closes a connection with unread data resets it, and the browser would show an error instead."""
+    while request.stream.read(256 * 1024):
+        pass
     response = Response(render_template("uploads/refused.html", error=error), status=error.status,
                         mimetype="text/html")
     response.headers["Retry-After"] = "300" if isinstance(error, UploadLimited) else "5"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import io
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -189,3 +190,32 @@ def test_a_refusal_for_load_does_not_parse_the_body(app: Flask, client: FlaskCli
     assert (busy.status_code, limited.status_code) == (503, 429)
     assert parsed == []  # neither the form nor the CSRF check read the 5 MB that could have come
     assert b"<form" not in limited.data and len(limited.data) < 2_000  # a short page, not the form
+
+
+@pytest.mark.parametrize("size", [(200, 150), (1200, 1200)])  # a small body, and one past the gate
+def test_upload_views_still_check_csrf(app: Flask, client: FlaskClient, session: Session, size: tuple[int, int],
+                                       decoded: list[Any]) -> None:
+    app.config.update(WTF_CSRF_ENABLED=True)  # the views check it themselves, after the cheap refusals
+    application = _signed_in(client, session)
+
+    response = _post_photo(client, application, _jpeg(size, noise=True), title="Forfalsket")
+
+    assert response.status_code == 400 and decoded == []
+    session.refresh(application)
+    assert application.title != "Forfalsket" and application.photo is None
+
+
+def test_pictures_are_decoded_at_a_lower_cpu_priority_than_requests(
+        client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    application = _signed_in(client, session)
+    priorities: list[int] = []
+    real = uploads.process
+
+    def process(policy: uploads.UploadPolicy, data: bytes) -> uploads.ProcessedImage:
+        priorities.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return real(policy, data)
+
+    monkeypatch.setattr(uploads, "process", process)
+
+    assert _post_photo(client, application, _jpeg((800, 600))).status_code == 303
+    assert priorities == [10] and os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 0
