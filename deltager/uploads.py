@@ -265,27 +265,29 @@ def _host_slot(directory: Path, slots: int) -> Iterator[None]:
 # --------------------------------------------------------------------------- limits per client and person
 
 
-def _count(person: str | None) -> None:
-    """Refuse (UploadLimited) if this client or person is over the limit, else count one upload.
-
-    The check reads only, so a refused upload writes nothing; the count is its own short write
-    transaction, committed before any decoding (the request's session, in a ``reads_first`` view,
-    has written nothing yet)."""
+def _admit(stack: contextlib.ExitStack) -> None:
+    """Let one upload through to decoding, or refuse it: UploadLimited if this client or person is
+    over the limit (a read), UploadBusy if no decode slot is free; else it takes a slot (held by
+    ``stack``) and is counted. Neither refusal is counted, so a client told "busy" keeps its
+    allowance; and neither writes. The count is its own short write transaction, committed before
+    any decoding (the request's session, in a ``reads_first`` view, has written nothing yet)."""
     config = current_app.config
     window, now = int(config["UPLOAD_WINDOW_SECONDS"]), utcnow()
     keys = [(SCOPE_CLIENT, request.remote_addr or "unknown", int(config["UPLOAD_LIMIT_PER_CLIENT"]))]
+    person = g.get("upload_person")
     if person:
         keys.append((SCOPE_PERSON, person, int(config["UPLOAD_LIMIT_PER_PERSON"])))
     session = get_session()
     for scope, key, limit in keys:
         if ratelimit.is_limited(session, scope, key, now, limit=limit, window_seconds=window):
             raise UploadLimited()
+    stack.enter_context(decode_slot())
     begin_write_now(session)
     counts = [(ratelimit.hit(session, scope, key, now, window_seconds=window), limit) for scope, key, limit in keys]
     session.commit()
     if any(count > limit for count, limit in counts):  # others counted at the same moment
         raise UploadLimited()
-    g.upload_counted = True
+    g.upload_admitted = True
 
 
 def receive(policy: UploadPolicy, storage: Any) -> ProcessedImage | None:
@@ -297,12 +299,10 @@ def receive(policy: UploadPolicy, storage: Any) -> ProcessedImage | None:
     data = storage.read(policy.max_bytes + 1) if hasattr(storage, "read") else b""
     if not data:
         return None
-    if not g.get("upload_counted"):
-        _count(g.get("upload_person"))
     read_header(policy, data)
     with contextlib.ExitStack() as stack:
-        if not g.get("upload_slot_held"):
-            stack.enter_context(decode_slot())
+        if not g.get("upload_admitted"):  # a small body, which the view's gate let by
+            _admit(stack)
         nice = int(current_app.config["UPLOAD_DECODE_NICE"])
         if not nice:
             return process(policy, data)
@@ -362,9 +362,7 @@ def accepts(policy: UploadPolicy, person: Callable[[], str | None]) -> Callable[
                 try:
                     g.upload_person = person()
                     if request.method == "POST" and (request.content_length or 0) > policy.gate_bytes:
-                        _count(g.upload_person)
-                        stack.enter_context(decode_slot())
-                        g.upload_slot_held = True
+                        _admit(stack)
                     config = current_app.config
                     if config["WTF_CSRF_ENABLED"] and config["WTF_CSRF_CHECK_DEFAULT"]:
                         csrf.protect()  # as the global check would have, after the cheap refusals

@@ -167,6 +167,7 @@ def test_when_the_host_is_decoding_an_upload_is_refused_at_once(
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert "Prøv igen om et øjeblik" in response.get_data(as_text=True)
     assert decoded == []
+    assert session.scalars(select(RateCount)).all() == []  # "busy" costs no allowance
 
 
 def test_a_refusal_for_load_does_not_parse_the_body(app: Flask, client: FlaskClient, session: Session,
