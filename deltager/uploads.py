@@ -308,13 +308,17 @@ def receive(policy: UploadPolicy, storage: Any) -> ProcessedImage | None:
             return process(policy, data)
         # The slot is handed to the decode, which releases it when it ends (a decode that outlasts
         # the wait still holds its memory, so it still holds its slot).
-        release = stack.pop_all()
-        future = _decoder(nice).submit(process, policy, data)
-        future.add_done_callback(lambda _future: release.close())
+        future = _decoder(nice).submit(_process_then_release, stack.pop_all(), policy, data)
     try:
         return future.result(timeout=float(current_app.config["UPLOAD_DECODE_TIMEOUT_SECONDS"]))
     except concurrent.futures.TimeoutError:
         raise UploadBusy() from None
+
+
+def _process_then_release(slot: contextlib.ExitStack, policy: UploadPolicy, data: bytes) -> ProcessedImage:
+    """In the decode thread: the slot is free again before the request hears the result."""
+    with slot:
+        return process(policy, data)
 
 
 _decoders: dict[tuple[int, int], concurrent.futures.ThreadPoolExecutor] = {}
