@@ -68,9 +68,7 @@ class LoadResult:
     vote: Stats | None = None
     vote_full: Stats | None = None
     vote_error: str | None = None
-    vote_under_upload: Stats | None = None  # the vote again, beside clients uploading (bench/upload_load.py)
-    uploads: Any = None
-    upload_file: str = ""
+    uploads: Any = None  # the vote beside clients uploading (bench/upload_load.py)
     cards: int = 0
     phones: int = 0
     check: Any = None
@@ -133,7 +131,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="cards for the vote (default: what the ceiling would commit in the warm-up and both voting runs)")
     parser.add_argument("--skip-printing", action="store_true", help="skip section (d), the cards PDF")
     parser.add_argument("--upload-clients", type=int, default=4,
-                        help="clients uploading the heaviest accepted file beside a second vote run (0: skip it)")
+                        help="clients uploading the heaviest accepted file, in alternating phases of a second vote run (0: skip it)")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--threads", type=int, default=1)
@@ -223,11 +221,11 @@ def _load(backend: str, settings: ServerSettings, args: argparse.Namespace, inst
             if args.upload_clients:
                 import upload_load
                 print(f"-- {backend}: {args.phones} phones voting, {args.upload_clients} clients uploading …", flush=True)
-                (result.vote_under_upload, more), result.uploads, result.upload_file = upload_load.while_uploading(
+                result.uploads = upload_load.while_uploading(
                     server.port, server.origin, product_url, args.upload_clients,
-                    lambda: _vote(server.port, server.origin, setup, pile, args.phones, flow=voting_setup.vote,
-                                  deadline=args.vote_seconds))
-                confirmed += more
+                    lambda seconds: _vote(server.port, server.origin, setup, pile, args.phones,
+                                          flow=voting_setup.vote, deadline=seconds), args.vote_seconds)
+                confirmed += result.uploads.confirmed
             if args.full_flow_seconds > 0:
                 print(f"-- {backend}: {args.phones} phones, whole phone flow …", flush=True)
                 result.vote_full, more = _vote(server.port, server.origin, setup, pile, args.phones,
@@ -330,9 +328,9 @@ def _load_table(result: LoadResult) -> str:
             ("whole phone flow: POST p50 / p99", f"{full.percentile_ms(50):.0f} ms / {full.percentile_ms(99):.0f} ms"),
             ("whole phone flow: failed phones", _failures(full)),
         ]
-    if result.vote_under_upload is not None:
+    if result.uploads is not None:
         import upload_load
-        rows += upload_load.report_rows(result.vote, result.vote_under_upload, result.uploads, result.upload_file)
+        rows += upload_load.report_rows(result.uploads)
     if result.check is not None:
         check = result.check
         rows += [
@@ -441,13 +439,6 @@ def _printing_table() -> str:
     ])
 
 
-def _upload_ratio(load: LoadResult | None) -> float | None:
-    """Votes/s while clients upload over votes/s without them, in the same run."""
-    if load is None or not load.vote or not load.vote.rate or load.vote_under_upload is None:
-        return None
-    return load.vote_under_upload.rate / load.vote.rate
-
-
 def _summary(load: LoadResult | None, allocation: dict[str, Any]) -> dict[str, object]:
     """The BENCH line's figures, in their fixed order; n/a where a section did not run."""
     vote = load.vote if load and load.vote and load.vote.ok else None  # no figures from a vote that failed
@@ -458,7 +449,7 @@ def _summary(load: LoadResult | None, allocation: dict[str, Any]) -> dict[str, o
         "vote_ratio": load.ratio if vote and load else None,
         "health_per_s": load.health.rate if load else None,
         "vote_p99_ms": vote.percentile_ms(99) if vote else None,
-        "vote_ratio_under_upload": _upload_ratio(load),
+        "vote_ratio_under_upload": load.uploads.ratio if load and load.uploads else None,
         "lost": check.lost if check else None,
         "double": check.double if check else None,
         "alloc_100k_s": allocation.get("alloc_100k_s"),
