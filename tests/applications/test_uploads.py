@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from flask import Flask, Request
 from flask.testing import FlaskClient
-from PIL import Image, ImageFile, JpegImagePlugin
+from PIL import Image, ImageFile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -29,7 +29,7 @@ from deltager import uploads
 from deltager.applications.models import Application
 from deltager.ratelimit import RateCount
 from tests.applications.conftest import sign_in_as
-from tests.applications.factories import make_applicant, make_application, open_round
+from tests.applications.factories import make_applicant, make_application
 from tests.applications.test_views import form_data
 
 
