@@ -68,6 +68,7 @@ class LoadResult:
     vote: Stats | None = None
     vote_full: Stats | None = None
     vote_error: str | None = None
+    uploads: Any = None  # the vote beside clients uploading (bench/upload_load.py)
     cards: int = 0
     phones: int = 0
     check: Any = None
@@ -129,6 +130,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cards", type=int, default=0,
                         help="cards for the vote (default: what the ceiling would commit in the warm-up and both voting runs)")
     parser.add_argument("--skip-printing", action="store_true", help="skip section (d), the cards PDF")
+    parser.add_argument("--upload-clients", type=int, default=4,
+                        help="clients uploading the heaviest accepted file, in alternating phases of a second vote run (0: skip it)")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--threads", type=int, default=1)
@@ -191,7 +194,7 @@ def _load(backend: str, settings: ServerSettings, args: argparse.Namespace, inst
 
     env = {"DELTAGER_INSTANCE_PATH": str(instance), "DELTAGER_DATABASE_URL": product_url,
            "DELTAGER_SECRET_KEY": "bench-secret-key-not-for-production"}
-    seconds = WARM_UP_SECONDS + args.vote_seconds + args.full_flow_seconds
+    seconds = WARM_UP_SECONDS + args.vote_seconds * (2 if args.upload_clients else 1) + args.full_flow_seconds
     cards = args.cards or min(50_000, max(500, int(ceiling.rate * seconds * 1.1)))
     try:
         import voting_setup
@@ -215,6 +218,14 @@ def _load(backend: str, settings: ServerSettings, args: argparse.Namespace, inst
             result.vote, timed = _vote(server.port, server.origin, setup, pile, args.phones,
                                            flow=voting_setup.vote, deadline=args.vote_seconds)
             confirmed += timed
+            if args.upload_clients:
+                import upload_load
+                print(f"-- {backend}: {args.phones} phones voting, {args.upload_clients} clients uploading …", flush=True)
+                result.uploads = upload_load.while_uploading(
+                    server.port, server.origin, product_url, args.upload_clients,
+                    lambda seconds: _vote(server.port, server.origin, setup, pile, args.phones,
+                                          flow=voting_setup.vote, deadline=seconds), args.vote_seconds)
+                confirmed += result.uploads.confirmed
             if args.full_flow_seconds > 0:
                 print(f"-- {backend}: {args.phones} phones, whole phone flow …", flush=True)
                 result.vote_full, more = _vote(server.port, server.origin, setup, pile, args.phones,
@@ -317,6 +328,9 @@ def _load_table(result: LoadResult) -> str:
             ("whole phone flow: POST p50 / p99", f"{full.percentile_ms(50):.0f} ms / {full.percentile_ms(99):.0f} ms"),
             ("whole phone flow: failed phones", _failures(full)),
         ]
+    if result.uploads is not None:
+        import upload_load
+        rows += upload_load.report_rows(result.uploads)
     if result.check is not None:
         check = result.check
         rows += [
@@ -435,6 +449,7 @@ def _summary(load: LoadResult | None, allocation: dict[str, Any]) -> dict[str, o
         "vote_ratio": load.ratio if vote and load else None,
         "health_per_s": load.health.rate if load else None,
         "vote_p99_ms": vote.percentile_ms(99) if vote else None,
+        "vote_ratio_under_upload": load.uploads.ratio if load and load.uploads else None,
         "lost": check.lost if check else None,
         "double": check.double if check else None,
         "alloc_100k_s": allocation.get("alloc_100k_s"),

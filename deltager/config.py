@@ -88,6 +88,25 @@ class Defaults:
     SIGN_UPS_PER_ADDRESS = 10
     SIGN_UP_WINDOW_SECONDS = 60 * 60
 
+    # Uploads (photos; receipts later), see deltager/uploads.py. Files one client address, and one
+    # signed-in person, may upload per window (counted in the DB; refused ones are not counted):
+    # generous for a help meeting behind one address, low enough that a loop of uploads is cut off.
+    UPLOAD_LIMIT_PER_CLIENT = 40
+    UPLOAD_LIMIT_PER_PERSON = 15
+    UPLOAD_WINDOW_SECONDS = 15 * 60
+    # Pictures decoded at the same time by one worker process and by the whole host; an upload that
+    # finds none free is refused at once ("try again in a moment"). Raise with the host's cores.
+    UPLOAD_DECODES_PER_WORKER = 1
+    UPLOAD_DECODES_PER_HOST = 1
+    # Pictures are decoded in a thread of lower CPU priority (nice 0-19; 0: in the request's own
+    # thread), so that ballots go first while the CPU is busy; an upload whose decode takes longer
+    # than the timeout is answered "try again in a moment" (under gunicorn's 30 s timeout).
+    UPLOAD_DECODE_NICE = 10
+    UPLOAD_DECODE_TIMEOUT_SECONDS = 15
+    # The host's decode slots (lock files); None: instance/upload-slots. Hosts that share an
+    # instance folder over the network should each set a local folder.
+    UPLOAD_SLOT_DIR: str | None = None
+
     BABEL_DEFAULT_LOCALE = "da"
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
     LANGUAGES = LANGUAGES

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deltager.accounts.models import User
-from deltager.applications import photos, services
+from deltager import uploads
+from deltager.applications import services
 from deltager.applications.models import ApplicantType, Application, ApplicationStatus, ChildCertificate
 from deltager.audit.services import Actor, record
 from deltager.rounds.models import Round
@@ -80,7 +81,7 @@ def _input(title: str, summary: str, amount: int, lines: list[tuple[str, int]], 
         contact_name=contact, contact_phone="20 30 40 50",
         requested_ore=amount * 100,
         budget_lines=tuple((d, a * 100) for d, a in lines),
-        involves_children=children, consent=True, photo=photos.process(_photo(colour, title)),
+        involves_children=children, consent=True, photo=uploads.process(uploads.PHOTO, _photo(colour, title)),
     )
 
 

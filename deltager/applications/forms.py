@@ -21,10 +21,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from deltager.applications import photos
 from deltager.applications.models import ApplicantType, ChildCertificate
 from deltager.applications.services import ApplicationInput, valid_cvr
 from deltager.errors import ValidationFailed
+from deltager import uploads
 from deltager.forms import BaseForm, LocalDateField, MoneyField, no_control_characters, required_message
 from deltager.web import translate_error
 
@@ -100,7 +100,7 @@ class ApplicationForm(BaseForm):
                              "handles the information in this application."))
 
     #: The uploaded photo, checked and re-encoded by ``validate_photo`` (None: no new photo).
-    processed_photo: photos.ProcessedPhoto | None = None
+    processed_photo: uploads.ProcessedImage | None = None
 
     def to_input(self) -> ApplicationInput:
         """The form's data as a service input (empty budget rows are left out)."""
@@ -123,15 +123,11 @@ class ApplicationForm(BaseForm):
         )
 
     def validate_photo(self, field: Any) -> None:
-        """Check the upload by its content and re-encode it, here rather than in the service: it
+        """Check the upload and re-encode it (deltager.uploads), here rather than in the service: it
         takes up to half a second, and the view writes only after the form is valid (reads_first),
-        so no write lock is held meanwhile."""
-        storage = field.data
-        data = storage.read(photos.MAX_BYTES + 1) if hasattr(storage, "read") else b""
-        if not data:
-            return
+        so no write lock is held meanwhile. The view is marked ``uploads.accepts``."""
         try:
-            self.processed_photo = photos.process(data)
+            self.processed_photo = uploads.receive(uploads.PHOTO, field.data)
         except ValidationFailed as error:
             raise ValidationError(translate_error(error)) from error
 

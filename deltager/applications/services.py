@@ -21,12 +21,12 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from deltager import ratelimit
-from deltager.applications import photos
 from deltager.applications.models import (
     Applicant,
     ApplicantType,
@@ -42,6 +42,9 @@ from deltager.config import supported_language
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.rounds.models import Round, RoundStatus
 from deltager.rounds.services import add_transition_guard
+
+if TYPE_CHECKING:
+    from deltager.uploads import ProcessedImage  # services import no flask
 
 S = ApplicationStatus
 TOKEN_LIFETIME = dt.timedelta(minutes=30)
@@ -262,7 +265,7 @@ class ApplicationInput:
     budget_lines: tuple[tuple[str, int], ...] = ()
     involves_children: bool | None = None
     consent: bool = False
-    photo: photos.ProcessedPhoto | None = None  # checked and re-encoded (photos.process) before the write
+    photo: ProcessedImage | None = None  # checked and re-encoded (deltager.uploads) before the write
     remove_photo: bool = False
 
     TEXT_LIMITS = {
@@ -398,10 +401,12 @@ def _apply_input(application: Application, data: ApplicationInput, now: dt.datet
     if data.remove_photo and application.photo is not None:
         application.photo = None
     if data.photo is not None:
-        application.photo = Photo(
-            content=data.photo.content, thumbnail=data.photo.thumbnail,
-            width=data.photo.width, height=data.photo.height, created_at=now,
-        )
+        # A new photo replaces the old one in its row: a second row would be inserted before the
+        # first is deleted, and break the one-photo-per-application constraint.
+        photo = application.photo or Photo()
+        photo.content, photo.thumbnail = data.photo.content, data.photo.thumbnail
+        photo.width, photo.height, photo.created_at = data.photo.width, data.photo.height, now
+        application.photo = photo
     application.updated_at = now
 
 

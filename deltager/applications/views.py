@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from deltager import uploads
 from deltager.forms import ConfirmForm
 from deltager.applications import codes, services
 from deltager.applications.auth import applicant_required, current_applicant, sign_in as start_session, sign_out as end_session
@@ -316,6 +317,13 @@ def mine() -> ResponseReturnValue:
     )
 
 
+def _uploader(person: Any) -> str | None:
+    """Who uploads, for the per-person limit (deltager.uploads): an applicant or a staff user."""
+    if isinstance(person, Applicant):
+        return f"applicant:{person.id}"
+    return f"user:{person.id}" if getattr(person, "is_authenticated", False) else None
+
+
 def _chose_photo() -> bool:
     storage = request.files.get("photo")
     return bool(storage and storage.filename)
@@ -376,6 +384,7 @@ def _save(form: ApplicationForm, *, actor: Actor, applicant: Applicant, round_: 
 
 @bp.route("/apply/rounds/<int:round_id>/new", methods=["GET", "POST"])
 @applicant_required
+@uploads.accepts(uploads.PHOTO, person=lambda: _uploader(current_applicant()))
 @reads_first  # the form decodes the photo before the view writes (ApplicationForm.validate_photo)
 def new(round_id: int) -> ResponseReturnValue:
     """Start an application in a round."""
@@ -405,6 +414,7 @@ def _after_save(application: Any, outcome: str) -> Response:
 
 @bp.route("/apply/<int:application_id>/edit", methods=["GET", "POST"])
 @applicant_required
+@uploads.accepts(uploads.PHOTO, person=lambda: _uploader(current_applicant()))
 @reads_first  # the form decodes the photo before the view writes (ApplicationForm.validate_photo)
 def edit(application_id: int) -> ResponseReturnValue:
     """Change a draft, or answer a request for more information."""
@@ -652,6 +662,7 @@ def tell_result(application: Application, *, funded: bool, votes: int, granted_o
 
 @bp.route("/staff/rounds/<int:round_id>/applications/new", methods=["GET", "POST"])
 @requires(Permission.APPLICATIONS_ON_BEHALF)
+@uploads.accepts(uploads.PHOTO, person=lambda: _uploader(current_user))
 @reads_first  # the form decodes the photo before the view writes (ApplicationForm.validate_photo)
 def on_behalf_new(round_id: int) -> ResponseReturnValue:
     """Fill in an application for a citizen (help meeting, phone); the citizen still gets the e-mails."""
@@ -689,6 +700,7 @@ def _after_on_behalf(application: Any, outcome: str) -> Response:
 
 @bp.route("/staff/applications/<int:application_id>/on-behalf", methods=["GET", "POST"])
 @requires(Permission.APPLICATIONS_ON_BEHALF)
+@uploads.accepts(uploads.PHOTO, person=lambda: _uploader(current_user))
 @reads_first  # the form decodes the photo before the view writes (ApplicationForm.validate_photo)
 def on_behalf_edit(application_id: int) -> ResponseReturnValue:
     """Continue an application for a citizen (draft or more information needed)."""

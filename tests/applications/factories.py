@@ -9,7 +9,8 @@ from typing import Any
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from deltager.applications import photos, services
+from deltager import uploads
+from deltager.applications import services
 from deltager.applications.models import Applicant, Application, ApplicationStatus, ChildCertificate
 from deltager.audit.services import Actor
 from deltager.db import utcnow
@@ -109,9 +110,9 @@ def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48), exif: bool 
     return out.getvalue()
 
 
-def a_photo(fmt: str = "JPEG") -> photos.ProcessedPhoto:
+def a_photo(fmt: str = "JPEG") -> uploads.ProcessedImage:
     """A small picture as the services take it: checked and re-encoded, as the form does."""
-    return photos.process(image_bytes(fmt))
+    return uploads.process(uploads.PHOTO, image_bytes(fmt))
 
 
 def later(days: int = 0, minutes: int = 0) -> dt.datetime:

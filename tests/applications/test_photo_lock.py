@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from deltager.applications import photos
+from deltager import uploads
 from deltager.applications.models import Applicant, Application
 from deltager.db import get_db
 from deltager.permissions import Role
@@ -29,13 +29,13 @@ from tests.conftest import Auth, another_writer_can_lock
 def _while_decoding(monkeypatch: pytest.MonkeyPatch, app: Flask, table: str, row_id: int) -> list[bool]:
     """For each photo decoded: whether another writer could lock ``table``'s row ``row_id`` meanwhile."""
     seen: list[bool] = []
-    real = photos.process
+    real = uploads.process
 
-    def decoding(data: bytes) -> photos.ProcessedPhoto:
+    def decoding(policy: uploads.UploadPolicy, data: bytes) -> uploads.ProcessedImage:
         seen.append(another_writer_can_lock(app, table, "id", row_id))
-        return real(data)
+        return real(policy, data)
 
-    monkeypatch.setattr(photos, "process", decoding)
+    monkeypatch.setattr(uploads, "process", decoding)
     return seen
 
 

@@ -11,8 +11,9 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from deltager.applications import photos, services
-from deltager.applications.models import Applicant, ApplicantType, ApplicationStatus, ChildCertificate, SignInToken
+from deltager import uploads
+from deltager.applications import services
+from deltager.applications.models import Applicant, ApplicantType, ApplicationStatus, ChildCertificate, Photo, SignInToken
 from deltager.audit.models import AuditEvent
 from deltager.db import utcnow
 from deltager.errors import NotAllowed, NotFound, Throttled, ValidationFailed
@@ -329,13 +330,13 @@ def test_queue_counts_filters_and_pages(session: Session) -> None:
 
 
 def test_photo_is_reencoded_without_exif_with_thumbnail() -> None:
-    result = photos.process(image_bytes("PNG", (2400, 1200), exif=False))
+    result = uploads.process(uploads.PHOTO, image_bytes("PNG", (2400, 1200), exif=False))
     assert result.content[:3] == b"\xff\xd8\xff" and (result.width, result.height) == (1600, 800)
     with Image.open(io.BytesIO(result.thumbnail)) as thumb:
         assert max(thumb.size) == 400
     with_exif = image_bytes("JPEG", exif=True)
     assert b"SecretCam" in with_exif
-    cleaned = photos.process(with_exif)
+    cleaned = uploads.process(uploads.PHOTO, with_exif)
     assert b"SecretCam" not in cleaned.content and b"Exif" not in cleaned.content
 
 
@@ -343,7 +344,7 @@ def test_photo_is_reencoded_without_exif_with_thumbnail() -> None:
                                   b"%PDF-1.4 fake", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100])
 def test_broken_or_wrong_images_are_refused(data: bytes) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        photos.process(data)
+        uploads.process(uploads.PHOTO, data)
     assert caught.value.field == "photo"
 
 
@@ -352,12 +353,19 @@ def test_decompression_bomb_is_refused_before_decoding() -> None:
     Image.new("1", (10_000, 10_000)).save(out, format="PNG")  # 100 megapixels, a few kB
     assert len(out.getvalue()) < 100_000
     with pytest.raises(ValidationFailed, match="pixels"):
-        photos.process(out.getvalue())
+        uploads.process(uploads.PHOTO, out.getvalue())
 
 
 def test_too_large_file_is_refused() -> None:
     with pytest.raises(ValidationFailed, match="5 MB"):
-        photos.process(b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024))
+        uploads.process(uploads.PHOTO, b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024))
+
+
+def test_a_new_photo_replaces_the_old_one(session: Session) -> None:
+    app = make_application(session, photo=a_photo("PNG"))
+    services.update_draft(session, STAFF, app.id, complete_input(photo=a_photo("JPEG")), utcnow())
+    session.commit()
+    assert app.photo is not None and session.scalar(select(func.count()).select_from(Photo)) == 1
 
 
 def test_photo_stored_with_application(session: Session) -> None:

@@ -1,0 +1,395 @@
+"""The one upload pipeline: every uploaded file goes through it, whatever it is for.
+
+Uploads are hostile and their cost is bounded before anything is decoded:
+
+1. **Who may upload how often**: uploads are counted per client address and per signed-in person
+   in the database (deltager.ratelimit), so the limits hold across workers and hosts.
+2. **How large the file is**: at most ``policy.max_bytes``, read no further.
+3. **What the header says**: the format (by content, never by name) and the pixel size, read
+   without decoding (PIL opens lazily); each format has its own pixel cap (PNG decodes the whole
+   image at full size in memory, JPEG can decode at a fraction of it).
+4. **How many decodes run at once**: per worker process (a semaphore) and per host (lock files in
+   the instance folder, ``flock`` without waiting). When none is free the upload is refused at
+   once with "busy, try again in a moment", without decoding.
+5. **Decoding**: JPEG in draft mode at the target size (the decoder skips what it would throw
+   away), then a fresh image without metadata, re-encoded as JPEG.
+
+A refusal by 1 or 4 must be cheap, because a client that loops uploads gets it over and over:
+views that take uploads are marked with :func:`accepts`, which checks both before the request's
+body is parsed (a large body: one with a file in it) and answers a short page (429 or 503) instead
+of the form. Refusals by 2 and 3 are form errors on the upload's field, so the form keeps what
+was typed.
+
+A new kind of upload is one :class:`UploadPolicy` (its formats with their pixel caps, its byte
+cap, its target size); step 4's receipts add one beside :data:`PHOTO`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import fcntl
+import functools
+import io
+import math
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import Response, current_app, g, render_template, request
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from deltager import ratelimit
+from deltager.db import begin_write_now, get_session, utcnow
+from deltager.errors import N_, DomainError, ValidationFailed
+
+MB = 1024 * 1024
+SCOPE_CLIENT = "upload_client"  # uploads per client address (deltager.ratelimit)
+SCOPE_PERSON = "upload_person"  # uploads per signed-in person
+
+
+@dataclass(frozen=True)
+class UploadPolicy:
+    """One kind of upload: what is accepted and what it becomes."""
+
+    field: str  # the form field (errors are attached to it)
+    max_bytes: int
+    max_pixels: Mapping[str, int]  # accepted formats (PIL's names) and each one's pixel cap
+    target_side: int  # the stored image fits in target_side × target_side
+    thumb_side: int = 0  # 0: no thumbnail
+    #: A request body larger than this carries a file: the cheap checks run before it is parsed.
+    #: (Above what the form's text fields can weigh, so a form without a file is never refused.)
+    gate_bytes: int = 128 * 1024
+    messages: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def largest_pixel_cap(self) -> int:
+        return max(self.max_pixels.values())
+
+
+#: A project photo: a phone's JPEG (up to 40 MP, decoded in draft mode at 1/4 or 1/8 of that) or a
+#: PNG such as a screenshot (up to 9 MP: a 4K screen; PNG decodes at full size, 4 bytes a pixel).
+PHOTO = UploadPolicy(
+    field="photo", max_bytes=5 * MB, max_pixels={"JPEG": 40_000_000, "PNG": 9_000_000},
+    target_side=1600, thumb_side=400,
+    messages={
+        "unreadable": N_("The photo could not be read. Choose a JPEG or PNG picture."),
+        "too_large": N_("The photo is too large. It can be at most 5 MB."),
+        "too_many_pixels": N_("The photo has too many pixels. Choose a smaller picture "
+                              "(a photo from a phone is fine)."),
+    },
+)
+
+# PIL's own guard (a warning, then an error at twice this) backs up the per-format caps: no
+# policy accepts more pixels than this.
+Image.MAX_IMAGE_PIXELS = PHOTO.largest_pixel_cap
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    """The re-encoded image and its thumbnail (both JPEG; thumbnail empty if the policy has none)."""
+
+    content: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Header:
+    """What an image file says about itself, read without decoding it."""
+
+    format: str
+    width: int
+    height: int
+
+
+class UploadRefused(DomainError):
+    """Refused before any decoding, for load: answered with a short page, not the form."""
+
+    status = 503
+
+
+class UploadLimited(UploadRefused):
+    """This client or person has uploaded too much in the window."""
+
+    status = 429
+
+    def __init__(self) -> None:
+        super().__init__(N_("You have uploaded many files in a short time. Wait a few minutes and try again."))
+
+
+class UploadBusy(UploadRefused):
+    """Every decode slot is taken."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(N_("Many pictures are being uploaded just now. Wait a moment and try again."))
+
+
+# --------------------------------------------------------------------------- checks without decoding
+
+
+def _refusal(policy: UploadPolicy, reason: str) -> ValidationFailed:
+    return ValidationFailed(policy.messages[reason], field=policy.field)
+
+
+def read_header(policy: UploadPolicy, data: bytes) -> Header:
+    """The format and size from the file's header; ValidationFailed if the file is too large, not
+    one of the policy's formats, or over its format's pixel cap. Decodes nothing."""
+    if len(data) > policy.max_bytes:
+        raise _refusal(policy, "too_large")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=list(policy.max_pixels)) as image:
+                header = Header(str(image.format), *image.size)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise _refusal(policy, "too_many_pixels") from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
+        raise _refusal(policy, "unreadable") from error
+    if header.format not in policy.max_pixels or header.width < 1 or header.height < 1:
+        raise _refusal(policy, "unreadable")
+    if header.width * header.height > policy.max_pixels[header.format]:
+        raise _refusal(policy, "too_many_pixels")
+    return header
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def process(policy: UploadPolicy, data: bytes) -> ProcessedImage:
+    """Check, decode and re-encode an image (the caller holds a decode slot, see :func:`receive`).
+
+    ValidationFailed (on ``policy.field``) if it is not acceptable. Re-encoding drops EXIF
+    (location, camera) and anything hidden in the file.
+    """
+    header = read_header(policy, data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[header.format]) as image:
+                if image.format == "JPEG":
+                    # Decode at the smallest scale (1/2, 1/4, 1/8) still at least the size stored.
+                    image.draft("RGB", _fitted(image.size, policy.target_side))
+                image.load()
+                upright = ImageOps.exif_transpose(image) or image
+                rgb = upright.convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise _refusal(policy, "too_many_pixels") from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
+        raise _refusal(policy, "unreadable") from error
+    # A fresh image carries no metadata at all.
+    clean = Image.new("RGB", rgb.size)
+    clean.paste(rgb)
+    clean.thumbnail((policy.target_side, policy.target_side))
+    thumbnail = b""
+    if policy.thumb_side:
+        thumb = clean.copy()
+        thumb.thumbnail((policy.thumb_side, policy.thumb_side))
+        thumbnail = _jpeg(thumb, 80)
+    return ProcessedImage(_jpeg(clean, 85), thumbnail, clean.width, clean.height)
+
+
+def _fitted(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """``size`` scaled down to fit in side × side (as Image.thumbnail will), never up."""
+    width, height = size
+    scale = min(1.0, side / max(width, height))
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=quality, optimize=True)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- decode slots
+
+_worker_slots: dict[int, threading.BoundedSemaphore] = {}
+_worker_slots_lock = threading.Lock()
+
+
+def _worker_semaphore(size: int) -> threading.BoundedSemaphore:
+    with _worker_slots_lock:
+        if size not in _worker_slots:
+            _worker_slots[size] = threading.BoundedSemaphore(size)
+        return _worker_slots[size]
+
+
+def slot_dir() -> Path:
+    """Where the host's decode slots (lock files) are: UPLOAD_SLOT_DIR or instance/upload-slots."""
+    configured = current_app.config.get("UPLOAD_SLOT_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "upload-slots"
+
+
+@contextlib.contextmanager
+def decode_slot() -> Iterator[None]:
+    """Hold one of this worker's and one of this host's decode slots; UploadBusy at once if none
+    is free (nobody waits: a waiting request would hold a worker that a ballot needs)."""
+    config = current_app.config
+    semaphore = _worker_semaphore(int(config["UPLOAD_DECODES_PER_WORKER"]))
+    if not semaphore.acquire(blocking=False):
+        raise UploadBusy()
+    try:
+        with _host_slot(slot_dir(), int(config["UPLOAD_DECODES_PER_HOST"])):
+            yield
+    finally:
+        semaphore.release()
+
+
+@contextlib.contextmanager
+def _host_slot(directory: Path, slots: int) -> Iterator[None]:
+    directory.mkdir(parents=True, exist_ok=True)
+    for index in range(slots):
+        fd = os.open(directory / f"decode-{index}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+        return
+    raise UploadBusy()
+
+
+# --------------------------------------------------------------------------- limits per client and person
+
+
+def _admit(stack: contextlib.ExitStack) -> None:
+    """Let one upload through to decoding, or refuse it: UploadLimited if this client or person is
+    over the limit (a read), UploadBusy if no decode slot is free; else it takes a slot (held by
+    ``stack``) and is counted. Neither refusal is counted, so a client told "busy" keeps its
+    allowance; and neither writes. The count is its own short write transaction, committed before
+    any decoding (the request's session, in a ``reads_first`` view, has written nothing yet)."""
+    config = current_app.config
+    window, now = int(config["UPLOAD_WINDOW_SECONDS"]), utcnow()
+    keys = [(SCOPE_CLIENT, request.remote_addr or "unknown", int(config["UPLOAD_LIMIT_PER_CLIENT"]))]
+    person = g.get("upload_person")
+    if person:
+        keys.append((SCOPE_PERSON, person, int(config["UPLOAD_LIMIT_PER_PERSON"])))
+    session = get_session()
+    for scope, key, limit in keys:
+        if ratelimit.is_limited(session, scope, key, now, limit=limit, window_seconds=window):
+            raise UploadLimited()
+    stack.enter_context(decode_slot())
+    begin_write_now(session)
+    counts = [(ratelimit.hit(session, scope, key, now, window_seconds=window), limit) for scope, key, limit in keys]
+    session.commit()
+    if any(count > limit for count, limit in counts):  # others counted at the same moment
+        raise UploadLimited()
+    g.upload_admitted = True
+
+
+def receive(policy: UploadPolicy, storage: Any) -> ProcessedImage | None:
+    """The whole pipeline for one uploaded file (a werkzeug FileStorage, or None): None if no file
+    was chosen; else counted, checked and decoded. ValidationFailed for a file that is not
+    acceptable (a form error); UploadLimited or UploadBusy for load (a short page, see
+    :func:`accepts`, which also names the person). Call it with no write lock held (in a
+    ``reads_first`` view)."""
+    data = storage.read(policy.max_bytes + 1) if hasattr(storage, "read") else b""
+    if not data:
+        return None
+    read_header(policy, data)
+    with contextlib.ExitStack() as stack:
+        if not g.get("upload_admitted"):  # a small body, which the view's gate let by
+            _admit(stack)
+        nice = int(current_app.config["UPLOAD_DECODE_NICE"])
+        if not nice:
+            return process(policy, data)
+        # The slot is handed to the decode, which releases it when it ends (a decode that outlasts
+        # the wait still holds its memory, so it still holds its slot).
+        future = _decoder(nice).submit(_process_then_release, stack.pop_all(), policy, data)
+    try:
+        return future.result(timeout=float(current_app.config["UPLOAD_DECODE_TIMEOUT_SECONDS"]))
+    except concurrent.futures.TimeoutError:
+        raise UploadBusy() from None
+
+
+def _process_then_release(slot: contextlib.ExitStack, policy: UploadPolicy, data: bytes) -> ProcessedImage:
+    """In the decode thread: the slot is free again before the request hears the result."""
+    with slot:
+        return process(policy, data)
+
+
+_decoders: dict[tuple[int, int], concurrent.futures.ThreadPoolExecutor] = {}
+
+
+def _decoder(nice: int) -> concurrent.futures.ThreadPoolExecutor:
+    """This process's decode thread, at a lower CPU priority than the requests': while the CPU is
+    busy (a vote), ballots go first and pictures take the time left over. One per process (its
+    threads do not survive a fork, so the key has the pid); the slots bound how many decode."""
+    key = (os.getpid(), nice)
+    with _worker_slots_lock:
+        if key not in _decoders:
+            _decoders[key] = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="upload-decode", initializer=_lower_priority, initargs=(nice,))
+        return _decoders[key]
+
+
+def _lower_priority(nice: int) -> None:
+    """Lower this thread's priority (on Linux, a thread's nice value is its own)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+
+
+# --------------------------------------------------------------------------- views that take uploads
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def accepts(policy: UploadPolicy, person: Callable[[], str | None]) -> Callable[[V], V]:
+    """Mark a view that takes uploads (a POST with a file goes through :func:`receive`).
+
+    Before the request's body is parsed (and before CSRF, which parses it: the view is exempt from
+    the global check and checked here instead), a POST whose body is large enough to carry a file
+    is counted against the limits and takes a decode slot for the rest of the request; a refusal
+    is a short 429 or 503 page. ``person`` names the signed-in person (e.g. "applicant:12").
+    Put it below the decorators that check who is signed in.
+    """
+
+    def decorate(view: V) -> V:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            from deltager import csrf
+
+            with contextlib.ExitStack() as stack:
+                try:
+                    g.upload_person = person()
+                    if request.method == "POST" and (request.content_length or 0) > policy.gate_bytes:
+                        _admit(stack)
+                    config = current_app.config
+                    if config["WTF_CSRF_ENABLED"] and config["WTF_CSRF_CHECK_DEFAULT"]:
+                        csrf.protect()  # as the global check would have, after the cheap refusals
+                    return view(*args, **kwargs)
+                except UploadRefused as error:
+                    return refused_page(error)
+
+        from deltager import csrf
+
+        csrf.exempt(wrapped)  # checked in ``wrapped``, after the cheap refusals
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def refused_page(error: UploadRefused) -> Response:
+    """The short answer to a refused upload: no form, no database, a few hundred bytes.
+
+    The body is read and thrown away unparsed (a socket read, no multipart parsing): a server that
+    closes a connection with unread data resets it, and the browser would show an error instead."""
+    while request.stream.read(256 * 1024):
+        pass
+    response = Response(render_template("uploads/refused.html", error=error), status=error.status,
+                        mimetype="text/html")
+    response.headers["Retry-After"] = "300" if isinstance(error, UploadLimited) else "5"
+    return response
