@@ -675,7 +675,15 @@ class CardView:
     max_choices: int
 
 
-def card_ballot(session: Session, card_id: int) -> tuple[CardView, list[BallotProject]] | None:
+@dataclass(frozen=True)
+class CardBallot:
+    """The card in the visitor's cookie and the ballot's projects, in stand order."""
+
+    view: CardView
+    projects: list[BallotProject]
+
+
+def card_ballot(session: Session, card_id: int) -> CardBallot | None:
     """The card with its meeting's settings and the ballot's projects (by stand number), in one
     query; None if the card is unknown or its meeting not set up for a vote."""
     rows = _core(session).execute(_CARD_BALLOT, {"card_id": card_id}).all()
@@ -683,7 +691,7 @@ def card_ballot(session: Session, card_id: int) -> tuple[CardView, list[BallotPr
         return None
     projects = [BallotProject(*r[_CARD_COLUMNS:_CARD_COLUMNS + 5], r[_CARD_COLUMNS + 5] is not None)
                 for r in rows if r[_CARD_COLUMNS] is not None]
-    return CardView(*rows[0][:_CARD_COLUMNS]), projects
+    return CardBallot(CardView(*rows[0][:_CARD_COLUMNS]), projects)
 
 
 def check_choices(choices: Sequence[int], valid: Collection[int], min_choices: int, max_choices: int) -> None:

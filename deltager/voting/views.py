@@ -126,11 +126,7 @@ def scan(code: str) -> ResponseReturnValue:
 # --------------------------------------------------------------------------- the phone ballot
 
 
-#: The card in the cookie and the ballot's projects, in stand order (one query: services.card_ballot).
-CardBallot = tuple[services.CardView, list[services.BallotProject]]
-
-
-def _current_card() -> CardBallot | None:
+def _current_card() -> services.CardBallot | None:
     card_id = _card_id()
     return None if card_id is None else services.card_ballot(get_session(), card_id)
 
@@ -152,9 +148,9 @@ def _choices(values: list[str]) -> list[int] | None:
         return None
 
 
-def _render_ballot(card: CardBallot, chosen: list[int], error: str | None = None, status: int = 200) -> ResponseReturnValue:
-    view, in_stand_order = card
-    projects = services.order_for_card(in_stand_order, view.code_hash)
+def _render_ballot(card: services.CardBallot, chosen: list[int], error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    view = card.view
+    projects = services.order_for_card(card.projects, view.code_hash)
     ticked, language, root = set(chosen), select_locale(), request.script_root
     items = [_render_ballot_item(p, p.id in ticked, language, root) for p in projects]
     return render_template("voting/ballot.html", card=view, items=items, error=error), status
@@ -173,12 +169,12 @@ def _card_status_page(refusal: DomainError, status: int = 200) -> ResponseReturn
                            refresh_seconds=WAITING_REFRESH_SECONDS), status
 
 
-def _usable_card() -> CardBallot | ResponseReturnValue:
+def _usable_card() -> services.CardBallot | ResponseReturnValue:
     """The card in the cookie (and the ballot) if it may vote now; otherwise the page that says why not."""
     card = _current_card()
     if card is None:
         return render_template("voting/no_card.html")
-    refusal = _refusal(card[0])
+    refusal = _refusal(card.view)
     return _card_status_page(refusal) if refusal else card
 
 
@@ -187,7 +183,7 @@ def _usable_card() -> CardBallot | ResponseReturnValue:
 def ballot() -> ResponseReturnValue:
     """The ballot: every project on it, in this card's own order; tick between min and max."""
     card = _usable_card()
-    if not isinstance(card, tuple):
+    if not isinstance(card, services.CardBallot):
         return card
     return _render_ballot(card, [])
 
@@ -206,9 +202,9 @@ def confirm_address() -> ResponseReturnValue:
 def confirm() -> ResponseReturnValue:
     """Show the chosen projects before the vote is cast (reads only; the cast is its own POST)."""
     card = _usable_card()
-    if not isinstance(card, tuple):
+    if not isinstance(card, services.CardBallot):
         return card
-    view, projects = card
+    view, projects = card.view, card.projects
     chosen = _choices(request.form.getlist("choice"))
     try:
         if chosen is None:
@@ -228,7 +224,7 @@ def confirm() -> ResponseReturnValue:
 def change() -> ResponseReturnValue:
     """Back from the confirmation to the ballot, the choices still ticked (they come in the body)."""
     card = _usable_card()
-    if not isinstance(card, tuple):
+    if not isinstance(card, services.CardBallot):
         return card
     return _render_ballot(card, _choices(request.form.getlist("choice")) or [])
 
