@@ -2,7 +2,7 @@
 
 At 64 phones on a shared 2-core machine, a vote's p99 is mostly queueing, and every round trip to
 the server is a few hundred microseconds of two processes' CPU plus a wait. The counts are small
-numbers the code can keep: scan 1, ballot page 1, confirm 1, cast 6 (they were 4, 5, 5 and 7).
+numbers the code can keep: scan 1, ballot page 1, confirm 1, cast 6 (they were 2, 3, 5 and 8).
 
 Counted: every statement SQLAlchemy sends, every BEGIN/COMMIT/ROLLBACK (psycopg sends BEGIN as a
 query of its own before a transaction's first statement, and the pool rolls back a returned
