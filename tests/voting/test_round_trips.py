@@ -12,11 +12,13 @@ round trips (it runs in the process), so the test runs on the local PostgreSQL s
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from flask import Flask
 from sqlalchemy import event
@@ -121,3 +123,15 @@ def test_phone_flow_round_trips_on_postgresql(pg_app: Flask) -> None:
     for step, (trips, what) in counted.items():
         print(f"{step}: {trips} round trips {what}")
     assert {step: trips for step, (trips, _) in counted.items()} == BUDGET, counted
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced_without_a_failed_request(pg_app: Flask) -> None:
+    """No pool_pre_ping any more: the checkout's socket check sees a terminated backend."""
+    engine = get_db(pg_app).engine
+    with engine.connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    time.sleep(0.2)  # the server's goodbye reaches the pooled connection's socket
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
