@@ -1,10 +1,11 @@
-"""Deltager's benchmark (``make bench``): voting under load against this machine's ceiling, and allocation.
+"""Deltager's benchmark (``make bench``): voting under load on SQLite and PostgreSQL, and allocation.
 
 Sections, each printed as a small table, then ONE machine-readable last line (``BENCH key=value …``):
 
 (a) voting load, on SQLite (and again on PostgreSQL when one answers on 127.0.0.1:5432):
-    - ceiling: a bare Flask endpoint (bench/ceiling_app.py) doing one durable insert with the
-      product's write settings, under the same gunicorn settings: what the disk allows;
+    - context rows: a bare Flask endpoint (bench/ceiling_app.py) doing one durable insert with the
+      product's write settings, under the same gunicorn settings (what the disk and the stack allow
+      for the simplest write), and its no-op endpoints (below); they are not targets;
     - /healthz of the product: requests per second through the whole stack without a write;
     - no-op endpoints in the same tiny app, one through Flask and one answered before Flask: what
       one request costs here with no work at all (the latter is the floor for any Python app
@@ -19,11 +20,13 @@ Sections, each printed as a small table, then ONE machine-readable last line (``
 (d) printing: the cards PDF of the largest batch a caseworker may issue at once, which the web
     page renders inside one request: its time against gunicorn's timeout.
 
-Durable commits are bounded by the disk's fsync rate, so the vote is judged by its ratio to the
-ceiling (target ≥ 0.5), with p99 < 250 ms at 64 phones and nothing lost or doubled. Where the
-ceiling is bound by the CPU rather than the disk (a small VM with a fast disk), a flow of three
-requests cannot pass bare-noop/3 per second; the report prints that bound beside the ratio, and
-the no-op's own p99 at the same concurrency beside the vote's.
+Targets (issue 14, point 29), each measured in the same run: the ballot POST's p99 < 250 ms at
+64 concurrent phones on SQLite and on PostgreSQL (``vote_p99_ms`` and ``pg_vote_p99_ms``), and
+nothing lost or doubled. The old target, votes/s ≥ 0.5 × the durable-insert ceiling, is withdrawn:
+on a machine whose disk is fast and whose two cores are the bound, the ceiling measures the CPU,
+not the disk. The ceiling stays as a context row; the report also prints the mean wait per request
+that Little's law gives for a closed loop of 64 phones, which is what a p99 above the target is
+mostly made of on a busy 2-core machine.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ from harness import (  # noqa: E402
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "bench_deltager"
-TARGET_RATIO, TARGET_P99_MS = 0.5, 250
+TARGET_P99_MS = 250  # the ballot POST's p99 at 64 phones, on SQLite and on PostgreSQL
 WARM_UP_SECONDS = 2
 
 
@@ -73,24 +76,6 @@ class LoadResult:
     phones: int = 0
     check: Any = None
 
-    @property
-    def ratio(self) -> float | None:
-        """Votes per second over the ceiling's inserts per second."""
-        if self.vote is None or not self.ceiling.rate:
-            return None
-        return self.vote.rate / self.ceiling.rate
-
-    @property
-    def three_request_bound(self) -> float | None:
-        """The highest ratio a flow of three requests could reach: each costs at least a bare no-op."""
-        return self.three_of(self.bare_noop or self.noop)
-
-    def three_of(self, request: Stats | None) -> float | None:
-        """The ratio a flow of three requests as cheap as ``request`` would reach."""
-        if request is None or not request.rate or not self.ceiling.rate:
-            return None
-        return request.rate / 3 / self.ceiling.rate
-
 
 def main(argv: list[str] | None = None) -> int:
     """Run every section and print the tables and the BENCH line."""
@@ -108,11 +93,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(_load_table(results[-1]), flush=True)
             elif not args.skip_postgres:
                 print("== PostgreSQL: no server answers at 127.0.0.1:5432; section skipped.", flush=True)
-    allocation = _allocation(args)
-    print(_allocation_table(allocation), flush=True)
+    allocation = {} if args.skip_allocation else _allocation(args)
+    if not args.skip_allocation:
+        print(_allocation_table(allocation), flush=True)
     if not args.skip_printing:
         print(_printing_table(), flush=True)
-    print(format_summary(_summary(results[0] if results else None, allocation)), flush=True)
+    sqlite = next((r for r in results if r.backend.startswith("SQLite")), None)
+    postgres = next((r for r in results if r.backend == "PostgreSQL"), None)
+    print(format_summary(_summary(sqlite, postgres, allocation)), flush=True)
     return 0
 
 
@@ -129,6 +117,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="length of the run with the whole phone flow (0: skip it)")
     parser.add_argument("--cards", type=int, default=0,
                         help="cards for the vote (default: what the ceiling would commit in the warm-up and both voting runs)")
+    parser.add_argument("--skip-allocation", action="store_true", help="skip sections (b, c), allocation")
     parser.add_argument("--skip-printing", action="store_true", help="skip section (d), the cards PDF")
     parser.add_argument("--upload-clients", type=int, default=4,
                         help="clients uploading the heaviest accepted file, in alternating phases of a second vote run (0: skip it)")
@@ -283,21 +272,13 @@ def _vote(port: int, origin: str, setup: Any, pile: queue.SimpleQueue[str], phon
     return run_clients(phones, work), confirmed
 
 
-def _three_row(result: LoadResult) -> str:
-    """The ratio of three Flask no-ops and of three /healthz (the product's cheapest request)."""
-    flask, health = result.three_of(result.noop), result.three_of(result.health)
-    shown = [f"{name} {value:.2f}" for name, value in (("Flask no-ops", flask), ("/healthz", health))
-             if value is not None]
-    return " · ".join(shown) or "n/a"
-
-
 def _load_table(result: LoadResult) -> str:
     ceiling, health, vote = result.ceiling, result.health, result.vote
     rows: list[tuple[str, object]] = [
-        ("ceiling: durable inserts/s", f"{ceiling.rate:.1f}  (p50 {ceiling.percentile_ms(50):.0f} ms, "
+        ("context: durable inserts/s", f"{ceiling.rate:.1f}  (p50 {ceiling.percentile_ms(50):.0f} ms, "
                                        f"p99 {ceiling.percentile_ms(99):.0f} ms{cpu_note(ceiling)})"),
-        ("ceiling: rows in database", f"{result.ceiling_rows} (≥ {ceiling.ok} confirmed, warm-up included)"),
-        ("ceiling: failures", _failures(ceiling)),
+        ("context: rows in database", f"{result.ceiling_rows} (≥ {ceiling.ok} confirmed, warm-up included)"),
+        ("context: insert failures", _failures(ceiling)),
         ("no-op requests/s (Flask)", _rate_row(result.noop)),
         ("no-op requests/s (bare WSGI)", _rate_row(result.bare_noop)),
         ("/healthz requests/s", f"{health.rate:.1f}  (p50 {health.percentile_ms(50):.0f} ms, "
@@ -305,15 +286,10 @@ def _load_table(result: LoadResult) -> str:
         ("/healthz failures", _failures(health)),
     ]
     if vote is not None:
-        ratio = result.ratio or 0.0
         p99 = vote.percentile_ms(99)
         rows += [
             ("cards issued", result.cards),
             ("votes/s", f"{vote.rate:.1f}  ({vote.ok} ballots in {vote.elapsed:.1f} s{cpu_note(vote)})"),
-            ("vote ratio to ceiling", f"{ratio:.2f}  (target ≥ {TARGET_RATIO}: {'ok' if ratio >= TARGET_RATIO else 'MISSED'})"),
-            ("  most a 3-request flow can reach", f"{result.three_request_bound:.2f}  (bare no-op/s ÷ 3 ÷ ceiling/s)"
-                                                  if result.three_request_bound else "n/a"),
-            ("  3 requests like these would reach", _three_row(result)),
             ("ballot POST p50 / p99", f"{vote.percentile_ms(50):.0f} ms / {p99:.0f} ms  "
                                       f"(target p99 < {TARGET_P99_MS} ms: {'ok' if p99 < TARGET_P99_MS else 'MISSED'})"),
             ("  mean wait per request (Little)", f"{_little_ms(vote, result.phones):.0f} ms  "
@@ -439,24 +415,31 @@ def _printing_table() -> str:
     ])
 
 
-def _summary(load: LoadResult | None, allocation: dict[str, Any]) -> dict[str, object]:
-    """The BENCH line's figures, in their fixed order; n/a where a section did not run."""
-    vote = load.vote if load and load.vote and load.vote.ok else None  # no figures from a vote that failed
-    check = load.check if load else None
+def _summary(load: LoadResult | None, pg: LoadResult | None, allocation: dict[str, Any]) -> dict[str, object]:
+    """The BENCH line's figures, in their fixed order; n/a where a section did not run.
+
+    ``load`` is the SQLite run, ``pg`` the PostgreSQL one. ``lost`` and ``double`` add up both.
+    """
+    vote, pg_vote = _vote_figures(load), _vote_figures(pg)
+    checks = [r.check for r in (load, pg) if r is not None and r.check is not None]
     return {
         "vote_per_s": vote.rate if vote else None,
-        "ceiling_per_s": load.ceiling.rate if load else None,
-        "vote_ratio": load.ratio if vote and load else None,
         "health_per_s": load.health.rate if load else None,
         "vote_p99_ms": vote.percentile_ms(99) if vote else None,
+        "pg_vote_p99_ms": pg_vote.percentile_ms(99) if pg_vote else None,
         "vote_ratio_under_upload": load.uploads.ratio if load and load.uploads else None,
-        "lost": check.lost if check else None,
-        "double": check.double if check else None,
+        "lost": sum(c.lost for c in checks) if checks else None,
+        "double": sum(c.double for c in checks) if checks else None,
         "alloc_100k_s": allocation.get("alloc_100k_s"),
         "greedy_speedup_min": allocation.get("greedy_speedup_min"),
         "mes_speedup_min": allocation.get("mes_speedup_min"),
         "mes_agree": _agree(allocation.get("mes_agree")),
     }
+
+
+def _vote_figures(load: LoadResult | None) -> Stats | None:
+    """The vote's figures of one run; none from a vote that failed."""
+    return load.vote if load and load.vote and load.vote.ok else None
 
 
 if __name__ == "__main__":

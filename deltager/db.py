@@ -16,11 +16,12 @@ that guard a rule (one ballot per card, Σ granted ≤ pot) also lock the rows t
 from __future__ import annotations
 
 import datetime as dt
+import select
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -35,7 +36,7 @@ NAMING_CONVENTION = {
 
 #: Execution option that makes the transaction's BEGIN an IMMEDIATE one on SQLite.
 WRITE_OPTION = "deltager_write"
-#: Execution option of a GET's connection on PostgreSQL, which reads outside a transaction.
+#: Execution option of a read request's connection on PostgreSQL, which reads outside a transaction.
 READ_ONLY_OPTION = "deltager_read_only"
 _READS = ("SELECT", "WITH", "SHOW")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -101,16 +102,37 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) 
 
 
 def _server_engine(url: str, *, echo: bool) -> Engine:
-    """PostgreSQL: a ping before each checkout (a restarted server costs no failed request), and a
-    guard that a GET's connection, which has no transaction, only reads (see ``get_session``)."""
-    engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    """PostgreSQL: a liveness check at each checkout (a restarted server costs no failed request),
+    and a guard that a read request's connection, which has no transaction, only reads (see
+    ``get_session``).
+
+    The check is not ``pool_pre_ping``, whose ``SELECT 1`` is a round trip on every request (a
+    fifth of a vote's). An idle connection's socket has nothing to read; one the server closed
+    (restart, idle timeout, terminated backend) reads as end-of-file or an error message, so a
+    ``select`` with timeout 0 sees it at no cost, and the pool opens a new connection instead.
+    """
+    engine = create_engine(url, echo=echo)
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.closed or dbapi_connection.broken or _socket_has_news(dbapi_connection):
+            raise exc.DisconnectionError("the server closed this pooled connection")
 
     @event.listens_for(engine, "before_cursor_execute")
     def _reads_only(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if conn.get_execution_options().get(READ_ONLY_OPTION) and not statement.lstrip().upper().startswith(_READS):
-            raise RuntimeError("a GET wrote without begin_write_now: " + statement[:60])
+            raise RuntimeError("a read request wrote without begin_write_now: " + statement[:60])
 
     return engine
+
+
+def _socket_has_news(dbapi_connection: Any) -> bool:
+    """Whether an idle connection's socket is readable (so the server closed it or said goodbye)."""
+    try:
+        readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
+    except (OSError, ValueError):  # no socket any more
+        return True
+    return bool(readable)
 
 
 def begin_write(session: Session) -> None:
@@ -175,9 +197,9 @@ def get_session() -> Session:
             begin_write(session)
         elif _reads_outside_a_transaction(session):
             # On PostgreSQL (READ COMMITTED) every statement sees its own snapshot inside a
-            # transaction too, so a GET loses nothing without one and saves two round trips
-            # (BEGIN, and the ROLLBACK when the connection goes back to the pool). A GET that
-            # then writes calls begin_write_now, which gives it a transaction of its own.
+            # transaction too, so a GET (or a reads_first POST) loses nothing without one and
+            # saves two round trips (BEGIN, and the ROLLBACK when the connection goes back to the
+            # pool). One that then writes calls begin_write_now, which gives it a transaction.
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT", READ_ONLY_OPTION: True})
     return g.db_session
 
@@ -185,7 +207,7 @@ def get_session() -> Session:
 def _reads_outside_a_transaction(session: Session) -> bool:
     bind = session.get_bind()
     return (bind.dialect.name == "postgresql" and isinstance(bind, Engine)  # not a test's outer transaction
-            and has_request_context() and request.method in _SAFE_METHODS)
+            and has_request_context() and (request.method in _SAFE_METHODS or _view_reads_first()))
 
 
 def reads_first(view: _View) -> _View:
@@ -222,10 +244,15 @@ def _is_write_request() -> bool:
     try:
         if request.method in _SAFE_METHODS:
             return False
-        view = current_app.view_functions.get(request.endpoint or "")
     except RuntimeError:  # no request: an app context of a CLI command or a test
         return False
-    return not getattr(view, "reads_first", False)
+    return not _view_reads_first()
+
+
+def _view_reads_first() -> bool:
+    """Whether the current request's view is marked ``reads_first``."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "reads_first", False))
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -86,27 +86,36 @@ _BALLOT_PROJECTS = (
     .where(_ON_BALLOT)
     .order_by(Application.stand_number.is_(None), Application.stand_number, Application.id)
 )
-_ON_BALLOT_IDS = select(Application.id).where(_ON_BALLOT)
 
 _CARD_ID_BY_HASH = select(BallotCard.id).where(BallotCard.code_hash == bindparam("code_hash"))
 
-_CARD_VIEW = (
+# The phone's card with its meeting's settings and the ballot's projects, in one round trip: one
+# row per project on the ballot (the card's columns repeated), or one row with NULL project columns.
+_ON_THIS_BALLOT = (Application.round_id == Meeting.round_id) & (Application.status == ApplicationStatus.ON_BALLOT)
+_CARD_BALLOT = (
     select(BallotCard.id, BallotCard.code_hash, BallotCard.status, BallotCard.meeting_id, Meeting.round_id,
-           Meeting.title, VoteSettings.state, VoteSettings.min_choices, VoteSettings.max_choices)
+           Meeting.title, VoteSettings.state, VoteSettings.min_choices, VoteSettings.max_choices,
+           *_BALLOT_PROJECTS.selected_columns)
     .join(Meeting, Meeting.id == BallotCard.meeting_id)
     .join(VoteSettings, VoteSettings.meeting_id == BallotCard.meeting_id)
+    .outerjoin(Application, _ON_THIS_BALLOT)
+    .outerjoin(Photo, Photo.application_id == Application.id)
     .where(BallotCard.id == bindparam("card_id"))
+    .order_by(*_BALLOT_PROJECTS._order_by_clauses)
 )
+_CARD_COLUMNS = 9
 
 # A scan: the client's recent invalid codes and the card, in one round trip.
 _SCAN = select(ratelimit.recent_hits_query(CARD_CODE_SCOPE), _CARD_ID_BY_HASH.scalar_subquery())
 
 # Casting: the card with its meeting's settings, the settings row share-locked (PostgreSQL).
+# One row per project on the ballot (its id last; one row with NULL if there is none).
 _CAST_CARD = (
     select(BallotCard.status, BallotCard.meeting_id, VoteSettings.state, VoteSettings.min_choices,
-           VoteSettings.max_choices, Meeting.round_id)
+           VoteSettings.max_choices, Meeting.round_id, Application.id)
     .join(VoteSettings, VoteSettings.meeting_id == BallotCard.meeting_id)
     .join(Meeting, Meeting.id == BallotCard.meeting_id)
+    .outerjoin(Application, _ON_THIS_BALLOT)
     .where(BallotCard.id == bindparam("card_id"))
     .with_for_update(read=True, of=VoteSettings)
 )
@@ -616,10 +625,6 @@ def renew_batch_codes(session: Session, actor: Actor, meeting_id: int, batch: in
     return renewed
 
 
-def _on_ballot_ids(db: Connection, round_id: int) -> set[int]:
-    return set(db.scalars(_ON_BALLOT_IDS, {"round_id": round_id}))
-
-
 def refuse_opening(session: Session, settings: VoteSettings) -> None:
     """Raise the DomainError that refuses opening this vote now, if any (reads only: the
     confirmation page asks it too)."""
@@ -670,10 +675,23 @@ class CardView:
     max_choices: int
 
 
-def card_view(session: Session, card_id: int) -> CardView | None:
-    """The card with its meeting's settings, in one query (None if unknown or not set up)."""
-    row = _core(session).execute(_CARD_VIEW, {"card_id": card_id}).one_or_none()
-    return None if row is None else CardView(*row)
+@dataclass(frozen=True)
+class CardBallot:
+    """The card in the visitor's cookie and the ballot's projects, in stand order."""
+
+    view: CardView
+    projects: list[BallotProject]
+
+
+def card_ballot(session: Session, card_id: int) -> CardBallot | None:
+    """The card with its meeting's settings and the ballot's projects (by stand number), in one
+    query; None if the card is unknown or its meeting not set up for a vote."""
+    rows = _core(session).execute(_CARD_BALLOT, {"card_id": card_id}).all()
+    if not rows:
+        return None
+    projects = [BallotProject(*r[_CARD_COLUMNS:_CARD_COLUMNS + 5], r[_CARD_COLUMNS + 5] is not None)
+                for r in rows if r[_CARD_COLUMNS] is not None]
+    return CardBallot(CardView(*rows[0][:_CARD_COLUMNS]), projects)
 
 
 def check_choices(choices: Sequence[int], valid: Collection[int], min_choices: int, max_choices: int) -> None:
@@ -717,11 +735,12 @@ def cast_ballot(
     Nothing records when: see deltager.voting.models on ballot secrecy.
     """
     db = _core(session)
-    row = db.execute(_CAST_CARD, {"card_id": card_id}).one_or_none()
+    rows = db.execute(_CAST_CARD, {"card_id": card_id}).all()
+    row = rows[0] if rows else None
     if row is None or (meeting_id is not None and row.meeting_id != meeting_id):
         raise NotFound(N_("The card does not belong to this meeting."))
     refuse_card(row.status, row.state)
-    check_choices(choices, _on_ballot_ids(db, row.round_id), row.min_choices, row.max_choices)
+    check_choices(choices, {r[-1] for r in rows if r[-1] is not None}, row.min_choices, row.max_choices)
     won = db.execute(_MARK_CARD_USED, {"card_id": card_id})
     if won.rowcount != 1:  # type: ignore[attr-defined]
         raise CardUsed(N_("This card has already been used to vote. Each card can vote once."))

@@ -126,9 +126,9 @@ def scan(code: str) -> ResponseReturnValue:
 # --------------------------------------------------------------------------- the phone ballot
 
 
-def _current_card() -> services.CardView | None:
+def _current_card() -> services.CardBallot | None:
     card_id = _card_id()
-    return None if card_id is None else services.card_view(get_session(), card_id)
+    return None if card_id is None else services.card_ballot(get_session(), card_id)
 
 
 def _refusal(view: services.CardView) -> DomainError | None:
@@ -148,8 +148,9 @@ def _choices(values: list[str]) -> list[int] | None:
         return None
 
 
-def _render_ballot(view: services.CardView, chosen: list[int], error: str | None = None, status: int = 200) -> ResponseReturnValue:
-    projects = services.order_for_card(services.ballot_projects(get_session(), view.round_id), view.code_hash)
+def _render_ballot(card: services.CardBallot, chosen: list[int], error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    view = card.view
+    projects = services.order_for_card(card.projects, view.code_hash)
     ticked, language, root = set(chosen), select_locale(), request.script_root
     items = [_render_ballot_item(p, p.id in ticked, language, root) for p in projects]
     return render_template("voting/ballot.html", card=view, items=items, error=error), status
@@ -168,23 +169,23 @@ def _card_status_page(refusal: DomainError, status: int = 200) -> ResponseReturn
                            refresh_seconds=WAITING_REFRESH_SECONDS), status
 
 
-def _usable_card() -> services.CardView | ResponseReturnValue:
-    """The card in the cookie if it may vote now; otherwise the page that says why not."""
-    view = _current_card()
-    if view is None:
+def _usable_card() -> services.CardBallot | ResponseReturnValue:
+    """The card in the cookie (and the ballot) if it may vote now; otherwise the page that says why not."""
+    card = _current_card()
+    if card is None:
         return render_template("voting/no_card.html")
-    refusal = _refusal(view)
-    return _card_status_page(refusal) if refusal else view
+    refusal = _refusal(card.view)
+    return _card_status_page(refusal) if refusal else card
 
 
 @bp.get("/ballot")
 @public
 def ballot() -> ResponseReturnValue:
     """The ballot: every project on it, in this card's own order; tick between min and max."""
-    view = _usable_card()
-    if not isinstance(view, services.CardView):
-        return view
-    return _render_ballot(view, [])
+    card = _usable_card()
+    if not isinstance(card, services.CardBallot):
+        return card
+    return _render_ballot(card, [])
 
 
 @bp.get("/ballot/confirm")
@@ -200,17 +201,17 @@ def confirm_address() -> ResponseReturnValue:
 @reads_first  # writes nothing: no write lock for a page the whole hall asks for
 def confirm() -> ResponseReturnValue:
     """Show the chosen projects before the vote is cast (reads only; the cast is its own POST)."""
-    view = _usable_card()
-    if not isinstance(view, services.CardView):
-        return view
+    card = _usable_card()
+    if not isinstance(card, services.CardBallot):
+        return card
+    view, projects = card.view, card.projects
     chosen = _choices(request.form.getlist("choice"))
-    projects = services.ballot_projects(get_session(), view.round_id)
     try:
         if chosen is None:
             raise ValidationFailed(services.N_("One of the chosen projects is not on the ballot."))
         services.check_choices(chosen, {p.id for p in projects}, view.min_choices, view.max_choices)
     except ValidationFailed as error:
-        return _render_ballot(view, chosen or [], translate_error(error), 400)
+        return _render_ballot(card, chosen or [], translate_error(error), 400)
     by_id = {p.id: p for p in projects}
     return render_template(
         "voting/confirm.html", card=view, chosen=[by_id[c] for c in chosen], form=ConfirmForm()
@@ -222,10 +223,10 @@ def confirm() -> ResponseReturnValue:
 @reads_first
 def change() -> ResponseReturnValue:
     """Back from the confirmation to the ballot, the choices still ticked (they come in the body)."""
-    view = _usable_card()
-    if not isinstance(view, services.CardView):
-        return view
-    return _render_ballot(view, _choices(request.form.getlist("choice")) or [])
+    card = _usable_card()
+    if not isinstance(card, services.CardBallot):
+        return card
+    return _render_ballot(card, _choices(request.form.getlist("choice")) or [])
 
 
 @bp.post("/ballot")
@@ -242,10 +243,10 @@ def cast() -> ResponseReturnValue:
         services.cast_ballot(session, card_id, chosen if chosen is not None else [-1], BallotChannel.PHONE)
     except ValidationFailed as error:
         session.rollback()
-        view = _current_card()
-        if view is None:
+        card = _current_card()
+        if card is None:
             abort(404)
-        return _render_ballot(view, chosen or [], translate_error(error), 400)
+        return _render_ballot(card, chosen or [], translate_error(error), 400)
     except NotAllowed as error:
         session.rollback()
         return _card_status_page(error, 409)

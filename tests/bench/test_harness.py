@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import pytest
 
@@ -99,13 +99,20 @@ def test_allocation_timing_repeats_short_runs_and_keeps_the_first_result() -> No
     assert (result, len(calls)) == (1, 1)  # a run that already fills the total happens once
 
 
-def test_the_report_bounds_three_requests_by_the_measured_cheap_ones() -> None:
+def test_the_bench_line_has_both_p99s_and_no_ceiling_ratio() -> None:
     run = load("run")
-    runs = {"ceiling": 1200, "noop": 2400, "bare": 3000, "health": 900}
-    stats = {name: harness.Stats(ok=ok, elapsed=1.0) for name, ok in runs.items()}
-    result = run.LoadResult("SQLite", stats["ceiling"], 1200, stats["health"], noop=stats["noop"], bare_noop=stats["bare"])
-    assert result.three_request_bound == pytest.approx(3000 / 3 / 1200)
-    assert run._three_row(result) == "Flask no-ops 0.67 · /healthz 0.25"
-    without_noops = run.LoadResult("SQLite", stats["ceiling"], 1200, stats["health"])
-    assert without_noops.three_request_bound is None
-    assert run._three_row(without_noops) == "/healthz 0.25"
+    check = SimpleNamespace(lost=0, double=1)
+
+    def result(backend: str, latencies: list[float]) -> object:
+        vote = harness.Stats(ok=len(latencies), elapsed=1.0)
+        vote.latencies.extend(latencies)
+        return run.LoadResult(backend, harness.Stats(ok=900, elapsed=1.0), 900, harness.Stats(ok=500, elapsed=1.0),
+                              vote=vote, check=check)
+
+    sqlite, pg = result("SQLite", [0.1] * 100), result("PostgreSQL", [0.3] * 100)
+    figures = run._summary(sqlite, pg, {})
+    assert not {"vote_ratio", "ceiling_per_s"} & figures.keys()
+    assert list(figures)[:4] == ["vote_per_s", "health_per_s", "vote_p99_ms", "pg_vote_p99_ms"]
+    assert figures["vote_p99_ms"] == pytest.approx(100) and figures["pg_vote_p99_ms"] == pytest.approx(300)
+    assert (figures["lost"], figures["double"]) == (0, 2)  # both databases added up
+    assert run._summary(sqlite, None, {})["pg_vote_p99_ms"] is None
