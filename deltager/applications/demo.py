@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deltager import road
 from deltager.accounts.models import User
 from deltager.applications import photos, services
 from deltager.applications.models import ApplicantType, Application, ApplicationStatus, ChildCertificate
@@ -113,10 +114,10 @@ def _open_round_demo(session: Session, round_: Round, helper: User | None) -> No
     decided = later + dt.timedelta(days=2)
     # Børneattest received for the homework café; on the ballot (early screening).
     _tick(session, lektiecafe, decided, children_received=decided.date())
-    services.decide(session, CASEWORKER, lektiecafe.id, S.ON_BALLOT, "", decided)
-    services.decide(session, CASEWORKER, gaardfest.id, S.NEEDS_INFO,
+    road.decide(session, CASEWORKER, lektiecafe.id, S.ON_BALLOT, "", decided)
+    road.decide(session, CASEWORKER, gaardfest.id, S.NEEDS_INFO,
                     "Har I fået lov af boligforeningen til at bruge gården? Skriv gerne, hvem I har talt med.", decided)
-    services.decide(session, CASEWORKER, gaaklub.id, S.REJECTED,
+    road.decide(session, CASEWORKER, gaaklub.id, S.REJECTED,
                     "Projektet får allerede støtte fra kommunens integrationspulje, så vi kan ikke give dobbelt støtte.", decided)
     services.withdraw(session, services.applicant_actor(strik.applicant), strik.id, decided)
     # skraldecafé stays a draft; spisning and sangaften (on behalf) stay submitted.
@@ -149,9 +150,9 @@ def _screening_round_demo(session: Session, round_: Round) -> None:
         decided = round_.applications_close_at + dt.timedelta(days=2)
         if i < 8:  # the first eight go on the ballot; the last two are turned down with a reason
             _tick(session, application, decided)
-            services.decide(session, CASEWORKER, application.id, S.ON_BALLOT, "", decided)
+            road.decide(session, CASEWORKER, application.id, S.ON_BALLOT, "", decided)
         else:
-            services.decide(session, CASEWORKER, application.id, S.REJECTED, REJECTIONS[i - 8], decided)
+            road.decide(session, CASEWORKER, application.id, S.REJECTED, REJECTIONS[i - 8], decided)
 
 
 def load_applications_demo(session: Session, today: dt.date) -> None:

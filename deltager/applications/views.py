@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from deltager import road
 from deltager.accounts.forms import ConfirmForm
 from deltager.applications import codes, services
 from deltager.applications.auth import applicant_required, current_applicant, sign_in as start_session, sign_out as end_session
@@ -35,6 +36,7 @@ from deltager.web import (
     client_ip, page_number, public, requires, safe_next, see_other, show_enum_as, show_error, staff_actor,
     translate_error,
 )
+from deltager.voting import services as voting
 
 bp = Blueprint("applications", __name__)
 S = ApplicationStatus
@@ -502,7 +504,7 @@ def ballot(round_id: int) -> ResponseReturnValue:
     """The projects on the ballot, so attendees can read up before the voting meeting."""
     session = get_session()
     round_ = get_public_round(session, round_id)
-    projects = services.ballot_projects(session, round_id) if services.ballot_is_public(round_) else []
+    projects = voting.ballot_projects(session, round_id) if services.ballot_is_public(round_) else []
     return render_template("applications/ballot.html", round=round_, projects=projects,
                            published=services.ballot_is_public(round_))
 
@@ -615,7 +617,7 @@ def decide(application_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             decision = S(form.decision.data or "")
-            services.decide(session, staff_actor(), application_id, decision, form.message.data or "", utcnow())
+            road.decide(session, staff_actor(), application_id, decision, form.message.data or "", utcnow())
         except ValueError:
             form.decision.errors = [_("Choose a decision.")]
         except DomainError as error:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import force_locale, lazy_gettext
 from wtforms.fields.choices import SelectChoice
 
+from deltager import road
 from deltager.accounts.forms import ConfirmForm
 from deltager.applications.auth import applicant_required, current_applicant
 from deltager.audit.services import Actor, history
@@ -139,7 +140,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         revision = meeting.revision
         try:
-            services.update_meeting(session, staff_actor(), meeting_id, _meeting_input(form))
+            road.update_meeting(session, staff_actor(), meeting_id, _meeting_input(form))
         except DomainError as error:
             show_error(error, form)
         else:
@@ -169,7 +170,7 @@ def cancel_meeting(meeting_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             to_tell = services.flag_those_without_email(
-                services.cancel_meeting(session, staff_actor(), meeting_id, utcnow()), "meeting:cancelled")
+                road.cancel_meeting(session, staff_actor(), meeting_id, utcnow()), "meeting:cancelled")
         except DomainError as error:
             show_error(error)
         else:

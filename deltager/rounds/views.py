@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
+from deltager import road
 from deltager.audit.services import history
 from deltager.confirmation import Confirmation, confirmation_page
 from deltager.db import get_session, utcnow
@@ -121,7 +122,7 @@ def change_status(round_id: int) -> ResponseReturnValue:
         return confirmation_page(_transition_confirmation(round_, target))
     if ConfirmForm().validate_on_submit():
         try:
-            services.transition_round(session, staff_actor(), round_id, target)
+            road.transition_round(session, staff_actor(), round_id, target)
         except DomainError as error:
             show_error(error)
         else:

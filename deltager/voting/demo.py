@@ -13,6 +13,7 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deltager import road
 from deltager.applications.models import Applicant, Application, ApplicantType, ApplicationStatus
 from deltager.audit.services import Actor
 from deltager.meetings.models import Meeting, MeetingKind
@@ -102,7 +103,7 @@ def _prepare(session: Session, meeting: Meeting, cards: int, at: dt.datetime) ->
                              services.SettingsInput(3, 5, AllocationRule.GREEDY, TieBreak.COST))
     services.assign_stand_numbers(session, DEMO_ACTOR, meeting.id)
     issued = services.issue_cards(session, DEMO_ACTOR, meeting.id, cards, at)
-    services.open_vote(session, DEMO_ACTOR, meeting.id, at)
+    road.open_vote(session, DEMO_ACTOR, meeting.id, at)
     return issued
 
 
@@ -148,4 +149,4 @@ def load_voting_demo(session: Session, today: dt.date) -> None:
         services.void_card(session, DEMO_ACTOR, meeting.id, issued[-1].serial, at)
         _cast(session, meeting, issued, 128, 6, at + dt.timedelta(minutes=30), rng)
         services.set_door_count(session, DEMO_ACTOR, meeting.id, 131)
-        services.close_vote(session, DEMO_ACTOR, meeting.id, at + dt.timedelta(hours=2))
+        road.close_vote(session, DEMO_ACTOR, meeting.id, at + dt.timedelta(hours=2))

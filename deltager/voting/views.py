@@ -35,6 +35,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from deltager import road
 from deltager.accounts.forms import ConfirmForm
 from deltager.applications.models import Application, ApplicationStatus, Photo
 from deltager.applications.views import tell_result
@@ -393,7 +394,7 @@ def open_vote(meeting_id: int) -> ResponseReturnValue:
     """Open the vote (after a confirmation page that names what it fixes)."""
     meeting_ = services.get_vote_meeting(get_session(), meeting_id)
     if request.method == "POST":
-        return _act(meeting_id, lambda s, a, m: services.open_vote(s, a, m, utcnow()), _("The vote is open."))
+        return _act(meeting_id, lambda s, a, m: road.open_vote(s, a, m, utcnow()), _("The vote is open."))
     return confirmation_page(_vote_confirmation(
         meeting_, "voting.open_vote", _("Open the vote"),
         opening_consequences(get_session(), meeting_id, utcnow())))
@@ -408,7 +409,7 @@ def close_vote(meeting_id: int) -> ResponseReturnValue:
         closed: list[int] = []
 
         def close(session: Any, actor: Any, meeting_id: int) -> Any:
-            allocation = services.close_vote(session, actor, meeting_id, utcnow())
+            allocation = road.close_vote(session, actor, meeting_id, utcnow())
             closed.append(allocation.id)
             return allocation
 
