@@ -117,6 +117,12 @@ def close_vote(
 # --------------------------------------------------------------------------- meetings
 
 
+def refuse_editing_meeting(session: Session, meeting: Meeting) -> None:
+    """Raise why the meeting cannot be edited at all, if it cannot (reads only)."""
+    meetings.refuse_editing(meeting)
+    voting.refuse_meeting_edit(session, meeting)
+
+
 def update_meeting(session: Session, actor: Actor, meeting_id: int, data: meetings.MeetingInput) -> Meeting:
     """Edit a meeting, if its own rules and, for a voting meeting, its vote allow it."""
     meeting = meetings.get_meeting(session, meeting_id, for_update=True)
@@ -125,10 +131,14 @@ def update_meeting(session: Session, actor: Actor, meeting_id: int, data: meetin
     return meetings.update_meeting(session, actor, meeting_id, data)
 
 
+def refuse_cancelling_meeting(session: Session, meeting: Meeting, now: dt.datetime) -> None:
+    """Raise why the meeting cannot be cancelled now, if it cannot (reads only)."""
+    meetings.refuse_cancelling(meeting, now)
+    voting.refuse_meeting_cancel(session, meeting)
+
+
 def cancel_meeting(session: Session, actor: Actor, meeting_id: int, now: dt.datetime) -> list[Registration]:
     """Cancel a meeting, if its own rules and, for a voting meeting, its vote allow it; returns
     the sign-ups to tell."""
-    meeting = meetings.get_meeting(session, meeting_id, for_update=True)
-    meetings.refuse_cancelling(meeting, now)
-    voting.refuse_meeting_change(session, meeting, None)
+    refuse_cancelling_meeting(session, meetings.get_meeting(session, meeting_id, for_update=True), now)
     return meetings.cancel_meeting(session, actor, meeting_id, now)

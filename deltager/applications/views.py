@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from deltager import road
@@ -27,6 +28,7 @@ from deltager.db import begin_write_now, get_session, reads_first, utcnow
 from deltager.errors import N_, DomainError, Throttled, ValidationFailed
 from deltager.i18n import format_local_date, format_local_datetime, select_locale
 from deltager.mail import send
+from deltager.meetings import services as meetings
 from deltager.money import format_ore
 from deltager.pdf.receipts import ApplicationReceipt, application_receipt_pdf
 from deltager.permissions import Permission
@@ -127,19 +129,6 @@ def budget_lines_label(lines: list[list[Any]]) -> str:
     return "; ".join(f"{description}: {format_ore(amount)}" for description, amount in lines)
 
 
-@bp.app_template_global("round_accepts_applications")
-def round_accepts_applications(round_: Round) -> bool:
-    """For the public round page: show "Apply now"."""
-    return round_.accepts_applications(utcnow())
-
-
-@bp.app_template_global("application_may_withdraw")
-def application_may_withdraw(application: Application) -> bool:
-    """For the applicant's pages: offer "Withdraw" only when the road allows it."""
-    return services.may_withdraw(application)
-
-
-@bp.app_template_global("funded_next_steps")
 def funded_next_steps(application: Application) -> list[str]:
     """What a funded applicant does next, for the status page and the e-mail (one list, both places)."""
     round_ = application.round
@@ -154,12 +143,6 @@ def funded_next_steps(application: Application) -> list[str]:
         steps[1] = _("Keep every receipt. An association may have the money paid up front by agreement; "
                      "otherwise you upload receipts on your page and the municipality pays against them.")
     return steps
-
-
-@bp.app_template_global("round_ballot_is_public")
-def round_ballot_is_public(round_: Round) -> bool:
-    """For the public round page: link to the projects on the ballot."""
-    return services.ballot_is_public(round_)
 
 
 # --- mail ---------------------------------------------------------------------------------------
@@ -312,10 +295,16 @@ def _me() -> Applicant:
 def mine() -> ResponseReturnValue:
     """My applications, and the rounds I can apply to now."""
     session = get_session()
+    own = services.list_own(session, _me())
     return render_template(
-        "applications/mine.html", applications=services.list_own(session, _me()),
+        "applications/mine.html", applications=own, results=_results(session, own),
         rounds=services.rounds_accepting(session, utcnow()), applicant=_me(), confirm=ConfirmForm(),
     )
+
+
+def _results(session: Session, own: list[Application]) -> dict[int, Any]:
+    """The vote's result of each of these projects on the ballot, once its vote has closed (id → line)."""
+    return {a.id: voting.project_result(session, a) for a in own if a.status is S.ON_BALLOT}
 
 
 def _chose_photo() -> bool:
@@ -429,8 +418,14 @@ def edit(application_id: int) -> ResponseReturnValue:
 @applicant_required
 def detail(application_id: int) -> ResponseReturnValue:
     """The status of one of my applications, in plain words."""
-    application = services.get_own_application(get_session(), _me(), application_id)
-    return render_template("applications/detail.html", application=application, confirm=ConfirmForm())
+    session = get_session()
+    application = services.get_own_application(session, _me(), application_id)
+    return render_template(
+        "applications/detail.html", application=application, confirm=ConfirmForm(),
+        results=_results(session, [application]), may_withdraw=services.may_withdraw(application),
+        meeting=meetings.next_voting_meeting(session, application.round_id, utcnow()),
+        next_steps=funded_next_steps(application),
+    )
 
 
 @bp.route("/apply/<int:application_id>/withdraw", methods=["GET", "POST"])
@@ -633,7 +628,8 @@ def decide(application_id: int) -> ResponseReturnValue:
                 return see_other("applications.staff_detail", application_id=application_id)
             subject, template = DECISION_MAILS[decision]
             _mail(application.applicant.email, subject, template, language=application.applicant.language,
-                  application=application, status_url=_status_url(application))
+                  application=application, status_url=_status_url(application),
+                  meeting=meetings.next_voting_meeting(session, application.round_id, utcnow()))
             flash(_("The decision is saved and the applicant has been told by e-mail."), "success")
             return see_other("applications.queue", round_id=application.round_id)
     return _staff_page(application, decision=form)
@@ -644,9 +640,11 @@ def tell_result(application: Application, *, funded: bool, votes: int, granted_o
     subject, template = (
         (N_("Your project gets money"), "funded") if funded else (N_("The result of the vote on your project"), "not_funded")
     )
+    with force_locale(application.applicant.language):
+        next_steps = funded_next_steps(application)
     return _mail(application.applicant.email, subject, template, language=application.applicant.language,
                  notify=False, application=application, votes=votes, granted_ore=granted_ore,
-                 status_url=_status_url(application))
+                 status_url=_status_url(application), next_steps=next_steps)
 
 
 # --- staff: applying on a citizen's behalf ------------------------------------------------------

@@ -146,7 +146,7 @@ def field_labels() -> dict[str, dict[str, Any]]:
     from deltager.applications.views import HISTORY_LABELS as application_fields
     from deltager.meetings.views import HISTORY_LABELS as meeting_fields
     from deltager.rounds.views import HISTORY_LABELS as round_fields
-    from deltager.voting.views import HISTORY_LABELS as vote_fields
+    from deltager.voting.forms import HISTORY_LABELS as vote_fields
 
     domain = {
         "round": round_fields, "application": application_fields, "meeting": {**meeting_fields, **vote_fields},

@@ -180,6 +180,12 @@ def round_page_meetings(session: Session, round_: Round, now: dt.datetime) -> li
     return meetings
 
 
+def next_voting_meeting(session: Session, round_id: int, now: dt.datetime) -> Meeting | None:
+    """The round's next voting meeting that is not cancelled (what an applicant on the ballot is told)."""
+    return next((m for m in upcoming_public_meetings(session, round_id, now)
+                 if m.kind is MeetingKind.VOTE and m.cancelled_at is None), None)
+
+
 def applying_meetings_ahead(session: Session, round_id: int, now: dt.datetime) -> list[Meeting]:
     """The information and help meetings of a round not ended and not cancelled (the confirmation of
     closing applications names them)."""
@@ -291,11 +297,16 @@ def create_meeting(session: Session, actor: Actor, round_id: int, data: MeetingI
     return meeting
 
 
+def refuse_editing(meeting: Meeting) -> None:
+    """Raise why the meeting cannot be edited at all by its own rules, if it cannot (reads only)."""
+    if meeting.cancelled_at is not None:
+        raise NotAllowed(N_("A cancelled meeting cannot be changed."))
+
+
 def refuse_update(session: Session, meeting: Meeting, data: MeetingInput) -> None:
     """Raise the DomainError that refuses this edit by the meeting's own rules, if any (reads only).
     A voting meeting is also tied down by its vote: ``deltager.road.update_meeting`` asks both."""
-    if meeting.cancelled_at is not None:
-        raise NotAllowed(N_("A cancelled meeting cannot be changed."))
+    refuse_editing(meeting)
     _validate(data)
     signed_up = count_active(session, meeting.id)
     if data.capacity is not None and data.capacity < signed_up:

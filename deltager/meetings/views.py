@@ -15,7 +15,7 @@ from deltager.accounts.forms import ConfirmForm
 from deltager.applications.auth import applicant_required, current_applicant
 from deltager.audit.services import Actor, history
 from deltager.db import get_session, utcnow
-from deltager.errors import DomainError, Throttled
+from deltager.errors import DomainError, Throttled, allows
 from deltager.i18n import format_local_datetime
 from deltager.i18n import select_locale
 from deltager.meetings import emails, services
@@ -23,9 +23,10 @@ from deltager.meetings.forms import KIND_LABELS, AttendanceForm, MeetingForm, Si
 from deltager.meetings.models import Meeting, MeetingKind, Registration
 from deltager.pdf.receipts import MeetingReceipt, meeting_receipt_pdf
 from deltager.permissions import Permission
-from deltager.rounds.models import Round
 from deltager.rounds.services import get_round
 from deltager.timeutil import local_to_utc, utc_to_local
+from deltager.voting import forms as vote_forms
+from deltager.voting import services as vote_services
 from deltager.web import client_ip, public, requires, see_other, show_error, staff_actor
 
 bp = Blueprint("meetings", __name__)
@@ -116,6 +117,7 @@ def detail(meeting_id: int) -> ResponseReturnValue:
     """One meeting: facts, totals, the people signed up, history (a voting meeting: a link to its vote)."""
     session = get_session()
     meeting = services.get_meeting(session, meeting_id)
+    now, voting = utcnow(), meeting.kind is MeetingKind.VOTE
     return render_template(
         "meetings/staff_detail.html",
         meeting=meeting,
@@ -123,10 +125,12 @@ def detail(meeting_id: int) -> ResponseReturnValue:
         totals=services.totals(meeting),
         active=services.active_registrations(meeting),
         cancelled=[r for r in meeting.registrations if r.cancelled_at is not None],
+        may_edit=allows(road.refuse_editing_meeting, session, meeting),
+        may_cancel=allows(road.refuse_cancelling_meeting, session, meeting, now),
         history=history(session, "meeting", meeting.id),
-        history_labels=HISTORY_LABELS,
-        history_value_filters={"kind": "meeting_kind"},
-        now=utcnow(), confirm=ConfirmForm(),
+        history_labels={**HISTORY_LABELS, **(vote_forms.HISTORY_LABELS if voting else {})},
+        history_value_filters={"kind": "meeting_kind", **(vote_forms.HISTORY_VALUE_FILTERS if voting else {})},
+        now=now, confirm=ConfirmForm(),
     )
 
 
@@ -221,19 +225,6 @@ def attendance(meeting_id: int) -> ResponseReturnValue:
 # --- citizens --------------------------------------------------------------------------------
 
 
-@bp.app_template_global()
-def round_public_meetings(round_: Round) -> list[Meeting]:
-    """The upcoming meetings of a round, for the public round page."""
-    return services.round_page_meetings(get_session(), round_, utcnow())
-
-
-@bp.app_template_global()
-def round_voting_meeting(round_: Round) -> Meeting | None:
-    """The round's next voting meeting that is not cancelled (for the "on the ballot" e-mail)."""
-    return next((m for m in services.upcoming_public_meetings(get_session(), round_.id, utcnow())
-                 if m.kind is MeetingKind.VOTE and m.cancelled_at is None), None)
-
-
 @bp.app_template_filter("meeting_kind")
 def meeting_kind_label(kind: MeetingKind) -> str:
     """A meeting kind in plain words."""
@@ -283,6 +274,7 @@ def public_meeting(meeting_id: int) -> ResponseReturnValue:
     now = utcnow()
     return render_template(
         "meetings/public_meeting.html", meeting=meeting, round=meeting.round, form=form,
+        vote=vote_services.get_settings(session, meeting.id) if meeting.kind is MeetingKind.VOTE else None,
         open=services.sign_up_open(meeting, now),
         seats_left=services.seats_left(session, meeting) if meeting.kind in services.SIGN_UP_KINDS else None,
         ended=meeting.ends_at <= now,

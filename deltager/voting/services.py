@@ -927,6 +927,17 @@ def round_allocation(session: Session, round_id: int) -> Allocation | None:
     )
 
 
+def published_result(
+    session: Session, round_id: int, language: str,
+) -> tuple[Allocation, list[ResultLine], list[str]] | None:
+    """A round's published result once a vote has closed: the allocation, its lines and its trace
+    in ``language`` (the public round page)."""
+    allocation = round_allocation(session, round_id)
+    if allocation is None:
+        return None
+    return allocation, result_lines(session, allocation), allocation.trace(language)
+
+
 def project_result(session: Session, application: Application) -> AllocationLine | None:
     """A project's line in its round's published result (votes, amount granted), once a vote has closed."""
     allocation = round_allocation(session, application.round_id)
@@ -1008,17 +1019,35 @@ def refuse_screening_once_voted(session: Session, round_: Round) -> None:
         raise NotAllowed(N_("The vote has opened, so the ballot is fixed: the round cannot go back to screening."))
 
 
-def refuse_meeting_change(session: Session, meeting: Meeting, data: MeetingInput | None) -> None:
-    """A voting meeting is tied down by its vote. Once cards are issued it stays a voting
-    meeting; once the vote has opened it cannot be cancelled (close the vote instead); once it
-    has closed nothing about it changes, since the protocol states its date and place."""
-    settings = session.get(VoteSettings, meeting.id) if meeting.kind is MeetingKind.VOTE else None
-    if settings is None:
-        return
-    if settings.state is VoteState.CLOSED:
+# A voting meeting is tied down by its vote. Once cards are issued it stays a voting meeting; once
+# the vote has opened it cannot be cancelled (close the vote instead); once it has closed nothing
+# about it changes, since the protocol states its date and place.
+
+
+def _vote_of(session: Session, meeting: Meeting) -> VoteSettings | None:
+    return session.get(VoteSettings, meeting.id) if meeting.kind is MeetingKind.VOTE else None
+
+
+def refuse_meeting_edit(session: Session, meeting: Meeting) -> None:
+    """A meeting whose vote has closed cannot be edited or cancelled."""
+    settings = _vote_of(session, meeting)
+    if settings is not None and settings.state is VoteState.CLOSED:
         raise NotAllowed(N_("The vote of this meeting has closed and its protocol names the meeting, so it cannot change."))
-    if data is None and settings.state is VoteState.OPEN:
-        raise NotAllowed(N_("The vote of this meeting is open, so the meeting cannot be cancelled. Close the vote instead."))
-    if data is not None and data.kind is not MeetingKind.VOTE and (settings.cards_issued or settings.state is VoteState.OPEN):
+
+
+def refuse_meeting_change(session: Session, meeting: Meeting, data: MeetingInput) -> None:
+    """This edit of a meeting, if its vote forbids it: closed, or no longer a voting meeting once cards are out."""
+    refuse_meeting_edit(session, meeting)
+    settings = _vote_of(session, meeting)
+    if settings is not None and data.kind is not MeetingKind.VOTE and (
+            settings.cards_issued or settings.state is VoteState.OPEN):
         raise ValidationFailed(N_("Ballot cards have been issued for this meeting, so it must stay a voting meeting."),
                                field="kind")
+
+
+def refuse_meeting_cancel(session: Session, meeting: Meeting) -> None:
+    """Cancelling a meeting, if its vote forbids it: closed, or open."""
+    refuse_meeting_edit(session, meeting)
+    settings = _vote_of(session, meeting)
+    if settings is not None and settings.state is VoteState.OPEN:
+        raise NotAllowed(N_("The vote of this meeting is open, so the meeting cannot be cancelled. Close the vote instead."))
