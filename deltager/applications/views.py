@@ -3,7 +3,6 @@ staff applying on a citizen's behalf, photos and the public list of projects on 
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -16,17 +15,17 @@ from werkzeug.wrappers import Response
 
 from deltager import road
 from deltager.accounts.forms import ConfirmForm
-from deltager.applications import codes, services
+from deltager.applications import codes, emails, services
 from deltager.applications.auth import applicant_required, current_applicant, sign_in as start_session, sign_out as end_session
 from deltager.applications.forms import (
-    CHILD_CERTIFICATE_LABELS, ApplicationForm, CodeSignInForm, DecisionForm, OnBehalfForm, ScreeningForm, SignInForm,
-    yes_no,
+    CHILD_CERTIFICATE_LABELS, HISTORY_LABELS, HISTORY_VALUE_FILTERS, ApplicationForm, CodeSignInForm, DecisionForm,
+    OnBehalfForm, ScreeningForm, SignInForm, yes_no,
 )
 from deltager.applications.models import Applicant, ApplicantType, Application, ApplicationStatus, ChildCertificate
 from deltager.audit.services import Actor, history
 from deltager.db import begin_write_now, get_session, reads_first, utcnow
 from deltager.errors import N_, DomainError, Throttled, ValidationFailed
-from deltager.i18n import format_local_date, format_local_datetime, select_locale
+from deltager.i18n import format_local_datetime, select_locale
 from deltager.mail import send
 from deltager.meetings import services as meetings
 from deltager.money import format_ore
@@ -82,33 +81,6 @@ APPLICANT_TYPE_LABELS = {
     ApplicantType.PERSON: lazy_gettext("Private person"),
     ApplicantType.ASSOCIATION: lazy_gettext("Association"),
 }
-#: The caseworker's history of an application: what each recorded field is called.
-HISTORY_LABELS = {
-    "status": lazy_gettext("Status"),
-    "title": lazy_gettext("Title of the project"),
-    "summary": lazy_gettext("Short summary"),
-    "requested_ore": lazy_gettext("Amount applied for"),
-    "applicant_type": lazy_gettext("Who applies?"),
-    "association_name": lazy_gettext("Name of the association"),
-    "cvr": lazy_gettext("CVR number of the association"),
-    "involves_children": lazy_gettext("Children or young people under 18 take part"),
-    "budget": lazy_gettext("Budget"),
-    "has_photo": lazy_gettext("Photo"),
-    "stand_number": lazy_gettext("Stand number"),
-    "message": lazy_gettext("Message to the applicant"),
-    "fits_theme": lazy_gettext("Fits the theme"),
-    "budget_plausible": lazy_gettext("The budget is plausible"),
-    "eligible_applicant": lazy_gettext("The applicant is eligible"),
-    "child_certificate": lazy_gettext("Børneattest"),
-    "child_certificate_received_on": lazy_gettext("Børneattest received on"),
-    "screening_notes": lazy_gettext("Internal notes"),
-}
-HISTORY_VALUE_FILTERS = {
-    "status": "application_status_staff",
-    "applicant_type": "applicant_type",
-    "child_certificate": "child_certificate",
-    "budget": "budget_lines",
-}
 
 
 @bp.app_template_filter("applicant_type")
@@ -127,47 +99,6 @@ def child_certificate_label(value: ChildCertificate) -> str:
 def budget_lines_label(lines: list[list[Any]]) -> str:
     """A budget as the trail records it ([[description, øre], …]): "Leje af lokale: 2.000,00 kr.; …"."""
     return "; ".join(f"{description}: {format_ore(amount)}" for description, amount in lines)
-
-
-def funded_next_steps(application: Application) -> list[str]:
-    """What a funded applicant does next, for the status page and the e-mail (one list, both places)."""
-    round_ = application.round
-    steps = [
-        _("The municipality sends you a grant letter with the amount and the conditions. Read it and accept it."),
-        _("Keep every receipt. You upload receipts or invoices on your page, and the municipality pays against them."),
-        _("Carry out the project by %(date)s, and send a short report by %(report)s.",
-          date=format_local_date(round_.project_deadline), report=format_local_date(round_.report_deadline)),
-        _("Questions? Contact the municipality's social department; you can also answer any e-mail we send you."),
-    ]
-    if application.applicant_type is ApplicantType.ASSOCIATION:
-        steps[1] = _("Keep every receipt. An association may have the money paid up front by agreement; "
-                     "otherwise you upload receipts on your page and the municipality pays against them.")
-    return steps
-
-
-# --- mail ---------------------------------------------------------------------------------------
-
-
-def _mail(to: str, subject: str, template: str, *, language: str | None = None, notify: bool = True,
-          **context: Any) -> bool:
-    """Send one of our e-mails after the commit: in ``language`` (the applicant's, when staff trigger
-    it), else in the language of the one reading the page. ``notify=False``: a failure is only logged."""
-    context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
-    with force_locale(language) if language is not None else nullcontext():
-        return send(to=to, subject=_(subject), text=render_template(f"applications/mail/{template}.html", **context),
-                    notify=notify)
-
-
-def _status_url(application: Application) -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + url_for("applications.detail", application_id=application.id)
-
-
-def _send_receipt(application: Application, *, by_staff: bool = False) -> None:
-    if application.applicant.email is None:
-        return  # no address: staff print the receipt instead (the receipt view)
-    _mail(application.applicant.email, N_("Receipt: we have received your application"), "receipt",
-          language=application.applicant.language if by_staff else None,
-          application=application, status_url=_status_url(application))
 
 
 # --- sign-in ------------------------------------------------------------------------------------
@@ -201,8 +132,8 @@ def sign_in() -> ResponseReturnValue:
             link = current_app.config["BASE_URL"].rstrip("/") + url_for(
                 "applications.sign_in_link", token=token, next=_link_target(applicant, form.next.data)
             )
-            _mail(applicant.email, N_("Your sign-in link for Deltager"), "sign_in", link=link,
-                  minutes=int(services.TOKEN_LIFETIME.total_seconds() // 60))
+            emails.send(applicant.email, N_("Your sign-in link for Deltager"), "sign_in", link=link,
+                        minutes=int(services.TOKEN_LIFETIME.total_seconds() // 60))
             return render_template("applications/sign_in_sent.html", email=applicant.email, recent=None)
     return render_template("applications/sign_in.html", form=form), 400 if form.errors else 200
 
@@ -387,7 +318,7 @@ def new(round_id: int) -> ResponseReturnValue:
 
 def _after_save(application: Any, outcome: str) -> Response:
     if outcome == "submitted":
-        _send_receipt(application)
+        emails.send_receipt(application)
         flash(_("Thank you! Your application is sent. We have e-mailed you a receipt."), "success")
         return see_other("applications.detail", application_id=application.id)
     flash(_("Your draft is saved. You can come back and finish it before the deadline."), "success")
@@ -424,7 +355,7 @@ def detail(application_id: int) -> ResponseReturnValue:
         "applications/detail.html", application=application, confirm=ConfirmForm(),
         results=_results(session, [application]), may_withdraw=services.may_withdraw(application),
         meeting=meetings.next_voting_meeting(session, application.round_id, utcnow()),
-        next_steps=funded_next_steps(application),
+        next_steps=emails.funded_next_steps(application),
     )
 
 
@@ -627,24 +558,12 @@ def decide(application_id: int) -> ResponseReturnValue:
                         "then mark it as done on the application."), "warning")
                 return see_other("applications.staff_detail", application_id=application_id)
             subject, template = DECISION_MAILS[decision]
-            _mail(application.applicant.email, subject, template, language=application.applicant.language,
-                  application=application, status_url=_status_url(application),
-                  meeting=meetings.next_voting_meeting(session, application.round_id, utcnow()))
+            emails.send(application.applicant.email, subject, template, language=application.applicant.language,
+                        application=application, status_url=emails.status_url(application),
+                        meeting=meetings.next_voting_meeting(session, application.round_id, utcnow()))
             flash(_("The decision is saved and the applicant has been told by e-mail."), "success")
             return see_other("applications.queue", round_id=application.round_id)
     return _staff_page(application, decision=form)
-
-
-def tell_result(application: Application, *, funded: bool, votes: int, granted_ore: int) -> bool:
-    """After the vote closed (and the commit): e-mail the applicant the result, in their language."""
-    subject, template = (
-        (N_("Your project gets money"), "funded") if funded else (N_("The result of the vote on your project"), "not_funded")
-    )
-    with force_locale(application.applicant.language):
-        next_steps = funded_next_steps(application)
-    return _mail(application.applicant.email, subject, template, language=application.applicant.language,
-                 notify=False, application=application, votes=votes, granted_ore=granted_ore,
-                 status_url=_status_url(application), next_steps=next_steps)
 
 
 # --- staff: applying on a citizen's behalf ------------------------------------------------------
@@ -680,7 +599,7 @@ def _after_on_behalf(application: Any, outcome: str) -> Response:
                 "with the personal code and give it to them."), "success")
         return see_other("applications.receipt", application_id=application.id)
     if outcome == "submitted":
-        _send_receipt(application, by_staff=True)
+        emails.send_receipt(application, by_staff=True)
         flash(_("The application is sent on the citizen's behalf."), "success")
     else:
         flash(_("The draft is saved on the citizen's behalf."), "success")

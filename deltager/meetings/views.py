@@ -19,7 +19,7 @@ from deltager.errors import DomainError, Throttled, allows
 from deltager.i18n import format_local_datetime
 from deltager.i18n import select_locale
 from deltager.meetings import emails, services
-from deltager.meetings.forms import KIND_LABELS, AttendanceForm, MeetingForm, SignUpForm, StaffSignUpForm
+from deltager.meetings.forms import HISTORY_LABELS, KIND_LABELS, AttendanceForm, MeetingForm, SignUpForm, StaffSignUpForm
 from deltager.meetings.models import Meeting, MeetingKind, Registration
 from deltager.pdf.receipts import MeetingReceipt, meeting_receipt_pdf
 from deltager.permissions import Permission
@@ -30,19 +30,6 @@ from deltager.voting import services as vote_services
 from deltager.web import client_ip, public, requires, see_other, show_error, staff_actor
 
 bp = Blueprint("meetings", __name__)
-
-#: The meeting fields of the audit trail, named as on the meeting form.
-HISTORY_LABELS = {
-    "kind": lazy_gettext("Kind of meeting"),
-    "title": lazy_gettext("Title"),
-    "place": lazy_gettext("Place"),
-    "address": lazy_gettext("Address"),
-    "description": lazy_gettext("What happens at the meeting"),
-    "starts_at": lazy_gettext("Starts"),
-    "ends_at": lazy_gettext("Ends"),
-    "capacity": lazy_gettext("Number of seats"),
-    "cancelled_at": lazy_gettext("Cancelled"),
-}
 
 #: The flask-session key that lets the confirmation page show the sign-up just made (and only that).
 SIGNED_UP_KEY = "meetings_signed_up"

@@ -15,7 +15,7 @@ from deltager.errors import DomainError
 from deltager.permissions import Permission
 from deltager.rounds import services
 from deltager.rounds.consequences import transition_consequences
-from deltager.rounds.forms import RoundForm
+from deltager.rounds.forms import HISTORY_LABELS, RoundForm
 from deltager.rounds.models import Round, RoundStatus
 from deltager.timeutil import local_to_utc, utc_to_local
 from deltager.accounts.forms import ConfirmForm
@@ -144,23 +144,6 @@ def _transition_confirmation(round_: Round, target: RoundStatus) -> Confirmation
         button=title, back=url_for("rounds.detail", round_id=round_.id), breadcrumb=round_.title,
     )
 
-
-#: The round's history: what each recorded field is called (as on the form).
-HISTORY_LABELS = {
-    "title": lazy_gettext("Name of the round"),
-    "theme": lazy_gettext("Theme"),
-    "description": lazy_gettext("Description for citizens"),
-    "pot_ore": lazy_gettext("Pot (kr.)"),
-    "cap_ore": lazy_gettext("Cap per application (kr.)"),
-    "funding_source": lazy_gettext("Funding source"),
-    "partners": lazy_gettext("Partner organisations"),
-    "applications_open_at": lazy_gettext("Applications open"),
-    "applications_close_at": lazy_gettext("Applications close"),
-    "voting_on": lazy_gettext("Date of the voting meeting"),
-    "project_deadline": lazy_gettext("Project deadline"),
-    "report_deadline": lazy_gettext("Report deadline"),
-    "status": lazy_gettext("Status"),
-}
 
 STATUS_LABELS = {
     RoundStatus.DRAFT: lazy_gettext("Draft"),

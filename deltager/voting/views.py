@@ -38,7 +38,7 @@ from wtforms.fields.choices import SelectChoice
 from deltager import road
 from deltager.accounts.forms import ConfirmForm
 from deltager.applications.models import Application, ApplicationStatus, Photo
-from deltager.applications.views import tell_result
+from deltager.applications.emails import tell_result
 from deltager.applications.services import owe_results_by_phone
 from deltager.audit.services import Actor
 from deltager.confirmation import Confirmation, Consequence, confirmation_page
