@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from deltager import road
 from deltager.accounts.models import User
 from deltager.applications import photos, services
-from deltager.applications.models import ApplicantType, Application, ApplicationStatus, ChildCertificate
+from deltager.applications.models import Applicant, ApplicantType, Application, ApplicationStatus, ChildCertificate
 from deltager.audit.services import Actor, record
 from deltager.rounds.models import Round
 
@@ -165,3 +165,28 @@ def load_applications_demo(session: Session, today: dt.date) -> None:
     screening = session.scalar(select(Round).where(Round.title == "Godt naboskab"))
     if screening is not None:
         _screening_round_demo(session, screening)
+
+
+def ballot_demo_projects(
+    session: Session, round_: Round, projects: list[tuple[str, str, int]], at: dt.datetime,
+) -> None:
+    """Put demo applications on the ballot if the round has fewer than 8 there (the voting demo's
+    rounds: ``projects`` are (title, summary, kroner), written as if sent in and decided at ``at``)."""
+    have = session.scalars(
+        select(Application.id).where(Application.round_id == round_.id, Application.status == ApplicationStatus.ON_BALLOT)
+    ).all()
+    if len(have) >= 8:
+        return
+    applicant = session.scalar(select(Applicant).where(Applicant.email == "demo-projekter@example.dk"))
+    if applicant is None:
+        applicant = Applicant(email="demo-projekter@example.dk", name="Demo-ansøgere")
+        session.add(applicant)
+        session.flush()
+    for title, summary, kroner in projects:
+        session.add(Application(
+            round_id=round_.id, applicant_id=applicant.id, status=ApplicationStatus.ON_BALLOT, title=title,
+            summary=summary, what=summary, requested_ore=kroner * 100, applicant_type=ApplicantType.ASSOCIATION,
+            association_name="Beboerforeningen", contact_name="Demo", consent_at=at, submitted_at=at, decided_at=at,
+            created_at=at, updated_at=at,
+        ))
+    session.flush()
