@@ -29,7 +29,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from deltager import migrate
+from deltager import migrate, road
 from deltager.applications.models import Applicant, Application, ApplicationStatus
 from deltager.audit.services import Actor
 from deltager.db import begin_write, make_engine
@@ -70,7 +70,7 @@ def prepare(database_url: str, cards: int) -> VoteSetup:
         while len(codes) < cards:
             batch = min(voting.MAX_CARDS_PER_BATCH, cards - len(codes))
             codes += [card.code for card in voting.issue_cards(session, ACTOR, meeting.id, batch, now)]
-        voting.open_vote(session, ACTOR, meeting.id, now)
+        road.open_vote(session, ACTOR, meeting.id, now)
         session.commit()
         meeting_id = meeting.id
     engine.dispose()

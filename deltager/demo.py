@@ -19,7 +19,8 @@ from deltager.audit.services import Actor
 from deltager.meetings.demo import load_meetings_demo
 from deltager.permissions import Role
 from deltager.rounds.models import Round, RoundStatus
-from deltager.rounds.services import RoundInput, create_round, transition_round
+from deltager.road import transition_round
+from deltager.rounds.services import RoundInput, create_round
 from deltager.timeutil import local_to_utc
 from deltager.voting.demo import load_voting_demo
 

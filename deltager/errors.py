@@ -7,6 +7,7 @@ translates it for the reader's language with ``translate_error``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -42,3 +43,13 @@ class ValidationFailed(DomainError):
 
 class Throttled(DomainError):
     """Too many attempts; try again later."""
+
+
+def allows(refusal: Callable[..., None], *args: Any) -> bool:
+    """Whether a ``refuse_*`` check (which raises the DomainError that refuses a step) lets the
+    step pass: for a page that offers only what is allowed, without restating the rule."""
+    try:
+        refusal(*args)
+    except DomainError:
+        return False
+    return True

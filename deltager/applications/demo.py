@@ -15,10 +15,11 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deltager import road
 from deltager.accounts.models import User
 from deltager import uploads
 from deltager.applications import services
-from deltager.applications.models import ApplicantType, Application, ApplicationStatus, ChildCertificate
+from deltager.applications.models import Applicant, ApplicantType, Application, ApplicationStatus, ChildCertificate
 from deltager.audit.services import Actor, record
 from deltager.rounds.models import Round
 
@@ -114,10 +115,10 @@ def _open_round_demo(session: Session, round_: Round, helper: User | None) -> No
     decided = later + dt.timedelta(days=2)
     # Børneattest received for the homework café; on the ballot (early screening).
     _tick(session, lektiecafe, decided, children_received=decided.date())
-    services.decide(session, CASEWORKER, lektiecafe.id, S.ON_BALLOT, "", decided)
-    services.decide(session, CASEWORKER, gaardfest.id, S.NEEDS_INFO,
+    road.decide(session, CASEWORKER, lektiecafe.id, S.ON_BALLOT, "", decided)
+    road.decide(session, CASEWORKER, gaardfest.id, S.NEEDS_INFO,
                     "Har I fået lov af boligforeningen til at bruge gården? Skriv gerne, hvem I har talt med.", decided)
-    services.decide(session, CASEWORKER, gaaklub.id, S.REJECTED,
+    road.decide(session, CASEWORKER, gaaklub.id, S.REJECTED,
                     "Projektet får allerede støtte fra kommunens integrationspulje, så vi kan ikke give dobbelt støtte.", decided)
     services.withdraw(session, services.applicant_actor(strik.applicant), strik.id, decided)
     # skraldecafé stays a draft; spisning and sangaften (on behalf) stay submitted.
@@ -150,9 +151,9 @@ def _screening_round_demo(session: Session, round_: Round) -> None:
         decided = round_.applications_close_at + dt.timedelta(days=2)
         if i < 8:  # the first eight go on the ballot; the last two are turned down with a reason
             _tick(session, application, decided)
-            services.decide(session, CASEWORKER, application.id, S.ON_BALLOT, "", decided)
+            road.decide(session, CASEWORKER, application.id, S.ON_BALLOT, "", decided)
         else:
-            services.decide(session, CASEWORKER, application.id, S.REJECTED, REJECTIONS[i - 8], decided)
+            road.decide(session, CASEWORKER, application.id, S.REJECTED, REJECTIONS[i - 8], decided)
 
 
 def load_applications_demo(session: Session, today: dt.date) -> None:
@@ -165,3 +166,28 @@ def load_applications_demo(session: Session, today: dt.date) -> None:
     screening = session.scalar(select(Round).where(Round.title == "Godt naboskab"))
     if screening is not None:
         _screening_round_demo(session, screening)
+
+
+def ballot_demo_projects(
+    session: Session, round_: Round, projects: list[tuple[str, str, int]], at: dt.datetime,
+) -> None:
+    """Put demo applications on the ballot if the round has fewer than 8 there (the voting demo's
+    rounds: ``projects`` are (title, summary, kroner), written as if sent in and decided at ``at``)."""
+    have = session.scalars(
+        select(Application.id).where(Application.round_id == round_.id, Application.status == ApplicationStatus.ON_BALLOT)
+    ).all()
+    if len(have) >= 8:
+        return
+    applicant = session.scalar(select(Applicant).where(Applicant.email == "demo-projekter@example.dk"))
+    if applicant is None:
+        applicant = Applicant(email="demo-projekter@example.dk", name="Demo-ansøgere")
+        session.add(applicant)
+        session.flush()
+    for title, summary, kroner in projects:
+        session.add(Application(
+            round_id=round_.id, applicant_id=applicant.id, status=ApplicationStatus.ON_BALLOT, title=title,
+            summary=summary, what=summary, requested_ore=kroner * 100, applicant_type=ApplicantType.ASSOCIATION,
+            association_name="Beboerforeningen", contact_name="Demo", consent_at=at, submitted_at=at, decided_at=at,
+            created_at=at, updated_at=at,
+        ))
+    session.flush()

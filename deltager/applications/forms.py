@@ -242,3 +242,32 @@ class DecisionForm(BaseForm):
 def yes_no(value: str | None) -> bool | None:
     """"yes" → True, "no" → False, anything else → None."""
     return {"yes": True, "no": False}.get(value or "")
+
+
+#: The caseworker's history of an application: what each recorded field is called.
+HISTORY_LABELS = {
+    "status": _("Status"),
+    "title": _("Title of the project"),
+    "summary": _("Short summary"),
+    "requested_ore": _("Amount applied for"),
+    "applicant_type": _("Who applies?"),
+    "association_name": _("Name of the association"),
+    "cvr": _("CVR number of the association"),
+    "involves_children": _("Children or young people under 18 take part"),
+    "budget": _("Budget"),
+    "has_photo": _("Photo"),
+    "stand_number": _("Stand number"),
+    "message": _("Message to the applicant"),
+    "fits_theme": _("Fits the theme"),
+    "budget_plausible": _("The budget is plausible"),
+    "eligible_applicant": _("The applicant is eligible"),
+    "child_certificate": _("Børneattest"),
+    "child_certificate_received_on": _("Børneattest received on"),
+    "screening_notes": _("Internal notes"),
+}
+HISTORY_VALUE_FILTERS = {
+    "status": "application_status_staff",
+    "applicant_type": "applicant_type",
+    "child_certificate": "child_certificate",
+    "budget": "budget_lines",
+}

@@ -10,7 +10,7 @@ Decisions written down here (and tested):
   round is still open or in screening: the caseworker asked for it.
 - Caseworkers decide only on submitted applications, while the round is open or in screening.
   "On the ballot" needs a ticked checklist (theme, budget, eligibility, and a børneattest that is not
-  needed or received when children take part) and assigns the next free stand number.
+  needed or received when children take part); the voting domain gives it the next free stand number.
 - The public list of projects on the ballot is shown once the round has reached voting (screening done).
 """
 
@@ -41,7 +41,6 @@ from deltager.audit.services import Actor, record
 from deltager.config import supported_language
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.rounds.models import Round, RoundStatus
-from deltager.rounds.services import add_transition_guard
 
 if TYPE_CHECKING:
     from deltager.uploads import ProcessedImage  # services import no flask
@@ -604,12 +603,23 @@ def mark_contacted(session: Session, actor: Actor, application_id: int, now: dt.
     return application
 
 
-def ballot_projects(session: Session, round_id: int) -> list[Application]:
-    """The round's applications on the ballot, by stand number."""
-    return list(session.scalars(
-        select(Application).where(Application.round_id == round_id, Application.status == S.ON_BALLOT)
-        .order_by(Application.stand_number.is_(None), Application.stand_number, Application.id)
-    ))
+def write_stand_numbers(session: Session, round_id: int, numbers: dict[int, int | None]) -> None:
+    """Write the stand numbers that the voting domain gave (application id → number; None clears
+    one). Voting owns the numbers and their rules; this only writes the rows."""
+    # Clear first: (round_id, stand_number) is UNIQUE, and a swap would collide half-way.
+    session.execute(
+        update(Application)
+        .where(Application.round_id == round_id, Application.id.in_(list(numbers)))
+        .values(stand_number=None)
+        .execution_options(synchronize_session=False)
+    )
+    for app_id, number in numbers.items():
+        if number is not None:
+            session.execute(
+                update(Application).where(Application.id == app_id).values(stand_number=number)
+                .execution_options(synchronize_session=False)
+            )
+    session.expire_all()
 
 
 def ballot_is_public(round_: Round) -> bool:
@@ -703,9 +713,11 @@ def _refuse_undoing_the_ballot_checks(application: Application, data: ScreeningI
 
 def decide(
     session: Session, actor: Actor, application_id: int, decision: ApplicationStatus, message: str,
-    now: dt.datetime,
+    now: dt.datetime, *, stand_number: int | None = None,
 ) -> Application:
-    """Put on the ballot, ask for more information (message to the applicant), or reject (reason required)."""
+    """Put on the ballot, ask for more information (message to the applicant), or reject (reason
+    required). A project put on the ballot takes ``stand_number``, which the voting domain gives
+    (``deltager.road.decide``)."""
     application = get_application(session, application_id, for_update=True)
     if decision not in DECISIONS:
         raise NotAllowed(N_("Choose a decision."))
@@ -718,9 +730,7 @@ def decide(
     before = snapshot(application)
     if decision is S.ON_BALLOT:
         _check_ready_for_ballot(application)
-        application.stand_number = (session.scalar(
-            select(func.max(Application.stand_number)).where(Application.round_id == application.round_id)
-        ) or 0) + 1
+        application.stand_number = stand_number
     elif not message:
         raise ValidationFailed(
             N_("Write what the applicant must add.") if decision is S.NEEDS_INFO
@@ -755,11 +765,11 @@ def _check_ready_for_ballot(application: Application) -> None:
         raise NotAllowed(N_("Children take part: the børneattest must be received (or assessed as not needed) first."))
 
 
-# --- the round's road ---------------------------------------------------------------------------
+# --- what applications refuse on the round's road (asked by deltager.road) ------------------------
 
 
 def refuse_voting_while_undecided(session: Session, round_: Round) -> None:
-    """Guard: a round goes on to voting only when every application sent in has its decision.
+    """A round goes on to voting only when every application sent in has its decision.
 
     From voting on, the ballot is fixed and no decision can be made, so an application still
     waiting would never get an answer.
@@ -769,6 +779,3 @@ def refuse_voting_while_undecided(session: Session, round_: Round) -> None:
     if waiting:
         raise NotAllowed(N_("Voting cannot begin while applications await a decision (%(count)d). "
                             "Put each of them on the ballot or reject it first."), count=waiting)
-
-
-add_transition_guard(RoundStatus.VOTING, refuse_voting_while_undecided)

@@ -3,7 +3,6 @@ staff applying on a citizen's behalf, photos and the public list of projects on 
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -11,22 +10,24 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from deltager import uploads
+from deltager import road, uploads
 from deltager.forms import ConfirmForm
-from deltager.applications import codes, services
+from deltager.applications import codes, emails, services
 from deltager.applications.auth import applicant_required, current_applicant, sign_in as start_session, sign_out as end_session
 from deltager.applications.forms import (
-    CHILD_CERTIFICATE_LABELS, ApplicationForm, CodeSignInForm, DecisionForm, OnBehalfForm, ScreeningForm, SignInForm,
-    yes_no,
+    CHILD_CERTIFICATE_LABELS, HISTORY_LABELS, HISTORY_VALUE_FILTERS, ApplicationForm, CodeSignInForm, DecisionForm,
+    OnBehalfForm, ScreeningForm, SignInForm, yes_no,
 )
 from deltager.applications.models import Applicant, ApplicantType, Application, ApplicationStatus, ChildCertificate
 from deltager.audit.services import Actor, history
 from deltager.db import begin_write_now, get_session, reads_first, utcnow
 from deltager.errors import N_, DomainError, Throttled, ValidationFailed
-from deltager.i18n import format_local_date, format_local_datetime, select_locale
+from deltager.i18n import format_local_datetime, select_locale
 from deltager.mail import send
+from deltager.meetings import services as meetings
 from deltager.money import format_ore
 from deltager.pdf.receipts import ApplicationReceipt, application_receipt_pdf
 from deltager.permissions import Permission
@@ -36,6 +37,7 @@ from deltager.web import (
     client_ip, download, page_number, public, requires, safe_next, see_other, show_enum_as, show_error, staff_actor,
     translate_error,
 )
+from deltager.voting import services as voting
 
 bp = Blueprint("applications", __name__)
 S = ApplicationStatus
@@ -79,33 +81,6 @@ APPLICANT_TYPE_LABELS = {
     ApplicantType.PERSON: lazy_gettext("Private person"),
     ApplicantType.ASSOCIATION: lazy_gettext("Association"),
 }
-#: The caseworker's history of an application: what each recorded field is called.
-HISTORY_LABELS = {
-    "status": lazy_gettext("Status"),
-    "title": lazy_gettext("Title of the project"),
-    "summary": lazy_gettext("Short summary"),
-    "requested_ore": lazy_gettext("Amount applied for"),
-    "applicant_type": lazy_gettext("Who applies?"),
-    "association_name": lazy_gettext("Name of the association"),
-    "cvr": lazy_gettext("CVR number of the association"),
-    "involves_children": lazy_gettext("Children or young people under 18 take part"),
-    "budget": lazy_gettext("Budget"),
-    "has_photo": lazy_gettext("Photo"),
-    "stand_number": lazy_gettext("Stand number"),
-    "message": lazy_gettext("Message to the applicant"),
-    "fits_theme": lazy_gettext("Fits the theme"),
-    "budget_plausible": lazy_gettext("The budget is plausible"),
-    "eligible_applicant": lazy_gettext("The applicant is eligible"),
-    "child_certificate": lazy_gettext("Børneattest"),
-    "child_certificate_received_on": lazy_gettext("Børneattest received on"),
-    "screening_notes": lazy_gettext("Internal notes"),
-}
-HISTORY_VALUE_FILTERS = {
-    "status": "application_status_staff",
-    "applicant_type": "applicant_type",
-    "child_certificate": "child_certificate",
-    "budget": "budget_lines",
-}
 
 
 @bp.app_template_filter("applicant_type")
@@ -124,66 +99,6 @@ def child_certificate_label(value: ChildCertificate) -> str:
 def budget_lines_label(lines: list[list[Any]]) -> str:
     """A budget as the trail records it ([[description, øre], …]): "Leje af lokale: 2.000,00 kr.; …"."""
     return "; ".join(f"{description}: {format_ore(amount)}" for description, amount in lines)
-
-
-@bp.app_template_global("round_accepts_applications")
-def round_accepts_applications(round_: Round) -> bool:
-    """For the public round page: show "Apply now"."""
-    return round_.accepts_applications(utcnow())
-
-
-@bp.app_template_global("application_may_withdraw")
-def application_may_withdraw(application: Application) -> bool:
-    """For the applicant's pages: offer "Withdraw" only when the road allows it."""
-    return services.may_withdraw(application)
-
-
-@bp.app_template_global("funded_next_steps")
-def funded_next_steps(application: Application) -> list[str]:
-    """What a funded applicant does next, for the status page and the e-mail (one list, both places)."""
-    round_ = application.round
-    steps = [
-        _("The municipality sends you a grant letter with the amount and the conditions. Read it and accept it."),
-        _("Keep every receipt. You upload receipts or invoices on your page, and the municipality pays against them."),
-        _("Carry out the project by %(date)s, and send a short report by %(report)s.",
-          date=format_local_date(round_.project_deadline), report=format_local_date(round_.report_deadline)),
-        _("Questions? Contact the municipality's social department; you can also answer any e-mail we send you."),
-    ]
-    if application.applicant_type is ApplicantType.ASSOCIATION:
-        steps[1] = _("Keep every receipt. An association may have the money paid up front by agreement; "
-                     "otherwise you upload receipts on your page and the municipality pays against them.")
-    return steps
-
-
-@bp.app_template_global("round_ballot_is_public")
-def round_ballot_is_public(round_: Round) -> bool:
-    """For the public round page: link to the projects on the ballot."""
-    return services.ballot_is_public(round_)
-
-
-# --- mail ---------------------------------------------------------------------------------------
-
-
-def _mail(to: str, subject: str, template: str, *, language: str | None = None, notify: bool = True,
-          **context: Any) -> bool:
-    """Send one of our e-mails after the commit: in ``language`` (the applicant's, when staff trigger
-    it), else in the language of the one reading the page. ``notify=False``: a failure is only logged."""
-    context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
-    with force_locale(language) if language is not None else nullcontext():
-        return send(to=to, subject=_(subject), text=render_template(f"applications/mail/{template}.html", **context),
-                    notify=notify)
-
-
-def _status_url(application: Application) -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + url_for("applications.detail", application_id=application.id)
-
-
-def _send_receipt(application: Application, *, by_staff: bool = False) -> None:
-    if application.applicant.email is None:
-        return  # no address: staff print the receipt instead (the receipt view)
-    _mail(application.applicant.email, N_("Receipt: we have received your application"), "receipt",
-          language=application.applicant.language if by_staff else None,
-          application=application, status_url=_status_url(application))
 
 
 # --- sign-in ------------------------------------------------------------------------------------
@@ -217,8 +132,8 @@ def sign_in() -> ResponseReturnValue:
             link = current_app.config["BASE_URL"].rstrip("/") + url_for(
                 "applications.sign_in_link", token=token, next=_link_target(applicant, form.next.data)
             )
-            _mail(applicant.email, N_("Your sign-in link for Deltager"), "sign_in", link=link,
-                  minutes=int(services.TOKEN_LIFETIME.total_seconds() // 60))
+            emails.send(applicant.email, N_("Your sign-in link for Deltager"), "sign_in", link=link,
+                        minutes=int(services.TOKEN_LIFETIME.total_seconds() // 60))
             return render_template("applications/sign_in_sent.html", email=applicant.email, recent=None)
     return render_template("applications/sign_in.html", form=form), 400 if form.errors else 200
 
@@ -311,8 +226,9 @@ def _me() -> Applicant:
 def mine() -> ResponseReturnValue:
     """My applications, and the rounds I can apply to now."""
     session = get_session()
+    own = services.list_own(session, _me())
     return render_template(
-        "applications/mine.html", applications=services.list_own(session, _me()),
+        "applications/mine.html", applications=own, results=_results(session, own),
         rounds=services.rounds_accepting(session, utcnow()), applicant=_me(), confirm=ConfirmForm(),
     )
 
@@ -322,6 +238,11 @@ def _uploader(person: Any) -> str | None:
     if isinstance(person, Applicant):
         return f"applicant:{person.id}"
     return f"user:{person.id}" if getattr(person, "is_authenticated", False) else None
+
+
+def _results(session: Session, own: list[Application]) -> dict[int, Any]:
+    """The vote's result of each of these projects on the ballot, once its vote has closed (id → line)."""
+    return {a.id: voting.project_result(session, a) for a in own if a.status is S.ON_BALLOT}
 
 
 def _chose_photo() -> bool:
@@ -405,7 +326,7 @@ def new(round_id: int) -> ResponseReturnValue:
 
 def _after_save(application: Any, outcome: str) -> Response:
     if outcome == "submitted":
-        _send_receipt(application)
+        emails.send_receipt(application)
         flash(_("Thank you! Your application is sent. We have e-mailed you a receipt."), "success")
         return see_other("applications.detail", application_id=application.id)
     flash(_("Your draft is saved. You can come back and finish it before the deadline."), "success")
@@ -437,8 +358,14 @@ def edit(application_id: int) -> ResponseReturnValue:
 @applicant_required
 def detail(application_id: int) -> ResponseReturnValue:
     """The status of one of my applications, in plain words."""
-    application = services.get_own_application(get_session(), _me(), application_id)
-    return render_template("applications/detail.html", application=application, confirm=ConfirmForm())
+    session = get_session()
+    application = services.get_own_application(session, _me(), application_id)
+    return render_template(
+        "applications/detail.html", application=application, confirm=ConfirmForm(),
+        results=_results(session, [application]), may_withdraw=services.may_withdraw(application),
+        meeting=meetings.next_voting_meeting(session, application.round_id, utcnow()),
+        next_steps=emails.funded_next_steps(application),
+    )
 
 
 @bp.route("/apply/<int:application_id>/withdraw", methods=["GET", "POST"])
@@ -512,7 +439,7 @@ def ballot(round_id: int) -> ResponseReturnValue:
     """The projects on the ballot, so attendees can read up before the voting meeting."""
     session = get_session()
     round_ = get_public_round(session, round_id)
-    projects = services.ballot_projects(session, round_id) if services.ballot_is_public(round_) else []
+    projects = voting.ballot_projects(session, round_id) if services.ballot_is_public(round_) else []
     return render_template("applications/ballot.html", round=round_, projects=projects,
                            published=services.ballot_is_public(round_))
 
@@ -625,7 +552,7 @@ def decide(application_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             decision = S(form.decision.data or "")
-            services.decide(session, staff_actor(), application_id, decision, form.message.data or "", utcnow())
+            road.decide(session, staff_actor(), application_id, decision, form.message.data or "", utcnow())
         except ValueError:
             form.decision.errors = [_("Choose a decision.")]
         except DomainError as error:
@@ -640,21 +567,12 @@ def decide(application_id: int) -> ResponseReturnValue:
                         "then mark it as done on the application."), "warning")
                 return see_other("applications.staff_detail", application_id=application_id)
             subject, template = DECISION_MAILS[decision]
-            _mail(application.applicant.email, subject, template, language=application.applicant.language,
-                  application=application, status_url=_status_url(application))
+            emails.send(application.applicant.email, subject, template, language=application.applicant.language,
+                        application=application, status_url=emails.status_url(application),
+                        meeting=meetings.next_voting_meeting(session, application.round_id, utcnow()))
             flash(_("The decision is saved and the applicant has been told by e-mail."), "success")
             return see_other("applications.queue", round_id=application.round_id)
     return _staff_page(application, decision=form)
-
-
-def tell_result(application: Application, *, funded: bool, votes: int, granted_ore: int) -> bool:
-    """After the vote closed (and the commit): e-mail the applicant the result, in their language."""
-    subject, template = (
-        (N_("Your project gets money"), "funded") if funded else (N_("The result of the vote on your project"), "not_funded")
-    )
-    return _mail(application.applicant.email, subject, template, language=application.applicant.language,
-                 notify=False, application=application, votes=votes, granted_ore=granted_ore,
-                 status_url=_status_url(application))
 
 
 # --- staff: applying on a citizen's behalf ------------------------------------------------------
@@ -691,7 +609,7 @@ def _after_on_behalf(application: Any, outcome: str) -> Response:
                 "with the personal code and give it to them."), "success")
         return see_other("applications.receipt", application_id=application.id)
     if outcome == "submitted":
-        _send_receipt(application, by_staff=True)
+        emails.send_receipt(application, by_staff=True)
         flash(_("The application is sent on the citizen's behalf."), "success")
     else:
         flash(_("The draft is saved on the citizen's behalf."), "success")

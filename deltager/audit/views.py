@@ -12,12 +12,16 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 
 from deltager.accounts.forms import ROLE_LABELS
+from deltager.applications.forms import HISTORY_LABELS as application_fields
 from deltager.audit import services
 from deltager.db import get_session
 from deltager.forms import plausible, plausible_date
 from deltager.i18n import format_local_date, format_local_datetime
+from deltager.meetings.forms import HISTORY_LABELS as meeting_fields
 from deltager.permissions import Permission, Role
+from deltager.rounds.forms import HISTORY_LABELS as round_fields
 from deltager.timeutil import start_of_local_day
+from deltager.voting.forms import HISTORY_LABELS as vote_fields
 from deltager.web import page_number, requires
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/audit")
@@ -142,12 +146,7 @@ TRAIL_FIELD_LABELS = {
 @functools.cache
 def field_labels() -> dict[str, dict[str, Any]]:
     """Per object type, what each recorded field is called: the domains' history labels (as on
-    their forms) and the trail's own. Imported here, late, as the domains' views import the trail."""
-    from deltager.applications.views import HISTORY_LABELS as application_fields
-    from deltager.meetings.views import HISTORY_LABELS as meeting_fields
-    from deltager.rounds.views import HISTORY_LABELS as round_fields
-    from deltager.voting.views import HISTORY_LABELS as vote_fields
-
+    their forms) and the trail's own."""
     domain = {
         "round": round_fields, "application": application_fields, "meeting": {**meeting_fields, **vote_fields},
     }

@@ -134,3 +134,17 @@ class StaffSignUpForm(BaseForm):
         _("The citizen has heard how we use their information, and agrees."),
         validators=[DataRequired(_("Please tick the box so we may keep your sign-up."))],
     )
+
+
+#: The meeting fields of the audit trail, named as on the meeting form.
+HISTORY_LABELS = {
+    "kind": _("Kind of meeting"),
+    "title": _("Title"),
+    "place": _("Place"),
+    "address": _("Address"),
+    "description": _("What happens at the meeting"),
+    "starts_at": _("Starts"),
+    "ends_at": _("Ends"),
+    "capacity": _("Number of seats"),
+    "cancelled_at": _("Cancelled"),
+}

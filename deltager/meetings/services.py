@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -51,19 +51,6 @@ class MeetingInput:
     starts_at: dt.datetime
     ends_at: dt.datetime
     capacity: int | None = None
-
-
-#: Checks that other domains add before a meeting is changed (``data``) or cancelled (``data`` is
-#: None); each raises a DomainError to refuse. The voting domain ties a meeting whose vote has
-#: opened down (``voting.services.guard_meeting_change``).
-MeetingGuard = Callable[[Session, Meeting, MeetingInput | None], None]
-CHANGE_GUARDS: list[MeetingGuard] = []
-
-
-def add_change_guard(guard: MeetingGuard) -> None:
-    """Check ``guard`` before any meeting is changed or cancelled (installing it again changes nothing)."""
-    if guard not in CHANGE_GUARDS:
-        CHANGE_GUARDS.append(guard)
 
 
 @dataclass(frozen=True)
@@ -193,6 +180,12 @@ def round_page_meetings(session: Session, round_: Round, now: dt.datetime) -> li
     return meetings
 
 
+def next_voting_meeting(session: Session, round_id: int, now: dt.datetime) -> Meeting | None:
+    """The round's next voting meeting that is not cancelled (what an applicant on the ballot is told)."""
+    return next((m for m in upcoming_public_meetings(session, round_id, now)
+                 if m.kind is MeetingKind.VOTE and m.cancelled_at is None), None)
+
+
 def applying_meetings_ahead(session: Session, round_id: int, now: dt.datetime) -> list[Meeting]:
     """The information and help meetings of a round not ended and not cancelled (the confirmation of
     closing applications names them)."""
@@ -304,11 +297,16 @@ def create_meeting(session: Session, actor: Actor, round_id: int, data: MeetingI
     return meeting
 
 
-def update_meeting(session: Session, actor: Actor, meeting_id: int, data: MeetingInput) -> Meeting:
-    """Edit a meeting; the seats cannot drop below the people already signed up."""
-    meeting = get_meeting(session, meeting_id, for_update=True)
+def refuse_editing(meeting: Meeting) -> None:
+    """Raise why the meeting cannot be edited at all by its own rules, if it cannot (reads only)."""
     if meeting.cancelled_at is not None:
         raise NotAllowed(N_("A cancelled meeting cannot be changed."))
+
+
+def refuse_update(session: Session, meeting: Meeting, data: MeetingInput) -> None:
+    """Raise the DomainError that refuses this edit by the meeting's own rules, if any (reads only).
+    A voting meeting is also tied down by its vote: ``deltager.road.update_meeting`` asks both."""
+    refuse_editing(meeting)
     _validate(data)
     signed_up = count_active(session, meeting.id)
     if data.capacity is not None and data.capacity < signed_up:
@@ -321,8 +319,12 @@ def update_meeting(session: Session, actor: Actor, meeting_id: int, data: Meetin
         raise ValidationFailed(
             N_("A meeting with sign-ups cannot become or stop being a voting meeting."), field="kind"
         )
-    for guard in CHANGE_GUARDS:
-        guard(session, meeting, data)
+
+
+def update_meeting(session: Session, actor: Actor, meeting_id: int, data: MeetingInput) -> Meeting:
+    """Edit a meeting; the seats cannot drop below the people already signed up."""
+    meeting = get_meeting(session, meeting_id, for_update=True)
+    refuse_update(session, meeting, data)
     before = snapshot(meeting)
     _apply(meeting, data)
     after = snapshot(meeting)
@@ -339,15 +341,19 @@ def sign_ups_to_tell(meeting: Meeting, revision_before: int, now: dt.datetime) -
     return active_registrations(meeting) if moved and meeting.ends_at > now else []
 
 
-def cancel_meeting(session: Session, actor: Actor, meeting_id: int, now: dt.datetime) -> list[Registration]:
-    """Cancel a meeting; returns the sign-ups to tell (the view e-mails them after the commit)."""
-    meeting = get_meeting(session, meeting_id, for_update=True)
+def refuse_cancelling(meeting: Meeting, now: dt.datetime) -> None:
+    """Raise the DomainError that refuses cancelling the meeting by its own rules, if any (reads
+    only). A voting meeting is also tied down by its vote: ``deltager.road.cancel_meeting`` asks both."""
     if meeting.cancelled_at is not None:
         raise NotAllowed(N_("The meeting is already cancelled."))
     if meeting.ends_at <= now:
         raise NotAllowed(N_("The meeting is over and cannot be cancelled."))
-    for guard in CHANGE_GUARDS:
-        guard(session, meeting, None)
+
+
+def cancel_meeting(session: Session, actor: Actor, meeting_id: int, now: dt.datetime) -> list[Registration]:
+    """Cancel a meeting; returns the sign-ups to tell (the view e-mails them after the commit)."""
+    meeting = get_meeting(session, meeting_id, for_update=True)
+    refuse_cancelling(meeting, now)
     before = snapshot(meeting)
     meeting.cancelled_at = now
     meeting.revision += 1

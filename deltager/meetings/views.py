@@ -10,37 +10,26 @@ from flask_babel import gettext as _
 from flask_babel import force_locale, lazy_gettext
 from wtforms.fields.choices import SelectChoice
 
+from deltager import road
 from deltager.forms import ConfirmForm
 from deltager.applications.auth import applicant_required, current_applicant
 from deltager.audit.services import Actor, history
 from deltager.db import get_session, utcnow
-from deltager.errors import DomainError, Throttled
+from deltager.errors import DomainError, Throttled, allows
 from deltager.i18n import format_local_datetime
 from deltager.i18n import select_locale
 from deltager.meetings import emails, services
-from deltager.meetings.forms import KIND_LABELS, AttendanceForm, MeetingForm, SignUpForm, StaffSignUpForm
+from deltager.meetings.forms import HISTORY_LABELS, KIND_LABELS, AttendanceForm, MeetingForm, SignUpForm, StaffSignUpForm
 from deltager.meetings.models import Meeting, MeetingKind, Registration
 from deltager.pdf.receipts import MeetingReceipt, meeting_receipt_pdf
 from deltager.permissions import Permission
-from deltager.rounds.models import Round
 from deltager.rounds.services import get_round
 from deltager.timeutil import local_to_utc, utc_to_local
+from deltager.voting import forms as vote_forms
+from deltager.voting import services as vote_services
 from deltager.web import client_ip, download, public, requires, see_other, show_error, staff_actor
 
 bp = Blueprint("meetings", __name__)
-
-#: The meeting fields of the audit trail, named as on the meeting form.
-HISTORY_LABELS = {
-    "kind": lazy_gettext("Kind of meeting"),
-    "title": lazy_gettext("Title"),
-    "place": lazy_gettext("Place"),
-    "address": lazy_gettext("Address"),
-    "description": lazy_gettext("What happens at the meeting"),
-    "starts_at": lazy_gettext("Starts"),
-    "ends_at": lazy_gettext("Ends"),
-    "capacity": lazy_gettext("Number of seats"),
-    "cancelled_at": lazy_gettext("Cancelled"),
-}
 
 #: The flask-session key that lets the confirmation page show the sign-up just made (and only that).
 SIGNED_UP_KEY = "meetings_signed_up"
@@ -115,6 +104,7 @@ def detail(meeting_id: int) -> ResponseReturnValue:
     """One meeting: facts, totals, the people signed up, history (a voting meeting: a link to its vote)."""
     session = get_session()
     meeting = services.get_meeting(session, meeting_id)
+    now, voting = utcnow(), meeting.kind is MeetingKind.VOTE
     return render_template(
         "meetings/staff_detail.html",
         meeting=meeting,
@@ -122,10 +112,12 @@ def detail(meeting_id: int) -> ResponseReturnValue:
         totals=services.totals(meeting),
         active=services.active_registrations(meeting),
         cancelled=[r for r in meeting.registrations if r.cancelled_at is not None],
+        may_edit=allows(road.refuse_editing_meeting, session, meeting),
+        may_cancel=allows(road.refuse_cancelling_meeting, session, meeting, now),
         history=history(session, "meeting", meeting.id),
-        history_labels=HISTORY_LABELS,
-        history_value_filters={"kind": "meeting_kind"},
-        now=utcnow(), confirm=ConfirmForm(),
+        history_labels={**HISTORY_LABELS, **(vote_forms.HISTORY_LABELS if voting else {})},
+        history_value_filters={"kind": "meeting_kind", **(vote_forms.HISTORY_VALUE_FILTERS if voting else {})},
+        now=now, confirm=ConfirmForm(),
     )
 
 
@@ -139,7 +131,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         revision = meeting.revision
         try:
-            services.update_meeting(session, staff_actor(), meeting_id, _meeting_input(form))
+            road.update_meeting(session, staff_actor(), meeting_id, _meeting_input(form))
         except DomainError as error:
             show_error(error, form)
         else:
@@ -169,7 +161,7 @@ def cancel_meeting(meeting_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             to_tell = services.flag_those_without_email(
-                services.cancel_meeting(session, staff_actor(), meeting_id, utcnow()), "meeting:cancelled")
+                road.cancel_meeting(session, staff_actor(), meeting_id, utcnow()), "meeting:cancelled")
         except DomainError as error:
             show_error(error)
         else:
@@ -218,19 +210,6 @@ def attendance(meeting_id: int) -> ResponseReturnValue:
 
 
 # --- citizens --------------------------------------------------------------------------------
-
-
-@bp.app_template_global()
-def round_public_meetings(round_: Round) -> list[Meeting]:
-    """The upcoming meetings of a round, for the public round page."""
-    return services.round_page_meetings(get_session(), round_, utcnow())
-
-
-@bp.app_template_global()
-def round_voting_meeting(round_: Round) -> Meeting | None:
-    """The round's next voting meeting that is not cancelled (for the "on the ballot" e-mail)."""
-    return next((m for m in services.upcoming_public_meetings(get_session(), round_.id, utcnow())
-                 if m.kind is MeetingKind.VOTE and m.cancelled_at is None), None)
 
 
 @bp.app_template_filter("meeting_kind")
@@ -282,6 +261,7 @@ def public_meeting(meeting_id: int) -> ResponseReturnValue:
     now = utcnow()
     return render_template(
         "meetings/public_meeting.html", meeting=meeting, round=meeting.round, form=form,
+        vote=vote_services.get_settings(session, meeting.id) if meeting.kind is MeetingKind.VOTE else None,
         open=services.sign_up_open(meeting, now),
         seats_left=services.seats_left(session, meeting) if meeting.kind in services.SIGN_UP_KINDS else None,
         ended=meeting.ends_at <= now,

@@ -7,9 +7,12 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
-from deltager.db import get_session
-from deltager.i18n import LANG_COOKIE
+from deltager.applications import services as applications
+from deltager.db import get_session, utcnow
+from deltager.i18n import LANG_COOKIE, select_locale
+from deltager.meetings import services as meetings
 from deltager.rounds import services as rounds
+from deltager.voting import services as voting
 from deltager.web import public, safe_next
 
 bp = Blueprint("public", __name__)
@@ -26,8 +29,16 @@ def index() -> ResponseReturnValue:
 @bp.get("/rounds/<int:round_id>")
 @public
 def round_page(round_id: int) -> ResponseReturnValue:
-    """A round as citizens see it: theme, money, dates."""
-    return render_template("public/round.html", round=rounds.get_public_round(get_session(), round_id))
+    """A round as citizens see it: theme, money, dates; applying or its ballot, its meetings, its result."""
+    session, now = get_session(), utcnow()
+    round_ = rounds.get_public_round(session, round_id)
+    return render_template(
+        "public/round.html", round=round_,
+        accepts_applications=round_.accepts_applications(now),
+        ballot_is_public=applications.ballot_is_public(round_),
+        meetings=meetings.round_page_meetings(session, round_, now),
+        published=voting.published_result(session, round_.id, select_locale()),
+    )
 
 
 @bp.post("/language")

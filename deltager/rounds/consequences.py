@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
+from deltager import road
 from deltager.applications import services as applications
 from deltager.applications.models import ApplicationStatus
 from deltager.confirmation import Consequence
@@ -19,7 +20,6 @@ from deltager.errors import DomainError
 from deltager.i18n import format_local_datetime
 from deltager.meetings import services as meetings
 from deltager.rounds.models import POINT_OF_NO_RETURN, Round, RoundStatus
-from deltager.rounds.services import refuse_transition
 from deltager.web import translate_error
 
 
@@ -27,7 +27,7 @@ def transition_consequences(session: Session, round_: Round, target: RoundStatus
     """The consequences of moving ``round_`` to ``target`` now, the reasons it would be refused first."""
     found: list[Consequence] = []
     try:
-        refuse_transition(session, round_, target)
+        road.refuse_transition(session, round_, target)
     except DomainError as error:
         found.append(Consequence(translate_error(error), blocking=True))
     if target is RoundStatus.OPEN:

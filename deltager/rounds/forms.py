@@ -64,3 +64,21 @@ class RoundForm(BaseForm):
         description=_("Leave empty for 30 days after the project deadline."),
         validators=[Optional()],
     )
+
+
+#: The round's history: what each recorded field is called (as on the form).
+HISTORY_LABELS = {
+    "title": _("Name of the round"),
+    "theme": _("Theme"),
+    "description": _("Description for citizens"),
+    "pot_ore": _("Pot (kr.)"),
+    "cap_ore": _("Cap per application (kr.)"),
+    "funding_source": _("Funding source"),
+    "partners": _("Partner organisations"),
+    "applications_open_at": _("Applications open"),
+    "applications_close_at": _("Applications close"),
+    "voting_on": _("Date of the voting meeting"),
+    "project_deadline": _("Project deadline"),
+    "report_deadline": _("Report deadline"),
+    "status": _("Status"),
+}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -19,20 +18,6 @@ DEFAULT_POT_ORE = 200_000_00
 DEFAULT_CAP_ORE = 25_000_00
 DEFAULT_FUNDING_SOURCE = "§ 18-midler"
 REPORT_GRACE = dt.timedelta(days=30)
-
-#: Checks other domains add before a round may enter a status, e.g. the voting domain refuses
-#: ``allocated`` until an allocation is frozen. Each raises a DomainError to refuse.
-TransitionGuard = Callable[[Session, Round], None]
-TRANSITION_GUARDS: dict[RoundStatus, list[TransitionGuard]] = {}
-
-
-def add_transition_guard(target: RoundStatus, guard: TransitionGuard) -> None:
-    """Check ``guard`` before a round moves to ``target`` (the domains that own a rule install
-    theirs at import; installing the same guard again changes nothing)."""
-    guards = TRANSITION_GUARDS.setdefault(target, [])
-    if guard not in guards:
-        guards.append(guard)
-
 
 @dataclass(frozen=True)
 class RoundInput:
@@ -137,9 +122,11 @@ def allowed_transitions(round_: Round) -> list[RoundStatus]:
     return targets
 
 
-def refuse_transition(session: Session, round_: Round, target: RoundStatus) -> None:
-    """Raise the DomainError that refuses moving ``round_`` to ``target``, if any (reads only: the
-    confirmation page asks it too, to say what must be done first)."""
+def refuse_transition(round_: Round, target: RoundStatus) -> None:
+    """Raise the DomainError that refuses moving ``round_`` to ``target`` by the shape of the road
+    alone (one step on, or back before allocation), if any. Reads only. What other domains require
+    of a step (a decision on every application, a frozen allocation) is checked by
+    ``deltager.road.refuse_transition``, which calls this first."""
     if target not in allowed_transitions(round_):
         if target.index < round_.status.index and round_.status.index >= POINT_OF_NO_RETURN.index:
             raise NotAllowed(N_("A round cannot go back once the pot has been allocated."))
@@ -148,14 +135,13 @@ def refuse_transition(session: Session, round_: Round, target: RoundStatus) -> N
             source=round_.status,
             target=target,
         )
-    for guard in TRANSITION_GUARDS.get(target, []):
-        guard(session, round_)
 
 
 def transition_round(session: Session, actor: Actor, round_id: int, target: RoundStatus) -> Round:
-    """Move a round to another status, if the road allows it and the guards agree."""
+    """Move a round to another status along the road's shape. Views and the other domains go
+    through ``deltager.road.transition_round``, which asks every domain first."""
     round_ = get_round(session, round_id, for_update=True)
-    refuse_transition(session, round_, target)
+    refuse_transition(round_, target)
     before = round_.status
     round_.status = target
     round_.updated_at = utcnow()

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
+from deltager import road
 from deltager.audit.services import history
 from deltager.confirmation import Confirmation, confirmation_page
 from deltager.db import get_session, utcnow
@@ -14,7 +15,7 @@ from deltager.errors import DomainError
 from deltager.permissions import Permission
 from deltager.rounds import services
 from deltager.rounds.consequences import transition_consequences
-from deltager.rounds.forms import RoundForm
+from deltager.rounds.forms import HISTORY_LABELS, RoundForm
 from deltager.rounds.models import Round, RoundStatus
 from deltager.timeutil import local_to_utc, utc_to_local
 from deltager.forms import ConfirmForm
@@ -115,7 +116,7 @@ def change_status(round_id: int) -> ResponseReturnValue:
         return confirmation_page(_transition_confirmation(round_, target))
     if ConfirmForm().validate_on_submit():
         try:
-            services.transition_round(session, staff_actor(), round_id, target)
+            road.transition_round(session, staff_actor(), round_id, target)
         except DomainError as error:
             show_error(error)
         else:
@@ -137,23 +138,6 @@ def _transition_confirmation(round_: Round, target: RoundStatus) -> Confirmation
         button=title, back=url_for("rounds.detail", round_id=round_.id), breadcrumb=round_.title,
     )
 
-
-#: The round's history: what each recorded field is called (as on the form).
-HISTORY_LABELS = {
-    "title": lazy_gettext("Name of the round"),
-    "theme": lazy_gettext("Theme"),
-    "description": lazy_gettext("Description for citizens"),
-    "pot_ore": lazy_gettext("Pot (kr.)"),
-    "cap_ore": lazy_gettext("Cap per application (kr.)"),
-    "funding_source": lazy_gettext("Funding source"),
-    "partners": lazy_gettext("Partner organisations"),
-    "applications_open_at": lazy_gettext("Applications open"),
-    "applications_close_at": lazy_gettext("Applications close"),
-    "voting_on": lazy_gettext("Date of the voting meeting"),
-    "project_deadline": lazy_gettext("Project deadline"),
-    "report_deadline": lazy_gettext("Report deadline"),
-    "status": lazy_gettext("Status"),
-}
 
 STATUS_LABELS = {
     RoundStatus.DRAFT: lazy_gettext("Draft"),

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
+from deltager import road
 from deltager.confirmation import Consequence
 from deltager.errors import DomainError
 from deltager.i18n import format_local_datetime
@@ -25,7 +26,7 @@ def opening_consequences(session: Session, meeting_id: int, now: dt.datetime) ->
     settings = services.get_settings(session, meeting_id)
     found: list[Consequence] = []
     try:
-        services.refuse_opening(session, settings)
+        road.refuse_opening(session, settings)
     except DomainError as error:
         found.append(Consequence(translate_error(error), blocking=True))
     if meeting.round.status is RoundStatus.SCREENING:

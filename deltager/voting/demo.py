@@ -13,7 +13,8 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deltager.applications.models import Applicant, Application, ApplicantType, ApplicationStatus
+from deltager import road
+from deltager.applications.demo import ballot_demo_projects
 from deltager.audit.services import Actor
 from deltager.meetings.models import Meeting, MeetingKind
 from deltager.rounds.models import Round, RoundStatus
@@ -59,28 +60,6 @@ def _round(session: Session, title: str) -> Round | None:
     return session.scalar(select(Round).where(Round.title == title))
 
 
-def _ensure_projects(session: Session, round_: Round, projects: list[tuple[str, str, int]], at: dt.datetime) -> None:
-    """Put demo applications on the ballot if the round has fewer than 8 there."""
-    have = session.scalars(
-        select(Application.id).where(Application.round_id == round_.id, Application.status == ApplicationStatus.ON_BALLOT)
-    ).all()
-    if len(have) >= 8:
-        return
-    applicant = session.scalar(select(Applicant).where(Applicant.email == "demo-projekter@example.dk"))
-    if applicant is None:
-        applicant = Applicant(email="demo-projekter@example.dk", name="Demo-ansøgere")
-        session.add(applicant)
-        session.flush()
-    for title, summary, kroner in projects:
-        session.add(Application(
-            round_id=round_.id, applicant_id=applicant.id, status=ApplicationStatus.ON_BALLOT, title=title,
-            summary=summary, what=summary, requested_ore=kroner * 100, applicant_type=ApplicantType.ASSOCIATION,
-            association_name="Beboerforeningen", contact_name="Demo", consent_at=at, submitted_at=at, decided_at=at,
-            created_at=at, updated_at=at,
-        ))
-    session.flush()
-
-
 def _vote_meeting(session: Session, round_: Round, day: dt.date, place: str) -> Meeting:
     existing = session.scalar(select(Meeting).where(Meeting.round_id == round_.id, Meeting.kind == MeetingKind.VOTE))
     if existing is not None:
@@ -102,7 +81,7 @@ def _prepare(session: Session, meeting: Meeting, cards: int, at: dt.datetime) ->
                              services.SettingsInput(3, 5, AllocationRule.GREEDY, TieBreak.COST))
     services.assign_stand_numbers(session, DEMO_ACTOR, meeting.id)
     issued = services.issue_cards(session, DEMO_ACTOR, meeting.id, cards, at)
-    services.open_vote(session, DEMO_ACTOR, meeting.id, at)
+    road.open_vote(session, DEMO_ACTOR, meeting.id, at)
     return issued
 
 
@@ -132,7 +111,7 @@ def load_voting_demo(session: Session, today: dt.date) -> None:
 
     open_round = _round(session, OPEN_ROUND)
     if open_round is not None and open_round.status in (RoundStatus.SCREENING, RoundStatus.VOTING):
-        _ensure_projects(session, open_round, NEIGHBOUR_PROJECTS, now - dt.timedelta(days=15))
+        ballot_demo_projects(session, open_round, NEIGHBOUR_PROJECTS, now - dt.timedelta(days=15))
         meeting = _vote_meeting(session, open_round, today, "Beboerhuset Gellerup, Salen")
         issued = _prepare(session, meeting, 150, now)
         _cast(session, meeting, issued, 37, 3, now + dt.timedelta(hours=8), rng)
@@ -142,10 +121,10 @@ def load_voting_demo(session: Session, today: dt.date) -> None:
     if closed_round is not None and closed_round.status is RoundStatus.VOTING:
         held = closed_round.voting_on
         at = local_to_utc(dt.datetime.combine(held, dt.time(17)))
-        _ensure_projects(session, closed_round, ALL_PROJECTS, at - dt.timedelta(days=30))
+        ballot_demo_projects(session, closed_round, ALL_PROJECTS, at - dt.timedelta(days=30))
         meeting = _vote_meeting(session, closed_round, held, "Beboerhuset Gellerup, Salen")
         issued = _prepare(session, meeting, 160, at - dt.timedelta(days=7))
         services.void_card(session, DEMO_ACTOR, meeting.id, issued[-1].serial, at)
         _cast(session, meeting, issued, 128, 6, at + dt.timedelta(minutes=30), rng)
         services.set_door_count(session, DEMO_ACTOR, meeting.id, 131)
-        services.close_vote(session, DEMO_ACTOR, meeting.id, at + dt.timedelta(hours=2))
+        road.close_vote(session, DEMO_ACTOR, meeting.id, at + dt.timedelta(hours=2))

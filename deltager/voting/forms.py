@@ -22,6 +22,18 @@ TIE_BREAK_LABELS = {
     TieBreak.ID: _("Lowest application number first"),
 }
 
+#: The vote's fields in a voting meeting's history (VoteSettings.audit_snapshot), and the template
+#: filters that show their values (deltager.voting.views).
+HISTORY_LABELS = {
+    "min_choices": _("Fewest projects per ballot"),
+    "max_choices": _("Most projects per ballot"),
+    "rule": _("Allocation rule"),
+    "tie_break": _("Tie-break"),
+    "state": _("The vote"),
+    "door_count": _("Head count at the door"),
+}
+HISTORY_VALUE_FILTERS = {"state": "vote_state", "rule": "vote_rule", "tie_break": "vote_tie_break"}
+
 
 def _whole_number(label: str, low: int, high: int) -> IntegerField:
     return IntegerField(

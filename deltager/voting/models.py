@@ -180,6 +180,10 @@ class Allocation(Base):
         back_populates="allocation", order_by="AllocationLine.rank", cascade="all, delete-orphan"
     )
 
+    def trace(self, language: str) -> list[str]:
+        """The step-by-step protocol in ``language`` (English for "en", else Danish)."""
+        return self.trace_en if language == "en" else self.trace_da
+
 
 class AllocationLine(Base):
     """One project's line in an allocation: votes, rank in the vote order, amount granted."""

@@ -22,14 +22,15 @@ from sqlalchemy.orm import Session, joinedload
 
 from deltager import allocation as alloc
 from deltager import ratelimit
+from deltager.applications import services as applications
 from deltager.applications.models import Application, ApplicationStatus, Photo
 from deltager.audit.services import Actor, record
 from deltager.db import begin_write
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.meetings.models import Meeting, MeetingKind
-from deltager.meetings.services import MeetingInput, add_change_guard
+from deltager.meetings.services import MeetingInput
 from deltager.rounds.models import Round, RoundStatus
-from deltager.rounds.services import add_transition_guard, get_round, refuse_transition, transition_round
+from deltager.rounds.services import get_round
 from deltager.voting import secrecy
 from deltager.voting.models import (
     Allocation,
@@ -188,7 +189,7 @@ def get_settings(session: Session, meeting_id: int) -> VoteSettings:
     return settings
 
 
-def _settings_for_write(session: Session, meeting_id: int) -> VoteSettings:
+def lock_settings(session: Session, meeting_id: int) -> VoteSettings:
     """The settings row, locked (PostgreSQL), created with defaults if missing."""
     get_vote_meeting(session, meeting_id)
     settings = session.scalar(
@@ -229,7 +230,7 @@ class SettingsInput:
 
 def update_settings(session: Session, actor: Actor, meeting_id: int, data: SettingsInput) -> VoteSettings:
     """Set the ballot rules; only before the vote opens."""
-    settings = _settings_for_write(session, meeting_id)
+    settings = lock_settings(session, meeting_id)
     if settings.state is not VoteState.PREPARING:
         raise NotAllowed(N_("The ballot rules cannot change once the vote has opened."))
     if data.min_choices < 1:
@@ -265,20 +266,21 @@ def refuse_rules_beyond_ballot(projects: int, min_choices: int, max_choices: int
 
 
 def _require_preparing(session: Session, meeting_id: int) -> tuple[Meeting, VoteSettings]:
-    settings = _settings_for_write(session, meeting_id)
+    settings = lock_settings(session, meeting_id)
     if settings.state is not VoteState.PREPARING:
         raise NotAllowed(N_("Stand numbers cannot change once the vote has opened."))
     return settings.meeting, settings
 
 
+def next_stand_number(session: Session, round_id: int) -> int:
+    """The stand a project newly put on the ballot gets: the one after the round's highest."""
+    return max((p.stand_number or 0 for p in ballot_projects(session, round_id)), default=0) + 1
+
+
 def assign_stand_numbers(session: Session, actor: Actor, meeting_id: int) -> list[BallotProject]:
     """Give the projects on the ballot stands 1..n in application-number order."""
     meeting, _ = _require_preparing(session, meeting_id)
-    ids = list(session.scalars(
-        select(Application.id)
-        .where(Application.round_id == meeting.round_id, Application.status == ApplicationStatus.ON_BALLOT)
-        .order_by(Application.id)
-    ))
+    ids = sorted(p.id for p in ballot_projects(session, meeting.round_id))
     return _set_stands(session, actor, meeting, {app_id: n for n, app_id in enumerate(ids, start=1)})
 
 
@@ -303,20 +305,7 @@ def set_stand_numbers(
 
 def _set_stands(session: Session, actor: Actor, meeting: Meeting, numbers: dict[int, int | None]) -> list[BallotProject]:
     before = {p.id: p.stand_number for p in ballot_projects(session, meeting.round_id)}
-    # Clear first: (round_id, stand_number) is UNIQUE, and a swap would collide half-way.
-    session.execute(
-        update(Application)
-        .where(Application.round_id == meeting.round_id, Application.id.in_(list(numbers)))
-        .values(stand_number=None)
-        .execution_options(synchronize_session=False)
-    )
-    for app_id, number in numbers.items():
-        if number is not None:
-            session.execute(
-                update(Application).where(Application.id == app_id).values(stand_number=number)
-                .execution_options(synchronize_session=False)
-            )
-    session.expire_all()
+    applications.write_stand_numbers(session, meeting.round_id, numbers)
     record(session, actor, "voting.stands", "meeting", meeting.id,
            before={str(k): v for k, v in before.items()},
            after={str(k): numbers.get(k, before.get(k)) for k in before})
@@ -388,7 +377,7 @@ def plan_cards(session: Session, meeting_id: int, count: int) -> list[IssuedCard
 
 def store_cards(session: Session, actor: Actor, meeting_id: int, cards: Sequence[IssuedCard], now: dt.datetime) -> None:
     """Store planned cards as issued (in a write transaction); SerialsTaken if their serials are gone."""
-    settings = _settings_for_write(session, meeting_id)
+    settings = lock_settings(session, meeting_id)
     _refuse_cards_after_closing(settings)  # again: the vote may have closed since the plan
     if not cards or cards[0].number != settings.cards_issued + 1:
         raise SerialsTaken
@@ -436,7 +425,7 @@ def issue_cards_with_file(
 def issue_cards(session: Session, actor: Actor, meeting_id: int, count: int, now: dt.datetime) -> list[IssuedCard]:
     """Issue ``count`` new cards in the current write transaction; their codes are returned once
     and never stored."""
-    _settings_for_write(session, meeting_id)  # lock first: the plan then cannot go stale
+    lock_settings(session, meeting_id)  # lock first: the plan then cannot go stale
     cards = plan_cards(session, meeting_id, count)
     store_cards(session, actor, meeting_id, cards, now)
     return cards
@@ -460,7 +449,7 @@ def issue_replacement_card(session: Session, actor: Actor, meeting_id: int, now:
     issue time is only the day, and the audit event says that a replacement card was issued,
     not which.
     """
-    settings = _settings_for_write(session, meeting_id)
+    settings = lock_settings(session, meeting_id)
     _refuse_cards_after_closing(settings)
     rng = secrets.SystemRandom()
     taken = set(session.scalars(select(BallotCard.serial).where(BallotCard.meeting_id == meeting_id)))
@@ -536,7 +525,7 @@ def check_paper_ballot(session: Session, meeting_id: int, serial: str, choices: 
 
 def void_card(session: Session, actor: Actor, meeting_id: int, serial: str, now: dt.datetime) -> BallotCard:
     """Cancel a lost card so it can never vote (only an unused card can be voided)."""
-    settings = _settings_for_write(session, meeting_id)
+    settings = lock_settings(session, meeting_id)
     if settings.state is VoteState.CLOSED:
         raise NotAllowed(N_("The vote is closed."))
     card = _card_by_serial(session, meeting_id, serial)
@@ -609,7 +598,7 @@ def renew_batch_codes(session: Session, actor: Actor, meeting_id: int, batch: in
     """New codes for a batch's unused cards, keeping their serials (the file of a batch cannot be
     made again: Deltager keeps only a fingerprint of each code). The cards printed from the earlier
     file stop working; used and cancelled cards are left as they are. In the current write transaction."""
-    settings = _settings_for_write(session, meeting_id)
+    settings = lock_settings(session, meeting_id)
     _refuse_cards_after_closing(settings)
     cards = list(session.scalars(
         select(BallotCard).where(BallotCard.meeting_id == meeting_id, BallotCard.batch == batch,
@@ -626,8 +615,9 @@ def renew_batch_codes(session: Session, actor: Actor, meeting_id: int, batch: in
 
 
 def refuse_opening(session: Session, settings: VoteSettings) -> None:
-    """Raise the DomainError that refuses opening this vote now, if any (reads only: the
-    confirmation page asks it too)."""
+    """Raise the DomainError that refuses opening this vote now by the vote's own rules, if any
+    (reads only). Opening from screening also moves the round on: ``deltager.road.refuse_opening``
+    asks the round's road too."""
     if settings.state is not VoteState.PREPARING:
         raise NotAllowed(N_("The vote has already been opened."))
     round_ = get_vote_meeting(session, settings.meeting_id).round  # (unsaved default settings have no .meeting)
@@ -640,20 +630,13 @@ def refuse_opening(session: Session, settings: VoteSettings) -> None:
         raise NotAllowed(error.message, **error.params) from None
     if any(p.stand_number is None for p in projects):
         raise NotAllowed(N_("Give every project on the ballot a stand number before the vote opens."))
-    if round_.status is RoundStatus.SCREENING:
-        refuse_transition(session, round_, RoundStatus.VOTING)
 
 
 def open_vote(session: Session, actor: Actor, meeting_id: int, now: dt.datetime) -> VoteSettings:
-    """Open the vote: the round must be in screening or voting, and every project on the ballot needs a stand."""
-    settings = _settings_for_write(session, meeting_id)
+    """Open the vote: the round must be in screening or voting, and every project on the ballot
+    needs a stand. A round still in screening is moved on first by ``deltager.road.open_vote``."""
+    settings = lock_settings(session, meeting_id)
     refuse_opening(session, settings)
-    meeting = settings.meeting
-    if meeting.round.status is RoundStatus.SCREENING:
-        # The vote opening starts the round's voting: from now on no project can be put on the
-        # ballot or withdrawn from it (applications.services), and the round cannot go back
-        # (refuse_screening_once_voted).
-        transition_round(session, actor, meeting.round_id, RoundStatus.VOTING)
     before = settings.audit_snapshot()
     settings.state, settings.opened_at = VoteState.OPEN, now
     record(session, actor, "voting.open", "meeting", meeting_id, before=before, after=settings.audit_snapshot(), at=now)
@@ -764,7 +747,7 @@ def set_door_count(session: Session, actor: Actor, meeting_id: int, count: int) 
     """Record the head count at the door."""
     if not 0 <= count <= 1_000_000:
         raise ValidationFailed(N_("Enter the number of people as a whole number."), field="door_count")
-    settings = _settings_for_write(session, meeting_id)
+    settings = lock_settings(session, meeting_id)
     before = settings.audit_snapshot()
     settings.door_count = count
     record(session, actor, "voting.door_count", "meeting", meeting_id, before=before, after=settings.audit_snapshot())
@@ -870,12 +853,12 @@ def close_vote(
 ) -> Allocation:
     """Close the vote, allocate the pot under the meeting's rule, freeze the result.
 
-    A lottery tie-break draws its seed here (``secrets``) and records it. A round in the voting
-    step moves on to "allocated". Last, the ballot tables are rewritten in a random order, so that
+    A lottery tie-break draws its seed here (``secrets``) and records it. (A round in the voting
+    step then moves on to "allocated": ``deltager.road.close_vote``.) Last, the ballot tables are rewritten in a random order, so that
     their storage no longer keeps the cast order (deltager.voting.secrecy; on SQLite the caller
     runs ``secrecy.compact`` after the commit).
     """
-    settings = _settings_for_write(session, meeting_id)
+    settings = lock_settings(session, meeting_id)
     if settings.state is not VoteState.OPEN:
         raise NotAllowed(N_("Only an open vote can be closed."))
     meeting = settings.meeting
@@ -915,8 +898,6 @@ def close_vote(
         "inputs_hash": digest, "ballots": result.num_ballots,
         "selected": [int(p) for p in result.selected], "remainder_ore": result.remainder,
     }, at=now)
-    if round_.status is RoundStatus.VOTING:
-        transition_round(session, actor, round_.id, RoundStatus.ALLOCATED)
     secrecy.forget_cast_order(session)
     return allocation
 
@@ -963,6 +944,17 @@ def round_allocation(session: Session, round_id: int) -> Allocation | None:
         select(Allocation).where(Allocation.round_id == round_id, Allocation.frozen.is_(True))
         .order_by(Allocation.computed_at.desc(), Allocation.id.desc()).limit(1)
     )
+
+
+def published_result(
+    session: Session, round_id: int, language: str,
+) -> tuple[Allocation, list[ResultLine], list[str]] | None:
+    """A round's published result once a vote has closed: the allocation, its lines and its trace
+    in ``language`` (the public round page)."""
+    allocation = round_allocation(session, round_id)
+    if allocation is None:
+        return None
+    return allocation, result_lines(session, allocation), allocation.trace(language)
 
 
 def project_result(session: Session, application: Application) -> AllocationLine | None:
@@ -1023,11 +1015,12 @@ def export_pb(session: Session, meeting_id: int, municipality: str = "Deltager")
     )
 
 
-# --------------------------------------------------------------------------- the round guard
+# --------------------------------------------------------------------------- what the vote refuses elsewhere
+# (asked by deltager.road before a round moves on or a voting meeting changes)
 
 
 def require_frozen_allocation(session: Session, round_: Round) -> None:
-    """Round guard: a round becomes "allocated" only with a frozen allocation."""
+    """A round becomes "allocated" only with a frozen allocation."""
     if round_allocation(session, round_.id) is None:
         raise NotAllowed(
             N_("The round cannot be marked as allocated before the vote has closed and its result is frozen.")
@@ -1035,7 +1028,7 @@ def require_frozen_allocation(session: Session, round_: Round) -> None:
 
 
 def refuse_screening_once_voted(session: Session, round_: Round) -> None:
-    """Guard: a round cannot go back to screening once one of its votes has opened (the ballot
+    """A round cannot go back to screening once one of its votes has opened (the ballot
     people voted on must stay the ballot that is counted)."""
     opened = session.scalar(
         select(VoteSettings.meeting_id).join(Meeting, Meeting.id == VoteSettings.meeting_id)
@@ -1045,22 +1038,35 @@ def refuse_screening_once_voted(session: Session, round_: Round) -> None:
         raise NotAllowed(N_("The vote has opened, so the ballot is fixed: the round cannot go back to screening."))
 
 
-def guard_meeting_change(session: Session, meeting: Meeting, data: MeetingInput | None) -> None:
-    """Guard: a voting meeting is tied down by its vote. Once cards are issued it stays a voting
-    meeting; once the vote has opened it cannot be cancelled (close the vote instead); once it
-    has closed nothing about it changes, since the protocol states its date and place."""
-    settings = session.get(VoteSettings, meeting.id) if meeting.kind is MeetingKind.VOTE else None
-    if settings is None:
-        return
-    if settings.state is VoteState.CLOSED:
+# A voting meeting is tied down by its vote. Once cards are issued it stays a voting meeting; once
+# the vote has opened it cannot be cancelled (close the vote instead); once it has closed nothing
+# about it changes, since the protocol states its date and place.
+
+
+def _vote_of(session: Session, meeting: Meeting) -> VoteSettings | None:
+    return session.get(VoteSettings, meeting.id) if meeting.kind is MeetingKind.VOTE else None
+
+
+def refuse_meeting_edit(session: Session, meeting: Meeting) -> None:
+    """A meeting whose vote has closed cannot be edited or cancelled."""
+    settings = _vote_of(session, meeting)
+    if settings is not None and settings.state is VoteState.CLOSED:
         raise NotAllowed(N_("The vote of this meeting has closed and its protocol names the meeting, so it cannot change."))
-    if data is None and settings.state is VoteState.OPEN:
-        raise NotAllowed(N_("The vote of this meeting is open, so the meeting cannot be cancelled. Close the vote instead."))
-    if data is not None and data.kind is not MeetingKind.VOTE and (settings.cards_issued or settings.state is VoteState.OPEN):
+
+
+def refuse_meeting_change(session: Session, meeting: Meeting, data: MeetingInput) -> None:
+    """This edit of a meeting, if its vote forbids it: closed, or no longer a voting meeting once cards are out."""
+    refuse_meeting_edit(session, meeting)
+    settings = _vote_of(session, meeting)
+    if settings is not None and data.kind is not MeetingKind.VOTE and (
+            settings.cards_issued or settings.state is VoteState.OPEN):
         raise ValidationFailed(N_("Ballot cards have been issued for this meeting, so it must stay a voting meeting."),
                                field="kind")
 
 
-add_transition_guard(RoundStatus.ALLOCATED, require_frozen_allocation)
-add_transition_guard(RoundStatus.SCREENING, refuse_screening_once_voted)
-add_change_guard(guard_meeting_change)
+def refuse_meeting_cancel(session: Session, meeting: Meeting) -> None:
+    """Cancelling a meeting, if its vote forbids it: closed, or open."""
+    refuse_meeting_edit(session, meeting)
+    settings = _vote_of(session, meeting)
+    if settings is not None and settings.state is VoteState.OPEN:
+        raise NotAllowed(N_("The vote of this meeting is open, so the meeting cannot be cancelled. Close the vote instead."))

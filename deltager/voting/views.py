@@ -35,9 +35,10 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from deltager import road
 from deltager.forms import ConfirmForm
 from deltager.applications.models import Application, ApplicationStatus, Photo
-from deltager.applications.views import tell_result
+from deltager.applications.emails import tell_result
 from deltager.applications.services import owe_results_by_phone
 from deltager.audit.services import Actor
 from deltager.confirmation import Confirmation, Consequence, confirmation_page
@@ -282,7 +283,7 @@ def photo(application_id: int) -> ResponseReturnValue:
 
 
 def _trace(allocation: Any) -> list[str]:
-    return allocation.trace_en if select_locale() == "en" else allocation.trace_da
+    return allocation.trace(select_locale())
 
 
 @bp.get("/m/<int:meeting_id>/screen")
@@ -394,7 +395,7 @@ def open_vote(meeting_id: int) -> ResponseReturnValue:
     """Open the vote (after a confirmation page that names what it fixes)."""
     meeting_ = services.get_vote_meeting(get_session(), meeting_id)
     if request.method == "POST":
-        return _act(meeting_id, lambda s, a, m: services.open_vote(s, a, m, utcnow()), _("The vote is open."))
+        return _act(meeting_id, lambda s, a, m: road.open_vote(s, a, m, utcnow()), _("The vote is open."))
     return confirmation_page(_vote_confirmation(
         meeting_, "voting.open_vote", _("Open the vote"),
         opening_consequences(get_session(), meeting_id, utcnow())))
@@ -409,7 +410,7 @@ def close_vote(meeting_id: int) -> ResponseReturnValue:
         closed: list[int] = []
 
         def close(session: Any, actor: Any, meeting_id: int) -> Any:
-            allocation = services.close_vote(session, actor, meeting_id, utcnow())
+            allocation = road.close_vote(session, actor, meeting_id, utcnow())
             closed.append(allocation.id)
             return allocation
 
@@ -870,28 +871,6 @@ def vote_money(amount: int, unit: int = 100) -> str:
 # --------------------------------------------------------------------------- the public round page
 
 
-@bp.app_template_global()
-def meeting_vote(meeting: Meeting) -> VoteSettings:
-    """The ballot rules and state of a voting meeting (defaults until set), for the meeting pages."""
-    return services.get_settings(get_session(), meeting.id)
-
-
-@bp.app_template_global()
-def round_results(round_: Round) -> tuple[Any, list[services.ResultLine], list[str]] | None:
-    """The published result of a round (allocation, lines, trace) once a vote has closed."""
-    session = get_session()
-    allocation = services.round_allocation(session, round_.id)
-    if allocation is None:
-        return None
-    return allocation, services.result_lines(session, allocation), _trace(allocation)
-
-
-@bp.app_template_global()
-def project_result(application: Application) -> Any:
-    """For the applicant's page: the project's votes and amount granted, once its vote has closed."""
-    return services.project_result(get_session(), application)
-
-
 VOTE_STATE_LABELS = {
     VoteState.PREPARING: lazy_gettext("Being prepared"),
     VoteState.OPEN: lazy_gettext("Open for votes"),
@@ -915,24 +894,6 @@ def vote_rule_label(rule: AllocationRule) -> str:
 def vote_tie_break_label(tie_break: TieBreak) -> str:
     """A tie-break in plain words."""
     return str(TIE_BREAK_LABELS[TieBreak(tie_break)])
-
-
-#: The vote's fields in a voting meeting's history (VoteSettings.audit_snapshot), and their filters.
-HISTORY_LABELS = {
-    "min_choices": lazy_gettext("Fewest projects per ballot"),
-    "max_choices": lazy_gettext("Most projects per ballot"),
-    "rule": lazy_gettext("Allocation rule"),
-    "tie_break": lazy_gettext("Tie-break"),
-    "state": lazy_gettext("The vote"),
-    "door_count": lazy_gettext("Head count at the door"),
-}
-HISTORY_VALUE_FILTERS = {"state": "vote_state", "rule": "vote_rule", "tie_break": "vote_tie_break"}
-
-
-@bp.app_template_global()
-def with_vote_history(labels: dict[str, Any], value_filters: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """A meeting history's labels and filters with the vote's added (for a voting meeting's page)."""
-    return {**labels, **HISTORY_LABELS}, {**value_filters, **HISTORY_VALUE_FILTERS}
 
 
 @functools.lru_cache(maxsize=4096)

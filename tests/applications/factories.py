@@ -9,7 +9,7 @@ from typing import Any
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from deltager import uploads
+from deltager import road, uploads
 from deltager.applications import services
 from deltager.applications.models import Applicant, Application, ApplicationStatus, ChildCertificate
 from deltager.audit.services import Actor
@@ -73,12 +73,12 @@ def make_application(
     if status is not S.DRAFT:
         services.submit(session, actor, app.id, now)
     if status is S.NEEDS_INFO:
-        services.decide(session, STAFF, app.id, S.NEEDS_INFO, "Hvor skal det foregå?", now)
+        road.decide(session, STAFF, app.id, S.NEEDS_INFO, "Hvor skal det foregå?", now)
     elif status is S.ON_BALLOT:
         tick(session, app.id)
-        services.decide(session, STAFF, app.id, S.ON_BALLOT, "", now)
+        road.decide(session, STAFF, app.id, S.ON_BALLOT, "", now)
     elif status is S.REJECTED:
-        services.decide(session, STAFF, app.id, S.REJECTED, "Passer ikke til temaet.", now)
+        road.decide(session, STAFF, app.id, S.REJECTED, "Passer ikke til temaet.", now)
     elif status is S.WITHDRAWN:
         services.withdraw(session, actor, app.id, now)
     session.commit()

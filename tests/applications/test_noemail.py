@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deltager import road
 from deltager.applications import codes, services
 from deltager.applications.auth import SESSION_KEY
 from deltager.applications.models import Applicant, Application, ApplicationStatus
@@ -124,7 +125,7 @@ def test_wrong_pairs_are_counted_per_client(session: Session) -> None:
 def test_a_decision_without_e_mail_is_owed_by_phone_until_marked_done(session: Session) -> None:
     application = no_email_application(session)
     tick(session, application.id)
-    services.decide(session, STAFF, application.id, S.ON_BALLOT, "", utcnow())
+    road.decide(session, STAFF, application.id, S.ON_BALLOT, "", utcnow())
     session.commit()
     assert application.contact_pending == "decision:on_ballot"
     rows, total = services.screening_queue(session, application.round_id, no_email=True)

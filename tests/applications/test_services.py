@@ -11,14 +11,15 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from deltager import uploads
+from deltager import road, uploads
 from deltager.applications import services
 from deltager.applications.models import Applicant, ApplicantType, ApplicationStatus, ChildCertificate, Photo, SignInToken
 from deltager.audit.models import AuditEvent
 from deltager.db import utcnow
 from deltager.errors import NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.rounds.models import RoundStatus
-from deltager.rounds.services import transition_round
+from deltager.voting import services as voting
+from deltager.road import transition_round
 from tests.applications.factories import (
     STAFF,
     a_photo,
@@ -54,7 +55,7 @@ def _move(session: Session, app_id: int, target: ApplicationStatus) -> None:
         if target is S.ON_BALLOT:
             if app.status is not S.DRAFT:
                 tick(session, app_id)
-        services.decide(session, STAFF, app_id, target, "En besked", now)
+        road.decide(session, STAFF, app_id, target, "En besked", now)
 
 
 @pytest.mark.parametrize(("source", "target"), list(itertools.product(S, S)))
@@ -273,15 +274,15 @@ def test_applicants_only_get_their_own(session: Session) -> None:
 def test_on_ballot_needs_checklist_and_childrens_certificate(session: Session) -> None:
     app = make_application(session, S.SUBMITTED, involves_children=True)
     with pytest.raises(NotAllowed, match="checklist"):
-        services.decide(session, STAFF, app.id, S.ON_BALLOT, "", utcnow())
+        road.decide(session, STAFF, app.id, S.ON_BALLOT, "", utcnow())
     tick(session, app.id, child_certificate=ChildCertificate.REQUESTED)
     with pytest.raises(NotAllowed, match="børneattest"):
-        services.decide(session, STAFF, app.id, S.ON_BALLOT, "", utcnow())
+        road.decide(session, STAFF, app.id, S.ON_BALLOT, "", utcnow())
     with pytest.raises(ValidationFailed):
         tick(session, app.id, child_certificate=ChildCertificate.RECEIVED)
     tick(session, app.id, child_certificate=ChildCertificate.RECEIVED,
          child_certificate_received_on=dt.date.today())
-    services.decide(session, STAFF, app.id, S.ON_BALLOT, "", utcnow())
+    road.decide(session, STAFF, app.id, S.ON_BALLOT, "", utcnow())
     assert app.status is S.ON_BALLOT and app.stand_number == 1
 
 
@@ -289,9 +290,9 @@ def test_reject_and_needs_info_require_a_message(session: Session) -> None:
     app = make_application(session, S.SUBMITTED)
     for decision in (S.REJECTED, S.NEEDS_INFO):
         with pytest.raises(ValidationFailed) as caught:
-            services.decide(session, STAFF, app.id, decision, "   ", utcnow())
+            road.decide(session, STAFF, app.id, decision, "   ", utcnow())
         assert caught.value.field == "message"
-    services.decide(session, STAFF, app.id, S.REJECTED, "Uden for temaet", utcnow())
+    road.decide(session, STAFF, app.id, S.REJECTED, "Uden for temaet", utcnow())
     assert app.rejection_reason == "Uden for temaet"
 
 
@@ -311,7 +312,7 @@ def test_stand_numbers_follow_each_other(session: Session) -> None:
     first = make_application(session, S.ON_BALLOT)
     second = make_application(session, S.ON_BALLOT, round_=first.round)
     assert (first.stand_number, second.stand_number) == (1, 2)
-    assert [a.id for a in services.ballot_projects(session, first.round_id)] == [first.id, second.id]
+    assert [a.id for a in voting.ballot_projects(session, first.round_id)] == [first.id, second.id]
 
 
 def test_queue_counts_filters_and_pages(session: Session) -> None:
@@ -380,7 +381,7 @@ def test_a_received_childrens_certificate_is_not_set_back_while_on_the_ballot(se
     """Trial round: a børneattest of a project with children on the ballot went back to "requested", silently."""
     app = make_application(session, S.SUBMITTED, involves_children=True)
     tick(session, app.id, child_certificate=ChildCertificate.RECEIVED, child_certificate_received_on=dt.date.today())
-    services.decide(session, STAFF, app.id, S.ON_BALLOT, "", utcnow())
+    road.decide(session, STAFF, app.id, S.ON_BALLOT, "", utcnow())
     for setback in (ChildCertificate.REQUESTED, ChildCertificate.NOT_ASSESSED):
         with pytest.raises(ValidationFailed, match="børneattest") as caught:
             tick(session, app.id, child_certificate=setback)

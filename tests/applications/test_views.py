@@ -22,7 +22,7 @@ from deltager.db import utcnow
 from deltager.errors import NotAllowed
 from deltager.permissions import Role
 from deltager.rounds.models import RoundStatus
-from deltager.rounds.services import transition_round
+from deltager.road import transition_round
 from tests.applications.conftest import body, outbox, sign_in_as
 from tests.applications.factories import (
     a_photo,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from deltager import road
 from deltager.money import format_ore
 from deltager.permissions import Role
 from deltager.voting import services
@@ -35,7 +36,7 @@ def _closed_vote(live_app: LiveApp, rule: AllocationRule = AllocationRule.MES) -
         setup = make_vote_meeting(session, projects=PROJECTS, open_vote=True, rule=rule, max_choices=3)
         a, b, c, d, e = setup.ids
         cast_ballots(session, setup, [[a, b]] * 4 + [[a, c]] * 2 + [[c, d, e]] * 3 + [[b]])
-        allocation = services.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+        allocation = road.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
         lines = services.result_lines(session, allocation)
         return setup.meeting.id, setup.round.id, lines
 

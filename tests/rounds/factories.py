@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from unittest.mock import patch
 
 from sqlalchemy.orm import Session
 
 from deltager.audit.services import Actor
 from deltager.rounds.models import Round, RoundStatus
-from deltager.rounds.services import TRANSITION_GUARDS, RoundInput, create_round, transition_round
+from deltager.rounds.services import RoundInput, create_round, transition_round
 
 TEST_ACTOR = Actor.system("test")
 
@@ -37,12 +36,12 @@ def round_input(**overrides: Any) -> RoundInput:
 def make_round(session: Session, status: RoundStatus = RoundStatus.DRAFT, **overrides: Any) -> Round:
     """A committed round, moved forward to ``status``.
 
-    Other domains' transition guards (e.g. "allocated needs a frozen allocation") are set aside:
-    this builds test data for the round's own rules, not a real vote.
+    It moves the round by the round's own rules (``rounds.services``), not along the road that asks
+    the other domains too (``deltager.road``, e.g. "allocated needs a frozen allocation"): this builds
+    test data for the round's own rules, not a real vote.
     """
     round_ = create_round(session, TEST_ACTOR, round_input(**overrides))
-    with patch.dict(TRANSITION_GUARDS, clear=True):
-        while round_.status is not status:
-            transition_round(session, TEST_ACTOR, round_.id, list(RoundStatus)[round_.status.index + 1])
+    while round_.status is not status:
+        transition_round(session, TEST_ACTOR, round_.id, list(RoundStatus)[round_.status.index + 1])
     session.commit()
     return round_

@@ -89,17 +89,6 @@ def test_closed_round_goes_nowhere(session: Session) -> None:
     assert services.allowed_transitions(round_) == []
 
 
-def test_transition_guards_can_refuse(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(_session: Session, _round: object) -> None:
-        raise NotAllowed("not yet")
-
-    monkeypatch.setitem(services.TRANSITION_GUARDS, RoundStatus.OPEN, [refuse])
-    round_ = make_round(session)
-    with pytest.raises(NotAllowed, match="not yet"):
-        services.transition_round(session, TEST_ACTOR, round_.id, RoundStatus.OPEN)
-    assert round_.status is RoundStatus.DRAFT
-
-
 def test_pot_and_cap_frozen_from_voting(session: Session) -> None:
     round_ = make_round(session, RoundStatus.VOTING)
     data = round_input(pot_ore=250_000_00, applications_open_at=round_.applications_open_at,

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from deltager import road
 from deltager.applications.models import Applicant, Application, ApplicationStatus
 from deltager.audit.services import Actor
 from deltager.meetings.models import Meeting, MeetingKind
@@ -85,7 +86,7 @@ def make_vote_meeting(
     ))
     session.flush()
     if open_vote:
-        services.open_vote(session, TEST_ACTOR, meeting.id, NOW)
+        road.open_vote(session, TEST_ACTOR, meeting.id, NOW)
     session.commit()
     return VoteSetup(round_, meeting, apps)
 

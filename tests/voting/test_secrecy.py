@@ -27,6 +27,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from deltager import road
 from deltager.audit.models import AuditEvent
 from deltager.audit.services import Actor
 from deltager.db import begin_write, get_db
@@ -147,7 +148,7 @@ def _cast_in_order(app: Flask, n: int = N) -> tuple[Any, dict[int, int], dict[by
 def _close(app: Flask, meeting_id: int) -> None:
     with get_db(app).session() as session:
         begin_write(session)
-        services.close_vote(session, TEST_ACTOR, meeting_id, NOW)
+        road.close_vote(session, TEST_ACTOR, meeting_id, NOW)
         session.commit()
         assert secrecy.compact(session) is (session.get_bind().dialect.name == "sqlite")
 
@@ -257,7 +258,7 @@ def test_compact_is_safe_with_a_reader_holding_the_log(file_app: Flask, caplog: 
         reader.execute(text("SELECT count(*) FROM ballot")).scalar_one()
         with get_db(file_app).session() as session:
             begin_write(session)
-            services.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+            road.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
             session.commit()
             assert secrecy.compact(session) is False
         assert "kept the write-ahead log from being truncated" in caplog.text

@@ -11,12 +11,12 @@ from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from deltager import allocation, pabulib
+from deltager import allocation, pabulib, road
 from deltager.applications.models import ApplicationStatus
 from deltager.audit.models import AuditEvent
 from deltager.errors import NotAllowed, NotFound, Throttled, ValidationFailed
+from deltager.road import transition_round
 from deltager.rounds.models import RoundStatus
-from deltager.rounds.services import transition_round
 from deltager.voting import services
 from deltager.voting.models import (
     Allocation,
@@ -141,7 +141,7 @@ def test_vote_must_be_open_and_card_issued_and_of_the_meeting(session: Session) 
     with pytest.raises(NotFound):
         services.cast_ballot(session, card.id, setup.ids[:1], BallotChannel.PAPER, meeting_id=other.meeting.id)
     session.rollback()
-    services.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    road.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
     services.void_card(session, TEST_ACTOR, setup.meeting.id, card.serial, NOW)
     session.commit()
     with pytest.raises(services.CardVoided):
@@ -154,15 +154,15 @@ def test_vote_must_be_open_and_card_issued_and_of_the_meeting(session: Session) 
 def test_opening_needs_a_round_in_screening_or_voting_enough_projects_and_stands(session: Session) -> None:
     too_early = make_vote_meeting(session, round_status=RoundStatus.OPEN)
     with pytest.raises(NotAllowed, match="screening or voting"):
-        services.open_vote(session, TEST_ACTOR, too_early.meeting.id, NOW)
+        road.open_vote(session, TEST_ACTOR, too_early.meeting.id, NOW)
     session.rollback()
     no_stands = make_vote_meeting(session, stands=False)
     with pytest.raises(NotAllowed, match="stand number"):
-        services.open_vote(session, TEST_ACTOR, no_stands.meeting.id, NOW)
+        road.open_vote(session, TEST_ACTOR, no_stands.meeting.id, NOW)
     session.rollback()
     too_few = make_vote_meeting(session, projects=[("Eneste", 1000)], min_choices=2, max_choices=3)
     with pytest.raises(NotAllowed, match="fewest a voter must choose cannot be more than 1"):
-        services.open_vote(session, TEST_ACTOR, too_few.meeting.id, NOW)
+        road.open_vote(session, TEST_ACTOR, too_few.meeting.id, NOW)
 
 
 def test_opening_the_vote_fixes_the_ballot(session: Session) -> None:
@@ -175,11 +175,11 @@ def test_opening_the_vote_fixes_the_ballot(session: Session) -> None:
     session.commit()
     # Every application needs its answer first: from voting on, none can be given.
     with pytest.raises(NotAllowed, match=r"await a decision \(1\)"):
-        services.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+        road.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
     session.rollback()
     assert setup.round.status is RoundStatus.SCREENING
     applications.decide(session, TEST_ACTOR, waiting.id, ApplicationStatus.REJECTED, "Passer ikke til temaet.", NOW)
-    services.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    road.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
     session.commit()
     assert setup.round.status is RoundStatus.VOTING
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "round.status")) is not None
@@ -191,7 +191,7 @@ def test_opening_the_vote_fixes_the_ballot(session: Session) -> None:
     with pytest.raises(NotAllowed, match="ballot is fixed"):
         transition_round(session, TEST_ACTOR, setup.round.id, RoundStatus.SCREENING)
     session.rollback()
-    services.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    road.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
     assert setup.round.status is RoundStatus.ALLOCATED
 
 
@@ -211,7 +211,7 @@ def test_a_voting_meeting_is_tied_down_by_its_vote(session: Session) -> None:
     def edit(**changes: object) -> None:
         data = meetings.MeetingInput(kind=meeting.kind, title=meeting.title, place=meeting.place, address="",
                                      description="", starts_at=meeting.starts_at, ends_at=meeting.ends_at)
-        meetings.update_meeting(session, TEST_ACTOR, meeting.id, dataclasses.replace(data, **changes))
+        road.update_meeting(session, TEST_ACTOR, meeting.id, dataclasses.replace(data, **changes))
 
     edit(kind=MeetingKind.HELP)  # nothing issued yet: still free to change
     edit(kind=MeetingKind.VOTE)
@@ -219,14 +219,14 @@ def test_a_voting_meeting_is_tied_down_by_its_vote(session: Session) -> None:
     with pytest.raises(ValidationFailed, match="stay a voting meeting"):
         edit(kind=MeetingKind.HELP)
     session.rollback()
-    services.open_vote(session, TEST_ACTOR, meeting.id, NOW)
+    road.open_vote(session, TEST_ACTOR, meeting.id, NOW)
     session.commit()
     edit(place="Den store sal")  # an open vote's meeting may still be corrected
     session.commit()
     with pytest.raises(NotAllowed, match="cannot be cancelled"):
-        meetings.cancel_meeting(session, TEST_ACTOR, meeting.id, NOW)
+        road.cancel_meeting(session, TEST_ACTOR, meeting.id, NOW)
     session.rollback()
-    services.close_vote(session, TEST_ACTOR, meeting.id, NOW)
+    road.close_vote(session, TEST_ACTOR, meeting.id, NOW)
     session.commit()
     with pytest.raises(NotAllowed, match="protocol"):
         edit(place="Et andet sted")
@@ -245,7 +245,7 @@ def test_settings_are_validated_and_frozen_once_open(session: Session) -> None:
         session, TEST_ACTOR, setup.meeting.id, services.SettingsInput(2, 4, AllocationRule.MES, TieBreak.LOTTERY)
     )
     assert (settings.min_choices, settings.max_choices, settings.rule) == (2, 4, AllocationRule.MES)
-    services.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    road.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
     with pytest.raises(NotAllowed):
         services.update_settings(session, TEST_ACTOR, setup.meeting.id, services.SettingsInput(1, 2, AllocationRule.GREEDY, TieBreak.ID))
 
@@ -311,7 +311,7 @@ def test_closing_allocates_freezes_and_moves_the_round(session: Session) -> None
     setup = make_vote_meeting(session, open_vote=True, pot_ore=30_000_00, cap_ore=25_000_00)
     a, b, c, d, e, f = setup.ids  # costs 18.500, 12.000, 4.000, 25.000, 22.000, 9.500
     _vote(session, setup, [[a, d], [a, d], [a, b], [d], [c]])
-    alloc_row = services.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    alloc_row = road.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
     session.commit()
     assert alloc_row.frozen and alloc_row.rule is AllocationRule.GREEDY
     # votes: a 3, d 3 (tie: fewest kroner first → a), b 1, c 1 (c cheaper), e 0, f 0
@@ -334,7 +334,7 @@ def test_closing_allocates_freezes_and_moves_the_round(session: Session) -> None
     assert {"voting.open", "voting.close", "voting.allocate", "voting.cards_issue"} <= actions
     assert not any("ballot" in a and a != "voting.paper_ballot" for a in actions)
     with pytest.raises(NotAllowed):
-        services.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+        road.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
 
 
 def test_allocation_matches_the_pure_function(session: Session) -> None:
@@ -342,7 +342,7 @@ def test_allocation_matches_the_pure_function(session: Session) -> None:
     a, b, c, d, e, f = setup.ids
     ballots = [[a, b], [b, c], [c, d], [e], [e, f], [a, f], [b]]
     _vote(session, setup, ballots)
-    alloc_row = services.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    alloc_row = road.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
     costs = {p.id: p.requested_ore for p in setup.projects}
     expected = allocation.allocate(costs, [set(x) for x in ballots], setup.round.pot_ore, "mes", "id")
     got = {line.application_id: line.granted_ore for line in alloc_row.lines}
@@ -362,7 +362,7 @@ def test_allocation_matches_the_pure_function(session: Session) -> None:
 def test_lottery_seed_is_drawn_and_recorded_at_close(session: Session) -> None:
     setup = make_vote_meeting(session, open_vote=True, tie_break=TieBreak.LOTTERY)
     _vote(session, setup, [[setup.ids[0]], [setup.ids[1]]])
-    alloc_row = services.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    alloc_row = road.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
     assert alloc_row.seed and len(alloc_row.seed) == 16
     assert services.recompute(session, alloc_row) == alloc_row.inputs_hash
 
@@ -387,7 +387,7 @@ def test_export_pb_has_no_personal_data_and_reads_back(session: Session) -> None
     setup = make_vote_meeting(session, open_vote=True)
     a, b, c, *_ = setup.ids
     _vote(session, setup, [[a, b], [c], [a]])
-    services.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    road.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
     text = services.export_pb(session, setup.meeting.id)
     election = pabulib.loads(text)
     assert {v.voter_id for v in election.votes} == {"1", "2", "3"}
@@ -464,7 +464,7 @@ def test_ballot_order_is_stable_per_card_and_differs_between_cards(session: Sess
 def test_compare_rules_on_a_closed_meeting(session: Session) -> None:
     setup = make_vote_meeting(session, open_vote=True)
     _vote(session, setup, [[setup.ids[0], setup.ids[1]], [setup.ids[2]]])
-    services.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    road.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
     results = services.compare_for_meeting(session, setup.meeting.id)
     assert set(results) == {"greedy", "mes"}
     assert session.scalar(select(func.count()).select_from(Allocation)) >= 1
@@ -476,7 +476,7 @@ def test_vote_meetings_are_listed_with_their_state_in_one_query(session: Session
     from deltager.voting.models import VoteSettings
 
     closed = make_vote_meeting(session, open_vote=True)
-    services.close_vote(session, TEST_ACTOR, closed.meeting.id, NOW)
+    road.close_vote(session, TEST_ACTOR, closed.meeting.id, NOW)
     opened = make_vote_meeting(session, open_vote=True)
     preparing = make_vote_meeting(session)
     session.delete(session.get(VoteSettings, preparing.meeting.id))  # rules never set: the defaults apply
@@ -525,6 +525,6 @@ def test_a_vote_cannot_open_with_rules_the_ballot_has_outgrown(session: Session)
         project.status = ApplicationStatus.WITHDRAWN
     session.commit()
     with pytest.raises(NotAllowed, match="so the most a voter may choose cannot be more than 4"):
-        services.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+        road.open_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
     session.rollback()
     assert services.get_settings(session, setup.meeting.id).state is VoteState.PREPARING

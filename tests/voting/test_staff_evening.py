@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from deltager import road
 from deltager.audit.models import AuditEvent
 from deltager.permissions import Role
 from deltager.rounds.models import RoundStatus
@@ -268,7 +269,7 @@ def test_a_batch_with_no_unused_card_or_a_closed_vote_cannot_be_printed_again(
     refused = client.post(f"/staff/voting/{setup.meeting.id}/cards/1/again", follow_redirects=True)
     assert "der er intet at udskrive igen" in refused.text
     issue(session, setup, 2)  # batch 2: unused cards, but the vote closes
-    services.close_vote(session, TEST_ACTOR, setup.meeting.id, dt.datetime.now(dt.UTC))
+    road.close_vote(session, TEST_ACTOR, setup.meeting.id, dt.datetime.now(dt.UTC))
     session.commit()
     closed = client.get(f"/staff/voting/{setup.meeting.id}/cards/2/again")
     assert "Afstemningen er lukket. Der kan ikke udstedes flere kort." in closed.text

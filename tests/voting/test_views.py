@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from deltager import road
 from deltager.audit.models import AuditEvent
 from deltager.db import utcnow
 from deltager.permissions import Role
@@ -220,7 +221,7 @@ def test_ballot_page_is_small_and_needs_no_script(client: FlaskClient, session: 
     for p in setup.projects:
         p.summary = LONG_SUMMARY[:300]
     session.commit()
-    services.open_vote(session, services.Actor.system("test"), setup.meeting.id, services.dt.datetime.now(services.dt.UTC))
+    road.open_vote(session, services.Actor.system("test"), setup.meeting.id, services.dt.datetime.now(services.dt.UTC))
     session.commit()
     _scan(client, issue(session, setup, 1)[0].code)
     body = client.get("/ballot").get_data()
@@ -237,7 +238,7 @@ def test_no_card_used_card_voided_and_not_open(client: FlaskClient, session: Ses
     assert "ikke åbnet" in waiting
     # The phone asks again by itself until the vote opens, with JavaScript off too.
     assert '<meta http-equiv="refresh" content="20; url=/ballot">' in waiting
-    services.open_vote(session, services.Actor.system("t"), setup.meeting.id, services.dt.datetime.now(services.dt.UTC))
+    road.open_vote(session, services.Actor.system("t"), setup.meeting.id, services.dt.datetime.now(services.dt.UTC))
     services.void_card(session, services.Actor.system("t"), setup.meeting.id, cards[0].serial,
                        services.dt.datetime.now(services.dt.UTC))
     session.commit()
@@ -501,14 +502,14 @@ def test_a_voting_meetings_page_offers_only_what_its_vote_allows(
         return {name for name, url in actions.items() if url in page}
 
     assert offered() == {"edit", "cancel"}
-    services.open_vote(session, TEST_ACTOR, meeting_id, NOW)
+    road.open_vote(session, TEST_ACTOR, meeting_id, NOW)
     session.commit()
     assert offered() == {"edit"}  # an open vote's meeting may be corrected, not cancelled
     page = client.get(f"/staff/meetings/{meeting_id}").get_data(as_text=True)
     history = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
     assert "Afstemning åbnet Afstemningen: Under forberedelse → Åben for stemmer" in history
     assert "state:" not in history and "preparing" not in history
-    services.close_vote(session, TEST_ACTOR, meeting_id, NOW)
+    road.close_vote(session, TEST_ACTOR, meeting_id, NOW)
     session.commit()
     assert offered() == set()
 
@@ -521,7 +522,7 @@ def test_the_protocol_is_danish_from_an_english_session(
 
     setup = _setup(session)
     cast_ballots(session, setup, [setup.ids[:2], setup.ids[:1]])
-    services.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
+    road.close_vote(session, TEST_ACTOR, setup.meeting.id, NOW)
     session.commit()
     auth.login(Role.CASEWORKER)
     client.set_cookie("lang", "en")
