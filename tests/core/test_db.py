@@ -184,5 +184,5 @@ def test_a_get_reads_outside_a_transaction_on_postgresql(file_app: Flask) -> Non
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM rate_count")) == 1
 
-    with pytest.raises(RuntimeError, match="a GET wrote without begin_write_now"):
+    with pytest.raises(RuntimeError, match="a read request wrote without begin_write_now"):
         file_app.test_client().get("/test-writes-in-a-get")
