@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from deltager import config as config_module
-from deltager import db, i18n, security
+from deltager import db, i18n, security, uploads
 from deltager.serving import ForwardedOnlyFromProxy, SecretConverter, install_log_masking
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +48,8 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: Path | 
     _init_login(app)
     _register_blueprints(app)
     install_log_masking(app.url_map, "werkzeug", "gunicorn.access")
+    # Outermost: a looping upload is refused before the proxy fix, the session and the database.
+    app.wsgi_app = uploads.BusyGate(app, app.wsgi_app)  # type: ignore[method-assign]
 
     from deltager import cli
 

@@ -98,6 +98,10 @@ class Defaults:
     # finds none free is refused at once ("try again in a moment"). Raise with the host's cores.
     UPLOAD_DECODES_PER_WORKER = 1
     UPLOAD_DECODES_PER_HOST = 1
+    # Share of the time each of the host's decode slots may be busy: after a decode of t seconds a
+    # slot rests t × (1 − duty) / duty, so a loop of uploads costs at most this share of a core per
+    # slot (0.25: a 0.3 s picture, then 0.9 s of rest). 1: no rest.
+    UPLOAD_DECODE_DUTY = 0.25
     # Pictures are decoded in a thread of lower CPU priority (nice 0-19; 0: in the request's own
     # thread), so that ballots go first while the CPU is busy; an upload whose decode takes longer
     # than the timeout is answered "try again in a moment" (under gunicorn's 30 s timeout).

@@ -76,6 +76,8 @@ def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
+        # Tests upload several pictures in a row; the decode slot's rest has its own tests.
+        "UPLOAD_DECODE_DUTY": 1.0,
         **extra,
     }
 

@@ -14,10 +14,12 @@ import io
 import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask, Request
+from flask import request as current_request
 from flask.testing import FlaskClient
 from PIL import Image, ImageFile
 from sqlalchemy import select
@@ -146,14 +148,15 @@ def test_uploads_are_counted_per_client_address(app: Flask, session: Session, de
 
 
 @pytest.fixture
-def every_slot_taken(app: Flask) -> Iterator[None]:
-    """Another worker of this host is decoding (it holds the host's one decode slot)."""
+def every_slot_taken(app: Flask) -> Iterator[Any]:
+    """Another worker of this host is decoding (it holds the host's one decode slot); the fixture's
+    value ends that decode."""
     directory = app.config.get("UPLOAD_SLOT_DIR") or os.path.join(app.instance_path, "upload-slots")
     os.makedirs(directory, exist_ok=True)
     fd = os.open(os.path.join(directory, "decode-0.lock"), os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     try:
-        yield
+        yield lambda: fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
 
@@ -170,8 +173,35 @@ def test_when_the_host_is_decoding_an_upload_is_refused_at_once(
     assert session.scalars(select(RateCount)).all() == []  # "busy" costs no allowance
 
 
+def test_a_decode_slot_rests_so_that_decoding_takes_at_most_its_share_of_the_time(tmp_path: Path) -> None:
+    now = [1000.0]
+    with uploads._host_slot(tmp_path, 1, duty=0.25, clock=lambda: now[0]):
+        now[0] += 0.4  # a decode of 0.4 s
+    # ... then the slot rests 0.4 × 0.75 / 0.25 = 1.2 s, for every worker process of the host
+    now[0] += 1.1
+    with pytest.raises(uploads.UploadBusy), uploads._host_slot(tmp_path, 1, duty=0.25, clock=lambda: now[0]):
+        pass
+    now[0] += 0.2
+    with uploads._host_slot(tmp_path, 1, duty=0.25, clock=lambda: now[0]):
+        pass
+    with uploads._host_slot(tmp_path, 1, duty=1.0, clock=lambda: now[0]):  # 1: no rest
+        pass
+
+
+def test_a_loop_of_uploads_is_refused_while_the_slot_rests(app: Flask, client: FlaskClient, session: Session,
+                                                           decoded: list[Any]) -> None:
+    app.config.update(UPLOAD_DECODE_DUTY=0.01)  # a decode of a few ms, then rest for a second or more
+    application = _signed_in(client, session)
+    photo = _jpeg((1200, 1200), noise=True)
+
+    statuses = [_post_photo(client, application, photo).status_code for _ in range(3)]
+
+    assert statuses == [303, 503, 503]
+    assert len(decoded) == 1
+
+
 def test_a_refusal_for_load_does_not_parse_the_body(app: Flask, client: FlaskClient, session: Session,
-                                                    every_slot_taken: None, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                    every_slot_taken: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     application = _signed_in(client, session)
     parsed: list[bool] = []
     real = Request._load_form_data
@@ -185,6 +215,7 @@ def test_a_refusal_for_load_does_not_parse_the_body(app: Flask, client: FlaskCli
     assert len(photo) > uploads.PHOTO.gate_bytes  # a body that carries a file
 
     busy = _post_photo(client, application, photo)
+    every_slot_taken()  # the other decode ends: now the limit is what refuses
     app.config.update(UPLOAD_LIMIT_PER_PERSON=0)
     limited = _post_photo(client, application, photo)
 
@@ -220,3 +251,27 @@ def test_pictures_are_decoded_at_a_lower_cpu_priority_than_requests(
 
     assert _post_photo(client, application, _jpeg((800, 600))).status_code == 303
     assert priorities == [10] and os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 0
+
+
+def test_a_looping_upload_is_refused_before_flask_while_the_host_is_busy(
+        app: Flask, client: FlaskClient, session: Session, every_slot_taken: Any, decoded: list[Any]) -> None:
+    application = _signed_in(client, session)
+    reached_flask: list[str] = []
+    app.before_request(lambda: reached_flask.append(current_request.path))  # type: ignore[func-returns-value]
+    photo = _jpeg((1200, 1200), noise=True)
+
+    busy = _post_photo(client, application, photo)
+    small = client.post(f"/apply/{application.id}/edit", data=form_data(action="save"))  # no file: not gated
+
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
+    assert busy.mimetype == "text/html" and "Prøv igen om et øjeblik" in busy.get_data(as_text=True)
+    assert reached_flask == [f"/apply/{application.id}/edit"]  # only the request without a file
+    assert small.status_code in (200, 303) and decoded == []
+
+
+def test_the_gate_lets_uploads_through_when_a_slot_is_free_and_knows_every_upload_view(app: Flask) -> None:
+    gate = app.wsgi_app
+    assert isinstance(gate, uploads.BusyGate)
+    assert set(gate.gates) == {"applications.new", "applications.edit", "applications.on_behalf_new",
+                               "applications.on_behalf_edit"}
+    assert uploads.host_slot_free(gate.directory, gate.slots)
