@@ -50,10 +50,9 @@ from deltager.permissions import Permission
 from deltager.rounds.models import Round
 from deltager.rounds.services import get_round
 from deltager.voting import secrecy, services
+from deltager.voting.labels import RULE_LABELS, TIE_BREAK_LABELS
 from deltager.voting.consequences import closing_consequences, opening_consequences, renewal_consequences
 from deltager.voting.forms import (
-    RULE_LABELS,
-    TIE_BREAK_LABELS,
     CompareForm,
     DoorCountForm,
     IssueCardsForm,
@@ -260,23 +259,6 @@ def cast() -> ResponseReturnValue:
 def done() -> ResponseReturnValue:
     """Thank you."""
     return render_template("voting/done.html")
-
-
-@bp.get("/ballot/photo/<int:application_id>.jpg")
-@public
-def photo(application_id: int) -> ResponseReturnValue:
-    """The thumbnail of a project on the ballot (re-encoded by us when uploaded)."""
-    from sqlalchemy import select
-
-    thumbnail = get_session().scalar(
-        select(Photo.thumbnail).join(Application, Application.id == Photo.application_id)
-        .where(Application.id == application_id, Application.status == ApplicationStatus.ON_BALLOT)
-    )
-    if thumbnail is None:
-        abort(404)
-    response = Response(thumbnail, mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    return response
 
 
 # --------------------------------------------------------------------------- the big screen
@@ -856,44 +838,6 @@ def _compare_in_time(inputs: Any, tie_break: Any) -> dict[str, Any]:
                 "is shown. The command line computes it without a time limit: "
                 "flask --app wsgi pb allocate FILE.pb --rule mes", seconds=COMPARE_SECONDS), "warning")
         return dict(alloc.compare_rules(*args, rules=("greedy",), currency_unit=inputs.currency_unit))
-
-
-@bp.app_template_filter("vote_money")
-def vote_money(amount: int, unit: int = 100) -> str:
-    """An amount in a file's smallest unit: øre as kroner, other units as plain numbers."""
-    from deltager.money import format_ore
-
-    if unit == 100:
-        return format_ore(amount)
-    return f"{amount / unit:,.2f}".replace(",", " ")
-
-
-# --------------------------------------------------------------------------- the public round page
-
-
-VOTE_STATE_LABELS = {
-    VoteState.PREPARING: lazy_gettext("Being prepared"),
-    VoteState.OPEN: lazy_gettext("Open for votes"),
-    VoteState.CLOSED: lazy_gettext("Closed"),
-}
-
-
-@bp.app_template_filter("vote_state")
-def vote_state_label(state: VoteState) -> str:
-    """A vote's state in plain words."""
-    return str(VOTE_STATE_LABELS[VoteState(state)])
-
-
-@bp.app_template_filter("vote_rule")
-def vote_rule_label(rule: AllocationRule) -> str:
-    """An allocation rule in plain words."""
-    return str(RULE_LABELS[AllocationRule(rule)])
-
-
-@bp.app_template_filter("vote_tie_break")
-def vote_tie_break_label(tie_break: TieBreak) -> str:
-    """A tie-break in plain words."""
-    return str(TIE_BREAK_LABELS[TieBreak(tie_break)])
 
 
 @functools.lru_cache(maxsize=4096)

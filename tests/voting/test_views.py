@@ -479,11 +479,11 @@ def test_ballot_thumbnails_are_served_only_for_projects_on_the_ballot(client: Fl
     setup.projects[1].status = ApplicationStatus.WITHDRAWN
     session.commit()
     _scan(client, issue(session, setup, 1)[0].code)
-    assert f"/ballot/photo/{setup.ids[0]}.jpg" in client.get("/ballot").get_data(as_text=True)
-    response = client.get(f"/ballot/photo/{setup.ids[0]}.jpg")
+    assert f"/applications/{setup.ids[0]}/thumbnail.jpg" in client.get("/ballot").get_data(as_text=True)
+    response = client.get(f"/applications/{setup.ids[0]}/thumbnail.jpg")
     assert response.status_code == 200 and response.mimetype == "image/jpeg" and response.data == b"\xff\xd8thumb"
-    assert client.get(f"/ballot/photo/{setup.ids[1]}.jpg").status_code == 404
-    assert client.get(f"/ballot/photo/{setup.ids[2]}.jpg").status_code == 404
+    assert client.get(f"/applications/{setup.ids[1]}/thumbnail.jpg").status_code == 404
+    assert client.get(f"/applications/{setup.ids[2]}/thumbnail.jpg").status_code == 404
 
 
 def test_a_voting_meetings_page_offers_only_what_its_vote_allows(
