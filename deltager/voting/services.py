@@ -938,6 +938,43 @@ def result_lines(session: Session, allocation: Allocation) -> list[ResultLine]:
     ]
 
 
+def tell_results(session: Session, allocation: Allocation, tell: Callable[[Application, ResultLine], Any]) -> int:
+    """Each project on the ballot learns its result: ``tell(application, line)`` for an applicant
+    with an e-mail address (the view queues the e-mail for after the commit); one without is owed
+    it by phone or letter (applications' service writes that). Returns how many are owed."""
+    by_phone: dict[int, bool] = {}
+    for line in result_lines(session, allocation):
+        application = applications.get_application(session, line.application_id)
+        if application.applicant.email is None:
+            by_phone[application.id] = line.selected
+        else:
+            tell(application, line)
+    if by_phone:
+        applications.owe_results_by_phone(session, by_phone)
+    return len(by_phone)
+
+
+@dataclass(frozen=True)
+class ClosedVote:
+    """Everything the protocol of a closed vote states: the meeting, its round, the cards, the result."""
+
+    meeting: Meeting
+    round: Round
+    reconciliation: Reconciliation
+    allocation: Allocation
+    lines: list[ResultLine]
+
+
+def closed_vote(session: Session, meeting_id: int) -> ClosedVote:
+    """A closed vote with its frozen allocation and result lines; NotFound while it is not closed."""
+    allocation = get_allocation(session, meeting_id)
+    if allocation is None:
+        raise NotFound(N_("The result is hidden until the vote is closed."))
+    meeting = get_vote_meeting(session, meeting_id)
+    return ClosedVote(meeting, get_round(session, meeting.round_id), reconciliation(session, meeting_id),
+                      allocation, result_lines(session, allocation))
+
+
 def round_allocation(session: Session, round_id: int) -> Allocation | None:
     """The frozen allocation published for a round (the latest, if several meetings voted)."""
     return session.scalar(
