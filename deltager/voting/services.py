@@ -874,7 +874,9 @@ def result_lines(session: Session, allocation: Allocation) -> list[ResultLine]:
     ]
 
 
-def tell_results(session: Session, allocation: Allocation, tell: Callable[[Application, ResultLine], Any]) -> int:
+def tell_results(
+    session: Session, allocation: Allocation, tell: Callable[[Application, ResultLine], Any]
+) -> int:
     """Each project on the ballot learns its result: ``tell(application, line)`` for an applicant
     with an e-mail address (the view queues the e-mail for after the commit); one without is owed
     it by phone or letter (applications' service writes that). Returns how many are owed."""
