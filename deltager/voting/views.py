@@ -538,31 +538,25 @@ def _renew_and_download(meeting_: Meeting, batch: int, fmt: CardFormat) -> Respo
 @requires(Permission.VOTING_PREPARE)
 def posters(meeting_id: int) -> ResponseReturnValue:
     """One poster per stand (PDF)."""
-    from deltager.pdf.posters import StandPoster, posters_pdf
+    from deltager.pdf.posters import posters_pdf, stand_posters
 
-    session = get_session()
-    meeting_ = services.get_vote_meeting(session, meeting_id)
-    stands_ = [
-        StandPoster(p.stand_number, p.title, p.summary, p.cost_ore)
-        for p in services.ballot_projects(session, meeting_.round_id) if p.stand_number is not None
-    ]
-    return download(posters_pdf(stands_, meeting_title=meeting_.title), f"standplakater-{meeting_id}.pdf",
-                     "application/pdf")
+    meeting_ = services.get_vote_meeting(get_session(), meeting_id)
+    pdf = posters_pdf(stand_posters(services.ballot_projects(get_session(), meeting_.round_id)),
+                      meeting_title=meeting_.title)
+    return download(pdf, f"standplakater-{meeting_id}.pdf", "application/pdf")
 
 
 @bp.get("/staff/voting/<int:meeting_id>/paper-ballot.pdf")
 @requires(Permission.VOTING_RUN)
 def paper_ballot_pdf(meeting_id: int) -> ResponseReturnValue:
     """The paper ballot (PDF) for voters without a phone: print as many as needed."""
-    from deltager.pdf.paper_ballot import PaperBallotLine, paper_ballot_pdf as make_pdf
+    from deltager.pdf.paper_ballot import ballot_lines, paper_ballot_pdf as make_pdf
 
-    session = get_session()
     meeting_, settings_ = _meeting_and_settings(meeting_id)
-    lines = [PaperBallotLine(p.stand_number, p.title, p.cost_ore)
-             for p in services.ballot_projects(session, meeting_.round_id)]  # (in stand order)
     with force_locale("da"):  # the municipality's document: Danish whatever the staff member reads in
         when = format_local_datetime(meeting_.starts_at)
-    pdf = make_pdf(lines, meeting_title=meeting_.title, meeting_when=when,
+    pdf = make_pdf(ballot_lines(services.ballot_projects(get_session(), meeting_.round_id)),
+                   meeting_title=meeting_.title, meeting_when=when,
                    min_choices=settings_.min_choices, max_choices=settings_.max_choices)
     return download(pdf, f"stemmeseddel-{meeting_id}.pdf", "application/pdf")
 
