@@ -91,6 +91,8 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(meetings_bp)
     app.register_blueprint(applications_bp)
+    from deltager.voting import labels as voting_labels
     from deltager.voting.views import bp as voting_bp
 
     app.register_blueprint(voting_bp)
+    voting_labels.init_app(app)

@@ -15,8 +15,10 @@ Inside the block the request writes: on SQLite it holds ``BEGIN IMMEDIATE`` (a v
 transaction commits once and then the e-mails queued with :meth:`Work.after_commit` go out, so
 nobody is told of a change that was rolled back. A ``DomainError`` raised inside rolls everything
 back and is shown on the form (on the field it names) or flashed; ``work.done`` is then False and
-the view shows its page again with what the user typed. Any other exception propagates (a bug:
-the error page, and the teardown rolls back).
+the view shows its page again with what the user typed. A view that shows a refusal its own way
+(the phone ballot re-rendered with its message, a card's status page) passes ``show=False`` and
+reads ``work.error``. Any other exception propagates (a bug: the error page, and the teardown
+rolls back).
 """
 
 from __future__ import annotations
@@ -51,8 +53,9 @@ class Work:
 
 
 @contextlib.contextmanager
-def unit_of_work(form: Form | None = None, *, session: Session | None = None) -> Iterator[Work]:
-    """Begin writing, yield the :class:`Work`, commit once; a ``DomainError`` rolls back and is shown."""
+def unit_of_work(form: Form | None = None, *, session: Session | None = None, show: bool = True) -> Iterator[Work]:
+    """Begin writing, yield the :class:`Work`, commit once; a ``DomainError`` rolls back and is
+    shown (on ``form``, or flashed), unless ``show`` is False."""
     session = session or get_session()
     begin_write_now(session)
     work = Work(session)
@@ -61,7 +64,8 @@ def unit_of_work(form: Form | None = None, *, session: Session | None = None) ->
     except DomainError as error:
         session.rollback()
         work.error = error
-        show_error(error, form)
+        if show:
+            show_error(error, form)
         return
     session.commit()
     work.done = True

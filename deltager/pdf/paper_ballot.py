@@ -8,8 +8,9 @@ phone or on paper). Stands are listed in stand order, as the hall is laid out.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -17,6 +18,9 @@ from reportlab.pdfgen.canvas import Canvas
 
 from deltager.money import format_ore
 from deltager.pdf.drawing import FONT, FONT_BOLD, FONT_ITALIC, draw_lines, new_canvas, wrap
+
+if TYPE_CHECKING:
+    from deltager.voting.services import BallotProject
 
 MARGIN = 18 * mm
 BOX = 7 * mm  # a tick box: big enough for a cross by an unsteady hand
@@ -31,6 +35,11 @@ class PaperBallotLine:
     stand_number: int | None
     title: str
     amount_ore: int
+
+
+def ballot_lines(projects: Iterable[BallotProject]) -> list[PaperBallotLine]:
+    """The paper ballot's lines: the ballot's projects in the order given (stand order)."""
+    return [PaperBallotLine(p.stand_number, p.title, p.cost_ore) for p in projects]
 
 
 def paper_ballot_pdf(

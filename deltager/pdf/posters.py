@@ -7,14 +7,18 @@ project is about, and how to vote.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
 from deltager.money import format_ore
 from deltager.pdf.drawing import FONT, FONT_BOLD, FONT_ITALIC, draw_lines, fit_size, new_canvas, wrap
+
+if TYPE_CHECKING:
+    from deltager.voting.services import BallotProject
 
 MARGIN = 20 * mm
 VOTE_LINE = ("Stem på din telefon med dit stemmekort", "Vote on your phone with your ballot card")
@@ -28,6 +32,11 @@ class StandPoster:
     title: str
     summary: str
     amount_ore: int
+
+
+def stand_posters(projects: Iterable[BallotProject]) -> list[StandPoster]:
+    """The posters of the ballot's projects that have a stand, in the ballot's (stand) order."""
+    return [StandPoster(p.stand_number, p.title, p.summary, p.cost_ore) for p in projects if p.stand_number is not None]
 
 
 def posters_pdf(stands: Sequence[StandPoster], *, meeting_title: str) -> bytes:

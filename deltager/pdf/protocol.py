@@ -26,6 +26,7 @@ from reportlab.platypus.flowables import Flowable
 
 from deltager.money import format_ore, tidy_periods
 from deltager.pdf.drawing import AUTHOR, FONT, FONT_BOLD
+from deltager.voting.services import ClosedVote, ResultLine
 
 TITLE = "Protokol for afstemningsmøde"
 MARGIN = 20 * mm
@@ -35,17 +36,11 @@ WINNER = colors.Color(0.88, 0.95, 0.88)
 HEADER = colors.Color(0.92, 0.92, 0.92)
 
 
-@dataclass(frozen=True)
-class ProtocolLine:
-    """One project in the result: rank, stand, votes, what it cost and what it was granted (øre)."""
+@dataclass(frozen=True, kw_only=True)
+class ProtocolLine(ResultLine):
+    """A line of the result without its application (a protocol made from plain values)."""
 
-    rank: int
-    stand_number: int | None
-    title: str
-    votes: int
-    cost_ore: int
-    granted_ore: int
-    selected: bool
+    application_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,12 +59,25 @@ class ProtocolData:
     cards_used_paper: int
     cards_voided: int
     door_count: int | None
-    lines: Sequence[ProtocolLine]
+    lines: Sequence[ResultLine]
     pot_ore: int
     granted_total_ore: int
     remainder_ore: int
     trace_lines: Sequence[str]
     inputs_hash: str
+
+
+def protocol_data(vote: ClosedVote, *, held_at: str, rule: str, tie_break: str) -> ProtocolData:
+    """What the protocol of a closed vote states; the texts (time, rule, tie-break) come in Danish."""
+    meeting, rec, allocation = vote.meeting, vote.reconciliation, vote.allocation
+    return ProtocolData(
+        round_title=vote.round.title, meeting_title=meeting.title, place=meeting.place, held_at=held_at,
+        rule=rule, tie_break=tie_break, seed=allocation.seed,
+        cards_issued=rec.issued, cards_used_phone=rec.used_phone, cards_used_paper=rec.used_paper,
+        cards_voided=rec.voided, door_count=rec.door_count, lines=vote.lines,
+        pot_ore=allocation.pot_ore, granted_total_ore=allocation.granted_total_ore,
+        remainder_ore=allocation.remainder_ore, trace_lines=allocation.trace_da, inputs_hash=allocation.inputs_hash,
+    )
 
 
 def _style(name: str, **kw: Any) -> ParagraphStyle:
@@ -188,7 +196,7 @@ def _facts(rows: Sequence[tuple[str, str]], *, numbers: bool = False, bold: bool
     return table
 
 
-def _results_table(lines: Sequence[ProtocolLine]) -> Flowable:
+def _results_table(lines: Sequence[ResultLine]) -> Flowable:
     """Votes per project, winners marked and shaded; flows over pages with the header repeated."""
     if not lines:
         return _p("Ingen projekter på stemmesedlen.")

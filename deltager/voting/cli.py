@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import click
@@ -19,16 +17,6 @@ pb = AppGroup("pb", help="Pabulib .pb files.")
 CLI_ACTOR = Actor.system("cli")
 
 
-def _csv_text(issued: list, base_url: str) -> str:
-    from deltager.voting.services import card_url
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["serial", "url"])
-    writer.writerows([c.serial, card_url(base_url, c.code)] for c in issued)
-    return buffer.getvalue()
-
-
 @cards.command("issue")
 @click.argument("meeting_id", type=int)
 @click.option("--count", type=click.IntRange(1), required=True, help="How many cards to issue.")
@@ -41,18 +29,13 @@ def issue(meeting_id: int, count: int, csv_file: Path | None, pdf_file: Path | N
     """
     from deltager.i18n import format_local_datetime
     from deltager.voting import services
+    from deltager.voting.card_files import card_file
 
     base_url = current_app.config["BASE_URL"]
 
     def make_files(cards: list[services.IssuedCard]) -> tuple[str, bytes | None]:
-        if pdf_file is None:
-            return _csv_text(cards, base_url), None
-        from deltager.pdf.cards import CardPrint, cards_pdf
-
-        return _csv_text(cards, base_url), cards_pdf(
-            [CardPrint(c.serial, services.card_url(base_url, c.code)) for c in cards],
-            meeting_title=title, meeting_when=when,
-        )
+        text = card_file(cards, "csv", base_url=base_url, title=title, when=when)
+        return text, None if pdf_file is None else card_file(cards, "pdf", base_url=base_url, title=title, when=when)
 
     with get_db().session() as session:
         try:

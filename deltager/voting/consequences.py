@@ -15,7 +15,7 @@ from deltager.errors import DomainError
 from deltager.i18n import format_local_datetime
 from deltager.rounds.models import RoundStatus
 from deltager.voting import services
-from deltager.voting.forms import RULE_LABELS, TIE_BREAK_LABELS
+from deltager.voting.labels import RULE_LABELS, TIE_BREAK_LABELS
 from deltager.voting.models import VoteState
 from deltager.web import translate_error
 

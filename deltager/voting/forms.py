@@ -9,21 +9,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from deltager.forms import BaseForm, no_control_characters, required_message
-from deltager.voting.models import AllocationRule, TieBreak
+from deltager.voting.labels import RULE_LABELS, TIE_BREAK_LABELS
+from deltager.voting.models import TieBreak
 from deltager.voting.services import MAX_CARDS_PER_BATCH, MAX_CHOICES
 
-RULE_LABELS = {
-    AllocationRule.GREEDY: _("Most votes first (greedy by votes)"),
-    AllocationRule.MES: _("Method of Equal Shares"),
-}
-TIE_BREAK_LABELS = {
-    TieBreak.COST: _("Fewest kroner first"),
-    TieBreak.LOTTERY: _("Lottery (a seed is drawn and recorded when the vote closes)"),
-    TieBreak.ID: _("Lowest application number first"),
-}
-
 #: The vote's fields in a voting meeting's history (VoteSettings.audit_snapshot), and the template
-#: filters that show their values (deltager.voting.views).
+#: filters that show their values (deltager.voting.labels).
 HISTORY_LABELS = {
     "min_choices": _("Fewest projects per ballot"),
     "max_choices": _("Most projects per ballot"),

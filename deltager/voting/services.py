@@ -17,13 +17,13 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from deltager import allocation as alloc
 from deltager import ratelimit
 from deltager.applications import services as applications
-from deltager.applications.models import Application, ApplicationStatus, Photo
+from deltager.applications.models import Application
 from deltager.audit.services import Actor, record
 from deltager.db import begin_write
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
@@ -31,7 +31,7 @@ from deltager.meetings.models import Meeting, MeetingKind
 from deltager.meetings.services import MeetingInput
 from deltager.rounds.models import Round, RoundStatus
 from deltager.rounds.services import get_round
-from deltager.voting import secrecy
+from deltager.voting import queries, secrecy
 from deltager.voting.models import (
     Allocation,
     AllocationLine,
@@ -50,7 +50,7 @@ from deltager.voting.models import (
 CODE_BYTES = 18
 MAX_CARDS_PER_BATCH = 5000
 MAX_CHOICES = 50
-CARD_CODE_SCOPE = "card_code"  # the rate limit on invalid card codes (deltager.ratelimit)
+CARD_CODE_SCOPE = queries.CARD_CODE_SCOPE  # the rate limit on invalid card codes (deltager.ratelimit)
 
 T = TypeVar("T")
 
@@ -69,65 +69,6 @@ class VoteNotOpen(NotAllowed):
 
 class VoteNotOpenYet(VoteNotOpen):
     """The vote of the card's meeting is still being prepared: it will open (the page waits for it)."""
-
-
-# --------------------------------------------------------------------------- the hot path's statements
-#
-# The statements a phone's requests run are built once, with bound parameters, instead of on every
-# call: building a joined SELECT costs several times more CPU than running it on SQLite, and a
-# hall of phones runs them thousands of times a minute. SQLAlchemy compiles each of them once per
-# process (its statement cache); the values travel as parameters.
-
-_ON_BALLOT = (Application.round_id == bindparam("round_id")) & (Application.status == ApplicationStatus.ON_BALLOT)
-
-_BALLOT_PROJECTS = (
-    select(Application.id, Application.title, Application.summary, Application.requested_ore,
-           Application.stand_number, Photo.id)
-    .outerjoin(Photo, Photo.application_id == Application.id)
-    .where(_ON_BALLOT)
-    .order_by(Application.stand_number.is_(None), Application.stand_number, Application.id)
-)
-
-_CARD_ID_BY_HASH = select(BallotCard.id).where(BallotCard.code_hash == bindparam("code_hash"))
-
-# The phone's card with its meeting's settings and the ballot's projects, in one round trip: one
-# row per project on the ballot (the card's columns repeated), or one row with NULL project columns.
-_ON_THIS_BALLOT = (Application.round_id == Meeting.round_id) & (Application.status == ApplicationStatus.ON_BALLOT)
-_CARD_BALLOT = (
-    select(BallotCard.id, BallotCard.code_hash, BallotCard.status, BallotCard.meeting_id, Meeting.round_id,
-           Meeting.title, VoteSettings.state, VoteSettings.min_choices, VoteSettings.max_choices,
-           *_BALLOT_PROJECTS.selected_columns)
-    .join(Meeting, Meeting.id == BallotCard.meeting_id)
-    .join(VoteSettings, VoteSettings.meeting_id == BallotCard.meeting_id)
-    .outerjoin(Application, _ON_THIS_BALLOT)
-    .outerjoin(Photo, Photo.application_id == Application.id)
-    .where(BallotCard.id == bindparam("card_id"))
-    .order_by(*_BALLOT_PROJECTS._order_by_clauses)
-)
-_CARD_COLUMNS = 9
-
-# A scan: the client's recent invalid codes and the card, in one round trip.
-_SCAN = select(ratelimit.recent_hits_query(CARD_CODE_SCOPE), _CARD_ID_BY_HASH.scalar_subquery())
-
-# Casting: the card with its meeting's settings, the settings row share-locked (PostgreSQL).
-# One row per project on the ballot (its id last; one row with NULL if there is none).
-_CAST_CARD = (
-    select(BallotCard.status, BallotCard.meeting_id, VoteSettings.state, VoteSettings.min_choices,
-           VoteSettings.max_choices, Meeting.round_id, Application.id)
-    .join(VoteSettings, VoteSettings.meeting_id == BallotCard.meeting_id)
-    .join(Meeting, Meeting.id == BallotCard.meeting_id)
-    .outerjoin(Application, _ON_THIS_BALLOT)
-    .where(BallotCard.id == bindparam("card_id"))
-    .with_for_update(read=True, of=VoteSettings)
-)
-_MARK_CARD_USED = (
-    update(BallotCard)
-    .where(BallotCard.id == bindparam("card_id"), BallotCard.status == CardStatus.ISSUED)
-    .values(status=CardStatus.USED)
-    .execution_options(synchronize_session=False)
-)
-_INSERT_BALLOT = insert(Ballot).values(card_id=bindparam("card_id"), channel=bindparam("channel"))
-_INSERT_CHOICE = insert(BallotChoice)
 
 
 def _core(session: Session) -> Connection:
@@ -204,7 +145,7 @@ def lock_settings(session: Session, meeting_id: int) -> VoteSettings:
 
 def ballot_projects(session: Session, round_id: int) -> list[BallotProject]:
     """The round's projects on the ballot, by stand number then id (one query, no photo bytes)."""
-    rows = _core(session).execute(_BALLOT_PROJECTS, {"round_id": round_id}).all()
+    rows = _core(session).execute(queries.BALLOT_PROJECTS, {"round_id": round_id}).all()
     return [BallotProject(r[0], r[1], r[2], r[3], r[4], r[5] is not None) for r in rows]
 
 
@@ -488,7 +429,7 @@ def scan_card(session: Session, code: str, ip: str, now: dt.datetime, *, limit: 
     carry 128 random bits, so the throttle only slows a guesser who could never succeed anyway,
     and keeps wrong codes from flooding the database with counts.
     """
-    failures, card_id = _core(session).execute(_SCAN, {
+    failures, card_id = _core(session).execute(queries.SCAN, {
         "key": ratelimit.clip_key(ip), "since_bucket": ratelimit.since_bucket(now, window_seconds),
         "code_hash": _code_hash(code) or "",  # no stored hash is empty: the card part finds nothing
     }).one()
@@ -669,12 +610,12 @@ class CardBallot:
 def card_ballot(session: Session, card_id: int) -> CardBallot | None:
     """The card with its meeting's settings and the ballot's projects (by stand number), in one
     query; None if the card is unknown or its meeting not set up for a vote."""
-    rows = _core(session).execute(_CARD_BALLOT, {"card_id": card_id}).all()
+    rows = _core(session).execute(queries.CARD_BALLOT, {"card_id": card_id}).all()
     if not rows:
         return None
-    projects = [BallotProject(*r[_CARD_COLUMNS:_CARD_COLUMNS + 5], r[_CARD_COLUMNS + 5] is not None)
-                for r in rows if r[_CARD_COLUMNS] is not None]
-    return CardBallot(CardView(*rows[0][:_CARD_COLUMNS]), projects)
+    projects = [BallotProject(*r[queries.CARD_COLUMNS:queries.CARD_COLUMNS + 5], r[queries.CARD_COLUMNS + 5] is not None)
+                for r in rows if r[queries.CARD_COLUMNS] is not None]
+    return CardBallot(CardView(*rows[0][:queries.CARD_COLUMNS]), projects)
 
 
 def check_choices(choices: Sequence[int], valid: Collection[int], min_choices: int, max_choices: int) -> None:
@@ -718,17 +659,17 @@ def cast_ballot(
     Nothing records when: see deltager.voting.models on ballot secrecy.
     """
     db = _core(session)
-    rows = db.execute(_CAST_CARD, {"card_id": card_id}).all()
+    rows = db.execute(queries.CAST_CARD, {"card_id": card_id}).all()
     row = rows[0] if rows else None
     if row is None or (meeting_id is not None and row.meeting_id != meeting_id):
         raise NotFound(N_("The card does not belong to this meeting."))
     refuse_card(row.status, row.state)
     check_choices(choices, {r[-1] for r in rows if r[-1] is not None}, row.min_choices, row.max_choices)
-    won = db.execute(_MARK_CARD_USED, {"card_id": card_id})
+    won = db.execute(queries.MARK_CARD_USED, {"card_id": card_id})
     if won.rowcount != 1:  # type: ignore[attr-defined]
         raise CardUsed(N_("This card has already been used to vote. Each card can vote once."))
-    db.execute(_INSERT_BALLOT, {"card_id": card_id, "channel": channel})
-    db.execute(_INSERT_CHOICE, [{"card_id": card_id, "application_id": c} for c in choices])
+    db.execute(queries.INSERT_BALLOT, {"card_id": card_id, "channel": channel})
+    db.execute(queries.INSERT_CHOICE, [{"card_id": card_id, "application_id": c} for c in choices])
 
 
 def enter_paper_ballot(
@@ -925,17 +866,51 @@ class ResultLine:
 
 def result_lines(session: Session, allocation: Allocation) -> list[ResultLine]:
     """The allocation's lines in rank order with titles (one query)."""
-    rows = session.execute(
-        select(AllocationLine, Application.stand_number, Application.title)
-        .join(Application, Application.id == AllocationLine.application_id)
-        .where(AllocationLine.allocation_id == allocation.id)
-        .order_by(AllocationLine.rank)
-    ).all()
+    rows = session.execute(queries.RESULT_LINES, {"allocation_id": allocation.id}).all()
     return [
         ResultLine(line.rank, line.application_id, stand, title, line.votes, line.cost_ore, line.granted_ore,
                    line.selected, line.reason_da, line.reason_en)
         for line, stand, title in rows
     ]
+
+
+def tell_results(
+    session: Session, allocation: Allocation, tell: Callable[[Application, ResultLine], Any]
+) -> int:
+    """Each project on the ballot learns its result: ``tell(application, line)`` for an applicant
+    with an e-mail address (the view queues the e-mail for after the commit); one without is owed
+    it by phone or letter (applications' service writes that). Returns how many are owed."""
+    by_phone: dict[int, bool] = {}
+    for line in result_lines(session, allocation):
+        application = applications.get_application(session, line.application_id)
+        if application.applicant.email is None:
+            by_phone[application.id] = line.selected
+        else:
+            tell(application, line)
+    if by_phone:
+        applications.owe_results_by_phone(session, by_phone)
+    return len(by_phone)
+
+
+@dataclass(frozen=True)
+class ClosedVote:
+    """Everything the protocol of a closed vote states: the meeting, its round, the cards, the result."""
+
+    meeting: Meeting
+    round: Round
+    reconciliation: Reconciliation
+    allocation: Allocation
+    lines: list[ResultLine]
+
+
+def closed_vote(session: Session, meeting_id: int) -> ClosedVote:
+    """A closed vote with its frozen allocation and result lines; NotFound while it is not closed."""
+    allocation = get_allocation(session, meeting_id)
+    if allocation is None:
+        raise NotFound(N_("The result is hidden until the vote is closed."))
+    meeting = get_vote_meeting(session, meeting_id)
+    return ClosedVote(meeting, get_round(session, meeting.round_id), reconciliation(session, meeting_id),
+                      allocation, result_lines(session, allocation))
 
 
 def round_allocation(session: Session, round_id: int) -> Allocation | None:

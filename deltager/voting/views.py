@@ -17,51 +17,40 @@ proxy logs, so the choices travel in POST bodies only, and no route reads them f
 from __future__ import annotations
 
 import base64
-import csv
 import functools
 import hashlib
-import io
 import json
-import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import force_locale, lazy_gettext, ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from deltager import road
-from deltager.forms import ConfirmForm
-from deltager.applications.models import Application, ApplicationStatus, Photo
 from deltager.applications.emails import tell_result
-from deltager.applications.services import owe_results_by_phone
 from deltager.audit.services import Actor
 from deltager.confirmation import Confirmation, Consequence, confirmation_page
-from deltager.db import begin_write_now, get_session, reads_first, utcnow
+from deltager.db import get_session, reads_first, utcnow
 from deltager.errors import DomainError, NotAllowed, ValidationFailed
+from deltager.forms import ConfirmForm
 from deltager.i18n import format_local_datetime, select_locale
 from deltager.meetings.models import Meeting
 from deltager.permissions import Permission
-from deltager.rounds.models import Round
-from deltager.rounds.services import get_round
-from deltager.voting import secrecy, services
+from deltager.voting import comparison, secrecy, services
+from deltager.voting.card_files import MIMETYPES, CardFormat, card_file, card_file_name
 from deltager.voting.consequences import closing_consequences, opening_consequences, renewal_consequences
-from deltager.voting.forms import (
-    RULE_LABELS,
-    TIE_BREAK_LABELS,
-    CompareForm,
-    DoorCountForm,
-    IssueCardsForm,
-    SerialForm,
-    SettingsForm,
-)
-from deltager.voting.models import AllocationRule, BallotChannel, TieBreak, VoteSettings, VoteState
+from deltager.voting.forms import CompareForm, DoorCountForm, IssueCardsForm, SerialForm, SettingsForm
+from deltager.voting.labels import RULE_LABELS, TIE_BREAK_LABELS, vote_rule_label, vote_tie_break_label
+from deltager.voting.models import AllocationRule, BallotChannel, TieBreak, VoteState
 from deltager.web import client_ip, download, public, requires, see_other, show_error, staff_actor, translate_error
+from deltager.work import unit_of_work
 
 bp = Blueprint("voting", __name__)
 
@@ -69,10 +58,6 @@ CARD_COOKIE = "deltager_card"
 CARD_COOKIE_MAX_AGE = 12 * 60 * 60
 THROTTLE_LIMIT = 20  # invalid codes per client IP in the current and the previous window
 THROTTLE_WINDOW_SECONDS = 5 * 60
-# Equal Shares on an uploaded .pb file runs inside the request: the largest Pabulib elections take
-# 9–38 s on this project's machine (by the day), around gunicorn's 30 s timeout. Past this limit
-# the comparison shows greedy alone and says why.
-COMPARE_SECONDS = 10
 
 
 # --------------------------------------------------------------------------- the card cookie
@@ -112,9 +97,8 @@ def scan(code: str) -> ResponseReturnValue:
         window_seconds=window,
     )
     if card_id is None:
-        begin_write_now(session)  # the read transaction must not turn into a write one (SQLite)
-        services.register_card_failure(session, client_ip(), now, window_seconds=window)
-        session.commit()
+        with unit_of_work() as work:  # (a GET: its read transaction becomes a write one here)
+            services.register_card_failure(work.session, client_ip(), now, window_seconds=window)
         return render_template("voting/card_invalid.html"), 404
     response = see_other("voting.ballot")
     response.set_cookie(
@@ -239,20 +223,23 @@ def cast() -> ResponseReturnValue:
         return render_template("voting/no_card.html"), 400
     # The CSRF token was checked before this view ran: CSRFProtect guards every POST of the app.
     chosen = _choices(request.form.getlist("choice"))
-    session = get_session()
-    try:
-        services.cast_ballot(session, card_id, chosen if chosen is not None else [-1], BallotChannel.PHONE)
-    except ValidationFailed as error:
-        session.rollback()
-        card = _current_card()
-        if card is None:
-            abort(404)
-        return _render_ballot(card, chosen or [], translate_error(error), 400)
-    except NotAllowed as error:
-        session.rollback()
-        return _card_status_page(error, 409)
-    session.commit()
+    # The unit of work adds no round trip to the vote (tests/voting/test_round_trips.py): the
+    # POST's write transaction is already begun, so it only commits, or rolls back a refusal.
+    with unit_of_work(show=False) as work:  # the ballot shows a refusal itself, not as a flash
+        services.cast_ballot(work.session, card_id, chosen if chosen is not None else [-1], BallotChannel.PHONE)
+    if work.error is not None:
+        return _cast_refused(work.error, chosen or [])
     return see_other("voting.done")
+
+
+def _cast_refused(error: DomainError, chosen: list[int]) -> ResponseReturnValue:
+    """The ballot again with why the choices do not count, or the page that says why the card cannot vote."""
+    if isinstance(error, NotAllowed):
+        return _card_status_page(error, 409)
+    card = _current_card()
+    if card is None or not isinstance(error, ValidationFailed):
+        abort(404)
+    return _render_ballot(card, chosen, translate_error(error), 400)
 
 
 @bp.get("/ballot/done")
@@ -260,23 +247,6 @@ def cast() -> ResponseReturnValue:
 def done() -> ResponseReturnValue:
     """Thank you."""
     return render_template("voting/done.html")
-
-
-@bp.get("/ballot/photo/<int:application_id>.jpg")
-@public
-def photo(application_id: int) -> ResponseReturnValue:
-    """The thumbnail of a project on the ballot (re-encoded by us when uploaded)."""
-    from sqlalchemy import select
-
-    thumbnail = get_session().scalar(
-        select(Photo.thumbnail).join(Application, Application.id == Photo.application_id)
-        .where(Application.id == application_id, Application.status == ApplicationStatus.ON_BALLOT)
-    )
-    if thumbnail is None:
-        abort(404)
-    response = Response(thumbnail, mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    return response
 
 
 # --------------------------------------------------------------------------- the big screen
@@ -349,44 +319,14 @@ def meeting(meeting_id: int) -> ResponseReturnValue:
     )
 
 
-def _act(meeting_id: int, action: Any, message: str, after: Any = None) -> ResponseReturnValue:
-    """Run a bare-button action (CSRF only), commit, flash, ``after(result)`` (e-mails), back to the meeting."""
+def _act(meeting_id: int, action: Callable[[Session, Actor, int], Any], message: str) -> ResponseReturnValue:
+    """Run a bare-button action (CSRF only) in a unit of work, flash, back to the meeting."""
     if ConfirmForm().validate_on_submit():
-        session = get_session()
-        try:
-            result = action(session, staff_actor(), meeting_id)
-        except DomainError as error:
-            session.rollback()
-            show_error(error)
-        else:
-            session.commit()
+        with unit_of_work() as work:
+            action(work.session, staff_actor(), meeting_id)
+        if work.done:
             flash(message, "success")
-            if after is not None:
-                after(result)
     return see_other("voting.meeting", meeting_id=meeting_id)
-
-
-def _tell_applicants(allocation: Any) -> None:
-    """Every project on the ballot learns its result by e-mail, in its applicant's language."""
-    session = get_session()
-    failed, by_phone = 0, {}
-    for line in services.result_lines(session, allocation):
-        application = session.get(Application, line.application_id)
-        if application is None:
-            continue
-        if application.applicant.email is None:
-            by_phone[application.id] = line.selected
-        elif not tell_result(application, funded=line.selected, votes=line.votes, granted_ore=line.granted_ore):
-            failed += 1
-    if by_phone:  # a short write of its own, after the mails: no lock is held while they are sent
-        begin_write_now(session)
-        owe_results_by_phone(session, by_phone)
-        session.commit()
-        failed += len(by_phone)
-    if failed:
-        flash(ngettext("%(num)d applicant could not be e-mailed the result. Tell them by phone or letter.",
-                       "%(num)d applicants could not be e-mailed the result. Tell them by phone or letter.",
-                       failed), "warning")
 
 
 @bp.route("/staff/voting/<int:meeting_id>/open", methods=["GET", "POST"])
@@ -404,26 +344,31 @@ def open_vote(meeting_id: int) -> ResponseReturnValue:
 @bp.route("/staff/voting/<int:meeting_id>/close", methods=["GET", "POST"])
 @requires(Permission.VOTING_OPEN_CLOSE)
 def close_vote(meeting_id: int) -> ResponseReturnValue:
-    """Close the vote (after a confirmation page): allocate and freeze the result."""
+    """Close the vote (after a confirmation page): allocate, freeze the result, tell the applicants."""
     meeting_ = services.get_vote_meeting(get_session(), meeting_id)
-    if request.method == "POST":
-        closed: list[int] = []
+    if request.method == "GET":
+        return confirmation_page(_vote_confirmation(
+            meeting_, "voting.close_vote", _("Close the vote and allocate"),
+            closing_consequences(get_session(), meeting_id)))
+    if ConfirmForm().validate_on_submit():
+        with unit_of_work() as work:
+            allocation = road.close_vote(work.session, staff_actor(), meeting_id, utcnow())
+            owed = services.tell_results(work.session, allocation, lambda application, line: work.after_commit(
+                tell_result, application, funded=line.selected, votes=line.votes, granted_ore=line.granted_ore))
+        if work.done:
+            _after_closing(owed + work.results.count(False))
+    return see_other("voting.meeting", meeting_id=meeting_id)
 
-        def close(session: Any, actor: Any, meeting_id: int) -> Any:
-            allocation = road.close_vote(session, actor, meeting_id, utcnow())
-            closed.append(allocation.id)
-            return allocation
 
-        response = _act(meeting_id, close,
-                        _("The vote is closed and the result is frozen. The applicants are told by e-mail."),
-                        after=_tell_applicants)
-        if closed:  # after the commit: VACUUM cannot run inside a transaction
-            get_session().rollback()  # end the read of the result e-mails: an open read would block VACUUM
-            secrecy.compact(get_session())
-        return response
-    return confirmation_page(_vote_confirmation(
-        meeting_, "voting.close_vote", _("Close the vote and allocate"),
-        closing_consequences(get_session(), meeting_id)))
+def _after_closing(untold: int) -> None:
+    """Say so, ask staff to phone those not e-mailed, and compact the ballots' pages (secrecy)."""
+    flash(_("The vote is closed and the result is frozen. The applicants are told by e-mail."), "success")
+    if untold:
+        flash(ngettext("%(num)d applicant could not be e-mailed the result. Tell them by phone or letter.",
+                       "%(num)d applicants could not be e-mailed the result. Tell them by phone or letter.",
+                       untold), "warning")
+    get_session().rollback()  # end the read of the result e-mails: an open read would block VACUUM
+    secrecy.compact(get_session())  # after the commit: VACUUM cannot run inside a transaction
 
 
 def _vote_confirmation(meeting_: Meeting, endpoint: str, button: str, consequences: list[Consequence]) -> Confirmation:
@@ -461,16 +406,11 @@ def settings(meeting_id: int) -> ResponseReturnValue:
         rule=current.rule.value, tie_break=current.tie_break.value,
     )
     if form.validate_on_submit():
-        session = get_session()
         data = services.SettingsInput(form.min_choices.data or 0, form.max_choices.data or 0,
                                       AllocationRule(form.rule.data), TieBreak(form.tie_break.data))
-        try:
-            services.update_settings(session, staff_actor(), meeting_id, data)
-        except DomainError as error:
-            session.rollback()
-            show_error(error, form)
-        else:
-            session.commit()
+        with unit_of_work(form) as work:
+            services.update_settings(work.session, staff_actor(), meeting_id, data)
+        if work.done:
             flash(_("The ballot rules are saved."), "success")
             return see_other("voting.meeting", meeting_id=meeting_id)
     status = 400 if form.errors else 200
@@ -481,23 +421,15 @@ def settings(meeting_id: int) -> ResponseReturnValue:
 @requires(Permission.VOTING_PREPARE)
 def stands(meeting_id: int) -> ResponseReturnValue:
     """Stand numbers: edit them by hand (the form posts stand-<application id> fields)."""
-    session = get_session()
     meeting_, settings_ = _meeting_and_settings(meeting_id)
-    projects = services.ballot_projects(session, meeting_.round_id)
+    projects = services.ballot_projects(get_session(), meeting_.round_id)
     typed = {p.id: request.form.get(f"stand-{p.id}", "").strip() for p in projects} if request.method == "POST" else {}
     if request.method == "POST" and ConfirmForm().validate_on_submit():
-        try:
-            numbers = {pid: int(text) if text else None for pid, text in typed.items()}
-        except ValueError:
-            flash(_("A stand number must be a whole number from 1 to 9999."), "error")
-        else:
-            try:
-                services.set_stand_numbers(session, staff_actor(), meeting_id, numbers)
-            except DomainError as error:
-                session.rollback()
-                show_error(error)
-            else:
-                session.commit()
+        numbers = _stand_numbers(typed)
+        if numbers is not None:
+            with unit_of_work() as work:
+                services.set_stand_numbers(work.session, staff_actor(), meeting_id, numbers)
+            if work.done:
                 flash(_("The stand numbers are saved."), "success")
                 return see_other("voting.meeting", meeting_id=meeting_id)
     status = 400 if request.method == "POST" else 200
@@ -505,6 +437,15 @@ def stands(meeting_id: int) -> ResponseReturnValue:
         "voting/stands.html", meeting=meeting_, settings=settings_, projects=projects, typed=typed,
         confirm=ConfirmForm(),
     ), status
+
+
+def _stand_numbers(typed: dict[int, str]) -> dict[int, int | None] | None:
+    """The typed stand numbers (empty: none); None, and a message, if one is not a whole number."""
+    try:
+        return {pid: int(text) if text else None for pid, text in typed.items()}
+    except ValueError:
+        flash(_("A stand number must be a whole number from 1 to 9999."), "error")
+        return None
 
 
 @bp.post("/staff/voting/<int:meeting_id>/stands/auto")
@@ -515,24 +456,13 @@ def stands_auto(meeting_id: int) -> ResponseReturnValue:
     return _act(meeting_id, services.assign_stand_numbers, _("The projects have stands 1, 2, 3 … in application order."))
 
 
-def _cards_file(meeting_id: int, title: str, when: str, cards: list[services.IssuedCard], fmt: str) -> Response:
+def _cards_file(meeting_id: int, title: str, when: str, cards: list[services.IssuedCard], fmt: CardFormat) -> Response:
     """The download of a batch: PDF sheets to cut, or a CSV of serial and URL for a print shop."""
-    base = current_app.config["BASE_URL"]
-    stem = f"stemmekort-{meeting_id}-{cards[0].serial}-{cards[-1].serial}"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["serial", "url"])
-        writer.writerows([c.serial, services.card_url(base, c.code)] for c in cards)
-        return download(buffer.getvalue(), f"{stem}.csv", "text/csv")
-    from deltager.pdf.cards import CardPrint, cards_pdf
-
-    pdf = cards_pdf([CardPrint(c.serial, services.card_url(base, c.code)) for c in cards],
-                    meeting_title=title, meeting_when=when)
-    return download(pdf, f"{stem}.pdf", "application/pdf")
+    data = card_file(cards, fmt, base_url=current_app.config["BASE_URL"], title=title, when=when)
+    return download(data, card_file_name(meeting_id, cards, fmt), MIMETYPES[fmt])
 
 
-def _issue_anddownload(meeting_: Any, count: int, fmt: str) -> Response:
+def _issue_and_download(meeting_: Meeting, count: int, fmt: CardFormat) -> Response:
     """Issue the batch and send its file, made with no transaction open (see issue_cards_with_file)."""
     # Plain values: the ORM objects expire when the transaction ends, and reloading one would
     # open a read transaction on which the write transaction could not be started.
@@ -553,8 +483,11 @@ def cards(meeting_id: int) -> ResponseReturnValue:
     refused = False
     if form.validate_on_submit():
         try:
-            return _issue_anddownload(meeting_, form.count.data or 0, form.format.data)
+            return _issue_and_download(meeting_, form.count.data or 0, form.format.data)
         except DomainError as error:
+            # No unit of work here: issue_cards_with_file owns its transactions (it plans, makes
+            # the file with no lock held, then stores the batch and commits), so a refusal leaves
+            # only its rollback to this view.
             get_session().rollback()
             show_error(error, form)
             refused = True
@@ -577,7 +510,7 @@ def cards_again(meeting_id: int, batch: int) -> ResponseReturnValue:
     if found is None or fmt not in ("pdf", "csv"):
         abort(404)
     if request.method == "POST" and ConfirmForm().validate_on_submit():
-        return _renew_anddownload(meeting_, batch, fmt)
+        return _renew_and_download(meeting_, batch, fmt)  # type: ignore[arg-type]  # (checked above)
     label = _("Download batch %(batch)d again (%(format)s)", batch=batch, format=fmt.upper())
     return confirmation_page(Confirmation(
         title=label, lead=_("Batch %(batch)d: cards %(first)s–%(last)s, issued %(when)s.", batch=batch,
@@ -590,18 +523,14 @@ def cards_again(meeting_id: int, batch: int) -> ResponseReturnValue:
     ))
 
 
-def _renew_anddownload(meeting_: Meeting, batch: int, fmt: str) -> ResponseReturnValue:
+def _renew_and_download(meeting_: Meeting, batch: int, fmt: CardFormat) -> ResponseReturnValue:
     """New codes for the batch's unused cards, committed; then their file, made with no lock held
     (if making it fails, downloading the batch again gives fresh codes: nothing is lost)."""
     meeting_id, title, when = meeting_.id, meeting_.title, format_local_datetime(meeting_.starts_at)
-    session = get_session()
-    try:
-        renewed = services.renew_batch_codes(session, staff_actor(), meeting_id, batch, utcnow())
-    except DomainError as error:
-        session.rollback()
-        show_error(error)
+    with unit_of_work() as work:
+        renewed = services.renew_batch_codes(work.session, staff_actor(), meeting_id, batch, utcnow())
+    if not work.done:
         return see_other("voting.cards", meeting_id=meeting_id)
-    session.commit()
     return _cards_file(meeting_id, title, when, renewed, fmt)
 
 
@@ -609,31 +538,25 @@ def _renew_anddownload(meeting_: Meeting, batch: int, fmt: str) -> ResponseRetur
 @requires(Permission.VOTING_PREPARE)
 def posters(meeting_id: int) -> ResponseReturnValue:
     """One poster per stand (PDF)."""
-    from deltager.pdf.posters import StandPoster, posters_pdf
+    from deltager.pdf.posters import posters_pdf, stand_posters
 
-    session = get_session()
-    meeting_ = services.get_vote_meeting(session, meeting_id)
-    stands_ = [
-        StandPoster(p.stand_number, p.title, p.summary, p.cost_ore)
-        for p in services.ballot_projects(session, meeting_.round_id) if p.stand_number is not None
-    ]
-    return download(posters_pdf(stands_, meeting_title=meeting_.title), f"standplakater-{meeting_id}.pdf",
-                     "application/pdf")
+    meeting_ = services.get_vote_meeting(get_session(), meeting_id)
+    pdf = posters_pdf(stand_posters(services.ballot_projects(get_session(), meeting_.round_id)),
+                      meeting_title=meeting_.title)
+    return download(pdf, f"standplakater-{meeting_id}.pdf", "application/pdf")
 
 
 @bp.get("/staff/voting/<int:meeting_id>/paper-ballot.pdf")
 @requires(Permission.VOTING_RUN)
 def paper_ballot_pdf(meeting_id: int) -> ResponseReturnValue:
     """The paper ballot (PDF) for voters without a phone: print as many as needed."""
-    from deltager.pdf.paper_ballot import PaperBallotLine, paper_ballot_pdf as make_pdf
+    from deltager.pdf.paper_ballot import ballot_lines, paper_ballot_pdf as make_pdf
 
-    session = get_session()
     meeting_, settings_ = _meeting_and_settings(meeting_id)
-    lines = [PaperBallotLine(p.stand_number, p.title, p.cost_ore)
-             for p in services.ballot_projects(session, meeting_.round_id)]  # (in stand order)
     with force_locale("da"):  # the municipality's document: Danish whatever the staff member reads in
         when = format_local_datetime(meeting_.starts_at)
-    pdf = make_pdf(lines, meeting_title=meeting_.title, meeting_when=when,
+    pdf = make_pdf(ballot_lines(services.ballot_projects(get_session(), meeting_.round_id)),
+                   meeting_title=meeting_.title, meeting_when=when,
                    min_choices=settings_.min_choices, max_choices=settings_.max_choices)
     return download(pdf, f"stemmeseddel-{meeting_id}.pdf", "application/pdf")
 
@@ -679,20 +602,17 @@ def paper_count(meeting_id: int) -> ResponseReturnValue:
     meeting_, settings_ = _meeting_and_settings(meeting_id)
     form = SerialForm()
     chosen = _choices(request.form.getlist("choice"))
-    if form.validate_on_submit():
-        session = get_session()
-        try:
-            card = services.enter_paper_ballot(
-                session, staff_actor(), meeting_id, form.serial.data or "",
-                chosen if chosen is not None else [-1], utcnow(),
-            )
-        except DomainError as error:
-            session.rollback()
-            return _paper_refused(meeting_, settings_, form, chosen or [], error)
-        session.commit()
-        flash(_("The paper ballot for card %(serial)s is counted.", serial=card.serial), "success")
-        return see_other("voting.paper", meeting_id=meeting_id)
-    return _paper_page(meeting_, settings_, form, chosen or [], None), 400
+    if not form.validate_on_submit():
+        return _paper_page(meeting_, settings_, form, chosen or [], None), 400
+    with unit_of_work(show=False) as work:  # a refusal about the choices shows beside them
+        card = services.enter_paper_ballot(
+            work.session, staff_actor(), meeting_id, form.serial.data or "",
+            chosen if chosen is not None else [-1], utcnow(),
+        )
+    if work.error is not None:
+        return _paper_refused(meeting_, settings_, form, chosen or [], work.error)
+    flash(_("The paper ballot for card %(serial)s is counted.", serial=card.serial), "success")
+    return see_other("voting.paper", meeting_id=meeting_id)
 
 
 def _paper_refused(meeting_: Any, settings_: Any, form: SerialForm, chosen: list[int], error: DomainError) -> ResponseReturnValue:
@@ -725,72 +645,43 @@ def void(meeting_id: int) -> ResponseReturnValue:
     meeting_, settings_ = _meeting_and_settings(meeting_id)
     form = SerialForm()
     if form.validate_on_submit():
-        session = get_session()
-        actor: Actor = staff_actor()
-        try:
-            card = services.void_card(session, actor, meeting_id, form.serial.data or "", utcnow())
-            replacement = None
-            if request.form.get("replace") == "1":
-                replacement = services.issue_replacement_card(session, actor, meeting_id, utcnow())
-        except DomainError as error:
-            session.rollback()
-            show_error(error, form)
-        else:
-            session.commit()
-            if replacement is None:
-                flash(_("Card %(serial)s is cancelled.", serial=card.serial), "success")
-                return see_other("voting.meeting", meeting_id=meeting_id)
-            url = services.card_url(current_app.config["BASE_URL"], replacement.code)
-            page = render_template(
-                "voting/replacement.html", meeting=meeting_, voided=card, card=replacement, url=url,
-                qr=_qr_data_uri(url),
-            )
-            return page, 200, {"Cache-Control": "private, no-store"}
+        replace, replacement = request.form.get("replace") == "1", None
+        with unit_of_work(form) as work:
+            card = services.void_card(work.session, staff_actor(), meeting_id, form.serial.data or "", utcnow())
+            if replace:
+                replacement = services.issue_replacement_card(work.session, staff_actor(), meeting_id, utcnow())
+        if work.done and replacement is not None:
+            return _replacement_page(meeting_, card, replacement)
+        if work.done:
+            flash(_("Card %(serial)s is cancelled.", serial=card.serial), "success")
+            return see_other("voting.meeting", meeting_id=meeting_id)
     status = 400 if form.errors else 200
     return render_template("voting/void.html", meeting=meeting_, settings=settings_, form=form), status
 
 
+def _replacement_page(meeting_: Meeting, voided: Any, card: services.IssuedCard) -> ResponseReturnValue:
+    """The replacement card's code, once, as a QR code on screen (never stored by a cache)."""
+    url = services.card_url(current_app.config["BASE_URL"], card.code)
+    page = render_template("voting/replacement.html", meeting=meeting_, voided=voided, card=card, url=url,
+                           qr=_qr_data_uri(url))
+    return page, 200, {"Cache-Control": "private, no-store"}
+
+
 # --------------------------------------------------------------------------- staff: after the vote
-
-
-def _closed_allocation(meeting_id: int) -> Any:
-    allocation = services.get_allocation(get_session(), meeting_id)
-    if allocation is None:
-        abort(404)
-    return allocation
 
 
 @bp.get("/staff/voting/<int:meeting_id>/protocol.pdf")
 @requires(Permission.VOTING_RESULTS)
 def protocol(meeting_id: int) -> ResponseReturnValue:
     """The protocol of the closed vote (PDF): the municipality's record, so always in Danish."""
-    from deltager.pdf.protocol import protocol_pdf
+    from deltager.pdf.protocol import protocol_data, protocol_pdf
 
-    allocation = _closed_allocation(meeting_id)
-    with force_locale("da"):  # labels, date and trace alike, whatever language the reader chose
-        data = _protocol_data(meeting_id, allocation)
+    vote = services.closed_vote(get_session(), meeting_id)
+    with force_locale("da"):  # labels and date alike, whatever language the reader chose
+        data = protocol_data(vote, held_at=format_local_datetime(vote.meeting.starts_at),
+                             rule=vote_rule_label(vote.allocation.rule),
+                             tie_break=vote_tie_break_label(vote.allocation.tie_break))
     return download(protocol_pdf(data), f"protokol-{meeting_id}.pdf", "application/pdf")
-
-
-def _protocol_data(meeting_id: int, allocation: Any) -> Any:
-    """What the protocol states, in the current locale's words (the Danish trace)."""
-    from deltager.pdf.protocol import ProtocolData, ProtocolLine
-
-    session = get_session()
-    meeting_ = services.get_vote_meeting(session, meeting_id)
-    round_: Round = get_round(session, meeting_.round_id)
-    rec = services.reconciliation(session, meeting_id)
-    return ProtocolData(
-        round_title=round_.title, meeting_title=meeting_.title, place=meeting_.place,
-        held_at=format_local_datetime(meeting_.starts_at), rule=str(RULE_LABELS[allocation.rule]),
-        tie_break=str(TIE_BREAK_LABELS[allocation.tie_break]), seed=allocation.seed,
-        cards_issued=rec.issued, cards_used_phone=rec.used_phone, cards_used_paper=rec.used_paper,
-        cards_voided=rec.voided, door_count=rec.door_count,
-        lines=[ProtocolLine(x.rank, x.stand_number, x.title, x.votes, x.cost_ore, x.granted_ore, x.selected)
-               for x in services.result_lines(session, allocation)],
-        pot_ore=allocation.pot_ore, granted_total_ore=allocation.granted_total_ore,
-        remainder_ore=allocation.remainder_ore, trace_lines=allocation.trace_da, inputs_hash=allocation.inputs_hash,
-    )
 
 
 @bp.get("/staff/voting/<int:meeting_id>/ballots.pb")
@@ -809,91 +700,42 @@ def export_pb(meeting_id: int) -> ResponseReturnValue:
 @reads_first  # Equal Shares may work for 10 s on an upload: no write lock meanwhile
 def compare() -> ResponseReturnValue:
     """What each rule would give, on an uploaded .pb file or a closed meeting's ballots."""
-    from deltager import pabulib
-
-    session = get_session()
-    form = CompareForm()
-    closed = [m for m, _state in services.list_vote_meetings(session, state=VoteState.CLOSED)]
-    form.meeting_id.choices = [SelectChoice("", _("— choose —"))] + [
-        SelectChoice(str(m.id), f"{m.title} ({m.round.title})") for m in closed
-    ]
-    results: dict[str, Any] | None = None
-    names: dict[Any, str] = {}
-    unit = 100
+    form = _compare_form()
+    result: comparison.Comparison | None = None
     if form.validate_on_submit():
-        upload = form.pb_file.data
         try:
-            if upload and getattr(upload, "filename", ""):
-                election = pabulib.loads(upload.read().decode("utf-8-sig"))
-                inputs = pabulib.allocation_inputs(election)
-                names = {p.project_id: p.name or p.project_id for p in election.projects}
-                unit = inputs.currency_unit
-                results = _compare_in_time(inputs, form.tie_break.data)
-            elif form.meeting_id.data:
-                meeting_id = int(form.meeting_id.data)
-                results = services.compare_for_meeting(session, meeting_id)
-                names = {p.id: p.title for p in services.ballot_projects(session, services.get_vote_meeting(session, meeting_id).round_id)}
-            else:
-                flash(_("Upload a .pb file or choose a closed voting meeting."), "error")
-        except (ValueError, UnicodeDecodeError):
-            flash(_("The file could not be read as a Pabulib .pb file with approval votes."), "error")
+            result = comparison.compare(get_session(), _uploaded(form), _chosen_meeting(form), form.tie_break.data)
         except DomainError as error:
             show_error(error)
-    return render_template("voting/compare.html", form=form, results=results, names=names, unit=unit,
+    if result is not None and result.out_of_time:
+        flash(_("Equal Shares did not finish within %(seconds)d seconds on this file, so only greedy by votes "
+                "is shown. The command line computes it without a time limit: "
+                "flask --app wsgi pb allocate FILE.pb --rule mes", seconds=comparison.COMPARE_SECONDS), "warning")
+    return render_template("voting/compare.html", form=form, results=result.results if result else None,
+                           names=result.names if result else {}, unit=result.unit if result else 100,
                            rule_labels=RULE_LABELS), 400 if form.errors else 200
 
 
-def _compare_in_time(inputs: Any, tie_break: Any) -> dict[str, Any]:
-    """Both rules on an uploaded election, or greedy alone when Equal Shares runs out of time."""
-    from deltager import allocation as alloc
-
-    args = (inputs.costs, inputs.ballots, inputs.budget, tie_break)
-    try:
-        return dict(alloc.compare_rules(*args, currency_unit=inputs.currency_unit,
-                                        deadline=time.monotonic() + COMPARE_SECONDS))
-    except alloc.OutOfTime:
-        flash(_("Equal Shares did not finish within %(seconds)d seconds on this file, so only greedy by votes "
-                "is shown. The command line computes it without a time limit: "
-                "flask --app wsgi pb allocate FILE.pb --rule mes", seconds=COMPARE_SECONDS), "warning")
-        return dict(alloc.compare_rules(*args, rules=("greedy",), currency_unit=inputs.currency_unit))
+def _uploaded(form: CompareForm) -> bytes | None:
+    """The uploaded file's bytes, if a file was chosen."""
+    upload = form.pb_file.data
+    return upload.read() if upload and getattr(upload, "filename", "") else None
 
 
-@bp.app_template_filter("vote_money")
-def vote_money(amount: int, unit: int = 100) -> str:
-    """An amount in a file's smallest unit: øre as kroner, other units as plain numbers."""
-    from deltager.money import format_ore
-
-    if unit == 100:
-        return format_ore(amount)
-    return f"{amount / unit:,.2f}".replace(",", " ")
+def _chosen_meeting(form: CompareForm) -> int | None:
+    """The chosen closed meeting's id, if one was chosen."""
+    text = (form.meeting_id.data or "").strip()
+    return int(text) if text.isdecimal() and text.isascii() else None
 
 
-# --------------------------------------------------------------------------- the public round page
-
-
-VOTE_STATE_LABELS = {
-    VoteState.PREPARING: lazy_gettext("Being prepared"),
-    VoteState.OPEN: lazy_gettext("Open for votes"),
-    VoteState.CLOSED: lazy_gettext("Closed"),
-}
-
-
-@bp.app_template_filter("vote_state")
-def vote_state_label(state: VoteState) -> str:
-    """A vote's state in plain words."""
-    return str(VOTE_STATE_LABELS[VoteState(state)])
-
-
-@bp.app_template_filter("vote_rule")
-def vote_rule_label(rule: AllocationRule) -> str:
-    """An allocation rule in plain words."""
-    return str(RULE_LABELS[AllocationRule(rule)])
-
-
-@bp.app_template_filter("vote_tie_break")
-def vote_tie_break_label(tie_break: TieBreak) -> str:
-    """A tie-break in plain words."""
-    return str(TIE_BREAK_LABELS[TieBreak(tie_break)])
+def _compare_form() -> CompareForm:
+    """The comparison's form, offering the closed voting meetings."""
+    form = CompareForm()
+    closed = [m for m, _state in services.list_vote_meetings(get_session(), state=VoteState.CLOSED)]
+    form.meeting_id.choices = [SelectChoice("", _("— choose —"))] + [
+        SelectChoice(str(m.id), f"{m.title} ({m.round.title})") for m in closed
+    ]
+    return form
 
 
 @functools.lru_cache(maxsize=4096)

@@ -53,7 +53,7 @@ REPORT = Path(__file__).resolve().parents[2] / "deltager" / "accessibility.json"
 #: GET routes that answer no HTML page: files people download, and machine formats. Their content is
 #: checked elsewhere (PDF metadata: tests/pdf/test_pdf_metadata.py).
 NOT_HTML = {
-    "applications.photo": "JPEG", "applications.thumbnail": "JPEG", "voting.photo": "JPEG",
+    "applications.photo": "JPEG", "applications.thumbnail": "JPEG",
     "public.healthz": "plain text for the load balancer", "voting.turnout": "JSON for the projector",
     "meetings.calendar": "iCalendar", "voting.export_pb": "Pabulib file",
     "meetings.sign_up_receipt": "PDF", "applications.receipt": "PDF", "voting.cards_again": "PDF",

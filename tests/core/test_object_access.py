@@ -111,7 +111,7 @@ def _photo_columns() -> dict[str, Any]:
 
 # --- the oracle: may this reader open this route with these objects? ----------------------------
 
-PUBLIC_BALLOT_PHOTOS = {"applications.photo", "applications.thumbnail", "voting.photo"}
+PUBLIC_BALLOT_PHOTOS = {"applications.photo", "applications.thumbnail"}
 #: Public routes about one meeting, and the meetings each shows.
 PUBLIC_MEETING_ROUTES = {
     "meetings.public_meeting": {"help", "vote"},
@@ -167,8 +167,6 @@ def _public_may(endpoint: str, reader: str | Role, objs: dict[str, str]) -> bool
         name = objs["application_id"]
         if name == "on the ballot":
             return True
-        if endpoint == "voting.photo":
-            return False
         owners = {"A's draft": APPLICANT_A, "B's submitted": APPLICANT_B}
         if reader == owners.get(name):
             return True

@@ -69,3 +69,14 @@ def test_a_bug_is_not_swallowed(file_app: Flask) -> None:
     with file_app.test_request_context("/", method="POST"), pytest.raises(ZeroDivisionError):
         with unit_of_work():
             1 / 0  # noqa: B018
+
+
+def test_a_view_that_shows_the_refusal_itself_gets_no_flash(file_app: Flask) -> None:
+    with file_app.test_request_context("/", method="POST"):
+        with unit_of_work(show=False) as work:
+            _add_user(work.session, "c@example.dk")
+            work.session.flush()
+            raise NotAllowed("Not now.")
+        assert not work.done and isinstance(work.error, NotAllowed)
+        assert get_flashed_messages() == []
+    assert _users(file_app) == 0

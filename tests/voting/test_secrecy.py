@@ -32,7 +32,7 @@ from deltager.audit.models import AuditEvent
 from deltager.audit.services import Actor
 from deltager.db import begin_write, get_db
 from deltager.models import metadata
-from deltager.voting import secrecy, services
+from deltager.voting import queries, secrecy, services
 from deltager.voting.models import BallotCard, BallotChannel, CardStatus
 from tests.voting.factories import NOW, TEST_ACTOR, issue, make_vote_meeting
 
@@ -219,7 +219,7 @@ def test_a_ballot_being_cast_at_another_meeting_survives_the_rewrite(file_app: F
     caster = db.session()
     begin_write(caster)
     half = services._core(caster)
-    half.execute(services._MARK_CARD_USED, {"card_id": other_card})
+    half.execute(queries.MARK_CARD_USED, {"card_id": other_card})
     errors: list[BaseException] = []
 
     def close() -> None:
@@ -232,8 +232,8 @@ def test_a_ballot_being_cast_at_another_meeting_survives_the_rewrite(file_app: F
     thread.start()
     time.sleep(0.2)
     assert thread.is_alive(), "the close waits for the ballot being cast"
-    half.execute(services._INSERT_BALLOT, {"card_id": other_card, "channel": BallotChannel.PHONE})
-    half.execute(services._INSERT_CHOICE, [{"card_id": other_card, "application_id": i} for i in other.ids[1:3]])
+    half.execute(queries.INSERT_BALLOT, {"card_id": other_card, "channel": BallotChannel.PHONE})
+    half.execute(queries.INSERT_CHOICE, [{"card_id": other_card, "application_id": i} for i in other.ids[1:3]])
     caster.commit()
     caster.close()
     thread.join(timeout=30)

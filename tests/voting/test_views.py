@@ -18,7 +18,7 @@ from deltager import road
 from deltager.audit.models import AuditEvent
 from deltager.db import utcnow
 from deltager.permissions import Role
-from deltager.voting import services, views
+from deltager.voting import comparison, services
 from deltager.voting.models import Allocation, Ballot, BallotCard, CardStatus, VoteSettings, VoteState
 from deltager.voting.views import CARD_COOKIE
 from tests.conftest import Auth, csrf_token
@@ -411,7 +411,7 @@ def test_the_rule_comparison_holds_no_write_lock_while_it_computes(
     client = file_app.test_client()
     Auth(file_app, client).login(Role.CASEWORKER)
     database = file_app.config["DATABASE_URL"].removeprefix("sqlite:///")
-    real = views._compare_in_time
+    real = comparison.compare_in_time
     writer_got_the_lock: list[bool] = []
 
     def computing(*args: Any, **kwargs: Any) -> Any:
@@ -426,7 +426,7 @@ def test_the_rule_comparison_holds_no_write_lock_while_it_computes(
             other.close()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(views, "_compare_in_time", computing)
+    monkeypatch.setattr(comparison, "compare_in_time", computing)
     response = _compare_upload(client, SMALL_PB)
 
     assert response.status_code == 200 and "Metoden med lige andele" in response.get_data(as_text=True)
@@ -436,9 +436,9 @@ def test_the_rule_comparison_holds_no_write_lock_while_it_computes(
 def test_compare_shows_greedy_alone_when_equal_shares_runs_out_of_time(
     client: FlaskClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from deltager.voting import views
+    from deltager.voting import comparison
 
-    monkeypatch.setattr(views, "COMPARE_SECONDS", -1)  # the deadline has passed before Equal Shares starts
+    monkeypatch.setattr(comparison, "COMPARE_SECONDS", -1)  # the deadline has passed before Equal Shares starts
     auth.login(Role.CASEWORKER)
     response = _compare_upload(client, SMALL_PB)
     text = response.get_data(as_text=True)
@@ -479,11 +479,11 @@ def test_ballot_thumbnails_are_served_only_for_projects_on_the_ballot(client: Fl
     setup.projects[1].status = ApplicationStatus.WITHDRAWN
     session.commit()
     _scan(client, issue(session, setup, 1)[0].code)
-    assert f"/ballot/photo/{setup.ids[0]}.jpg" in client.get("/ballot").get_data(as_text=True)
-    response = client.get(f"/ballot/photo/{setup.ids[0]}.jpg")
+    assert f"/applications/{setup.ids[0]}/thumbnail.jpg" in client.get("/ballot").get_data(as_text=True)
+    response = client.get(f"/applications/{setup.ids[0]}/thumbnail.jpg")
     assert response.status_code == 200 and response.mimetype == "image/jpeg" and response.data == b"\xff\xd8thumb"
-    assert client.get(f"/ballot/photo/{setup.ids[1]}.jpg").status_code == 404
-    assert client.get(f"/ballot/photo/{setup.ids[2]}.jpg").status_code == 404
+    assert client.get(f"/applications/{setup.ids[1]}/thumbnail.jpg").status_code == 404
+    assert client.get(f"/applications/{setup.ids[2]}/thumbnail.jpg").status_code == 404
 
 
 def test_a_voting_meetings_page_offers_only_what_its_vote_allows(
