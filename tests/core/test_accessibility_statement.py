@@ -38,7 +38,7 @@ def test_statement_shows_the_walks_figures(client: FlaskClient) -> None:
     }
     year, month, day = map(int, report["tested_on"].split("-"))
     assert f"{day}. " in response.text and str(year) in response.text
-    assert "Tilgængelighedserklæring" in response.text and "PDF-filerne" in response.text
+    assert "Tilgængeligheds\u00aderklæring" in response.text and "PDF-filerne" in response.text
 
 
 def test_statement_follows_the_report_file(client: FlaskClient, monkeypatch: pytest.MonkeyPatch,
