@@ -44,6 +44,10 @@ class Defaults:
     # Without SMTP, e-mails are written here as .eml files (None: instance/outbox).
     MAIL_OUTBOX_DIR: str | None = None
 
+    # Whom the accessibility statement (/tilgaengelighed) tells citizens to write to about a
+    # barrier: an e-mail address (shown as a link) or a line of text. None: the address in MAIL_FROM.
+    ACCESSIBILITY_CONTACT: str | None = None
+
     # Behind a reverse proxy: how many proxies set X-Forwarded-* (0: not behind one).
     PROXY_COUNT = 0
     # The addresses the reverse proxy connects from (separated by spaces or commas): X-Forwarded-*

@@ -25,7 +25,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from reportlab.platypus.flowables import Flowable
 
 from deltager.money import format_ore, tidy_periods
-from deltager.pdf.drawing import AUTHOR, FONT, FONT_BOLD
+from deltager.pdf.drawing import FONT, FONT_BOLD, document_info
 from deltager.voting.services import ClosedVote, ResultLine
 
 TITLE = "Protokol for afstemningsmøde"
@@ -107,7 +107,7 @@ def protocol_pdf(data: ProtocolData) -> bytes:
     doc = SimpleDocTemplate(
         buffer, pagesize=A4, invariant=1, leftMargin=MARGIN, rightMargin=MARGIN,
         topMargin=MARGIN, bottomMargin=MARGIN + 4 * mm,
-        title=f"{TITLE} – {data.round_title}", author=AUTHOR, creator=AUTHOR, lang="da",
+        **document_info(f"{TITLE} – {data.round_title}", "da"),
     )
 
     def footer(canvas: Canvas, document: SimpleDocTemplate) -> None:

@@ -11,6 +11,7 @@ from deltager.applications import services as applications
 from deltager.db import get_session, utcnow
 from deltager.i18n import LANG_COOKIE, select_locale
 from deltager.meetings import services as meetings
+from deltager.public.statement import accessibility_figures, contact_address
 from deltager.rounds import services as rounds
 from deltager.voting import services as voting
 from deltager.web import public, safe_next
@@ -39,6 +40,14 @@ def round_page(round_id: int) -> ResponseReturnValue:
         meetings=meetings.round_page_meetings(session, round_, now),
         published=voting.published_result(session, round_.id, select_locale()),
     )
+
+
+@bp.get("/tilgaengelighed")
+@public
+def accessibility() -> ResponseReturnValue:
+    """The accessibility statement: what was tested and found, what falls short, whom to tell."""
+    return render_template("public/accessibility.html", figures=accessibility_figures(),
+                           contact=contact_address(current_app.config))
 
 
 @bp.post("/language")

@@ -57,7 +57,7 @@ def test_before_the_vote_the_page_names_the_meetings_own_date_and_offers_withdra
     funded = setup.projects[0]
     sign_in_as(client, funded.applicant)
     page = _text(client.get(f"/apply/{funded.id}").get_data(as_text=True))
-    assert "Tillykke! Dit projekt er på stemmesedlen" in page
+    assert "Tillykke! Dit projekt er på stemmesedlen," in page
     assert "20. maj 2030" in page, "the voting meeting's own date"
     assert "17. februar 2027" not in page, "not the round's planned date"
     assert f"/apply/{funded.id}/withdraw" in client.get(f"/apply/{funded.id}").get_data(as_text=True)
@@ -101,7 +101,7 @@ def test_after_the_vote_each_applicant_reads_the_result_and_gets_it_by_mail_in_t
     page = _text(client.get(f"/apply/{funded.id}").get_data(as_text=True))
     assert "Bevilget: 18.500 kr." in page and "Dit projekt får penge" in page
     assert "3 personer stemte på det." in page and "bevillingsbrev" in page
-    assert "Tillykke! Dit projekt er på stemmesedlen" not in page and "17. februar 2027" not in page
+    assert "Tillykke! Dit projekt er på stemmesedlen," not in page and "17. februar 2027" not in page
     assert f"/apply/{funded.id}/withdraw" not in client.get(f"/apply/{funded.id}").get_data(as_text=True)
     assert "Bevilget: 18.500 kr." in _text(client.get("/apply").get_data(as_text=True))
 

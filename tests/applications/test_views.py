@@ -223,7 +223,7 @@ def test_caseworker_screens_and_decides(client: FlaskClient, session: Session, a
     # Where and when to come with the stand: the voting meeting's own time and place.
     assert "Afstemningsmødet er 15. februar 2027 kl. 17:00. Sted: Salen, Gudrunsvej 10." in body(mail)
     assert "til afstemningsmødet den" not in body(mail)  # the meeting's own date, not the round's plan
-    assert "Dit standnummer: 1" in body(mail)
+    assert "Din stand har nummer 1." in body(mail)
 
 
 def test_an_unanswered_request_for_information_can_be_rejected(

@@ -95,5 +95,5 @@ def test_citizen_applies_and_caseworker_puts_it_on_the_ballot(live_app: LiveApp,
     axe(page)
 
     phone.reload()
-    assert phone.get_by_text("På stemmesedlen til afstemningsmødet", exact=True).is_visible()
+    assert phone.get_by_text("På stemmesedlen", exact=True).is_visible()
     axe(phone)

@@ -94,11 +94,11 @@ def test_after_screening_starts_the_public_page_shows_no_deadline_and_no_help_me
     round_ = _open_round_with_drafts_and_a_help_meeting(session)
     make_meeting(session, round_, kind=MeetingKind.VOTE, title="Afstemningsmødet")
     before = _text(client.get(f"/rounds/{round_.id}").text)
-    assert "Ansøgningsfrist" in before and "Hjælp i Gellerup" in before
+    assert "Sidste frist for at søge" in before and "Hjælp i Gellerup" in before
 
     auth.login(Role.CASEWORKER)
     client.post(f"/staff/rounds/{round_.id}/status", data={"status": "screening"})
     after = _text(client.get(f"/rounds/{round_.id}").text)
-    assert "Ansøgningsfrist" not in after and "Du kan søge fra" not in after
+    assert "Sidste frist for at søge" not in after and "Du kan søge fra" not in after
     assert "Lukket: der kan ikke længere sendes ansøgninger." in after
     assert "Hjælp i Gellerup" not in after and "Afstemningsmødet" in after
