@@ -12,7 +12,9 @@ Uploads are hostile and their cost is bounded before anything is decoded:
    the instance folder, ``flock`` without waiting). When none is free the upload is refused at
    once with "busy, try again in a moment", without decoding.
 5. **Decoding**: JPEG in draft mode at the target size (the decoder skips what it would throw
-   away), then a fresh image without metadata, re-encoded as JPEG.
+   away), then a fresh image without metadata, re-encoded as JPEG. A PDF (receipts only) is
+   parsed, not rendered: refused if encrypted, too long, able to act when opened (scripts,
+   launches, attached files) or also a web page; kept as sent and only ever served as an attachment.
 
 A refusal by 1 or 4 must be cheap, because a client that loops uploads gets it over and over:
 views that take uploads are marked with :func:`accepts`, which checks both before the request's
@@ -21,7 +23,8 @@ of the form. Refusals by 2 and 3 are form errors on the upload's field, so the f
 was typed.
 
 A new kind of upload is one :class:`UploadPolicy` (its formats with their pixel caps, its byte
-cap, its target size); step 4's receipts add one beside :data:`PHOTO`.
+cap, its target size): :data:`PHOTO` for a project's picture, :data:`RECEIPT` for step 4's
+receipts and invoices (pictures or PDFs, up to five at a time, :func:`receive_files`).
 """
 
 from __future__ import annotations
@@ -30,11 +33,14 @@ import concurrent.futures
 import contextlib
 import fcntl
 import functools
+import hashlib
 import io
 import math
 import os
+import re
 import threading
 import time
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -43,12 +49,15 @@ from typing import Any, TypeVar
 
 from flask import Response, current_app, g, render_template, request
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from deltager import ratelimit
 from deltager.db import begin_write_now, get_session, utcnow
 from deltager.errors import N_, DomainError, ValidationFailed
 
 MB = 1024 * 1024
+T = TypeVar("T")
 SCOPE_CLIENT = "upload_client"  # uploads per client address (deltager.ratelimit)
 SCOPE_PERSON = "upload_person"  # uploads per signed-in person
 
@@ -65,6 +74,8 @@ class UploadPolicy:
     #: A request body larger than this carries a file: the cheap checks run before it is parsed.
     #: (Above what the form's text fields can weigh, so a form without a file is never refused.)
     gate_bytes: int = 128 * 1024
+    pdf_max_pages: int = 0  # 0: PDFs are not accepted
+    max_files: int = 1
     messages: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -85,9 +96,32 @@ PHOTO = UploadPolicy(
     },
 )
 
+#: A receipt or an invoice (step 4): a phone's photo, a screenshot, or a PDF from a scanner or a
+#: shop. A photo is stored at 2,000 px on its long side (a 12 MP phone photo decodes at half size,
+#: and the print on a till receipt stays readable); a PDF is kept as sent once checked (see
+#: :func:`check_pdf`), and only ever served as an attachment. HEIC is not taken: phones' browsers
+#: send a JPEG when a file field asks for one, and libheif would be the one native decoder we add.
+RECEIPT = UploadPolicy(
+    field="files", max_bytes=10 * MB, max_pixels={"JPEG": 40_000_000, "PNG": 9_000_000},
+    target_side=2000, thumb_side=400, gate_bytes=64 * 1024, pdf_max_pages=30, max_files=5,
+    messages={
+        "unreadable": N_("The file could not be read. Choose a photo (JPEG or PNG) or a PDF."),
+        "too_large": N_("The file is too large. It can be at most 10 MB."),
+        "too_many_pixels": N_("The photo has too many pixels. Choose a smaller picture "
+                              "(a photo from a phone is fine)."),
+        "pdf_unsafe": N_("The PDF contains scripts, actions or attached files. Print it to a new "
+                         "PDF, or take a photo of the receipt."),
+        "pdf_encrypted": N_("The PDF is protected by a password. Save it without a password, or "
+                            "take a photo of the receipt."),
+        "pdf_too_long": N_("The PDF has too many pages. It can have at most 30."),
+        "bad_name": N_("The file's name is not valid. Give the file a plain name and try again."),
+        "too_many_files": N_("You can add at most 5 files at a time."),
+    },
+)
+
 # PIL's own guard (a warning, then an error at twice this) backs up the per-format caps: no
 # policy accepts more pixels than this.
-Image.MAX_IMAGE_PIXELS = PHOTO.largest_pixel_cap
+Image.MAX_IMAGE_PIXELS = max(PHOTO.largest_pixel_cap, RECEIPT.largest_pixel_cap)
 
 
 @dataclass(frozen=True)
@@ -208,6 +242,130 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=quality, optimize=True)
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------- files: a picture or a PDF
+
+PDF_MAGIC = b"%PDF-"
+#: A PDF that has any of these can act when opened (scripts, launching programs, forms that send,
+#: attached files): a receipt never needs one. (A link, /URI, is allowed: invoices carry a shop's.)
+_ACTIVE_PDF_KEYS = frozenset({
+    "/JavaScript", "/JS", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia", "/XFA",
+    "/AA", "/SubmitForm", "/ImportData", "/GoToR", "/GoToE", "/Sound", "/Movie",
+})
+_PDF_MAX_OBJECTS = 50_000  # a receipt has a few hundred; more is a file built to cost us
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An uploaded file that passed: what is stored and what the caseworker is shown of it."""
+
+    content: bytes  # a re-encoded JPEG, or the PDF as it was sent
+    content_type: str  # "image/jpeg" or "application/pdf"
+    name: str  # the file's own name, cleaned, for showing only (it is stored under a random one)
+    sha256: str  # of the file as it was sent: the same receipt sent twice has the same one
+    size: int  # bytes as sent
+    thumbnail: bytes = b""  # a picture's small JPEG
+    pages: int = 0  # a PDF's
+
+
+def clean_name(policy: UploadPolicy, name: str | None) -> str:
+    """The file's name as sent, for showing; ValidationFailed for a name no browser sends (empty,
+    with a path or a control character): such a file was made by hand, not chosen on a phone."""
+    name = unicodedata.normalize("NFC", name or "").strip()
+    if (not name or name in {".", ".."} or any(sep in name for sep in "/\\")
+            or any(unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co"} and char not in _JOINERS for char in name)):
+        raise _refusal(policy, "bad_name")
+    return name[-120:]
+
+
+_JOINERS = "\u200c\u200d"  # zero-width (non-)joiners: part of Persian names and of emoji, not a trick
+
+
+def check_file(policy: UploadPolicy, name: str | None, data: bytes) -> CheckedFile:
+    """Check one file by its content (never its name): a PDF if the policy takes them and it says
+    so in its first bytes, else a picture. ValidationFailed (on ``policy.field``) if not
+    acceptable. Decodes a picture and parses a PDF: the caller holds a decode slot."""
+    shown = clean_name(policy, name)
+    if len(data) > policy.max_bytes:
+        raise _refusal(policy, "too_large")
+    digest = hashlib.sha256(data).hexdigest()
+    if policy.pdf_max_pages and data.startswith(PDF_MAGIC):
+        if _carries_markup(data):
+            raise _refusal(policy, "pdf_unsafe")
+        pages = check_pdf(policy, data)
+        return CheckedFile(data, "application/pdf", shown, digest, len(data), pages=pages)
+    image = process(policy, data)
+    return CheckedFile(image.content, "image/jpeg", shown, digest, len(data), thumbnail=image.thumbnail)
+
+
+_MARKUP_START = re.compile(rb"<(?:html|script|svg|body|iframe|!doctype)", re.IGNORECASE)
+_MARKUP_PAIRS = [(re.compile(rb"<" + tag, re.IGNORECASE), re.compile(rb"</" + tag, re.IGNORECASE))
+                 for tag in (rb"script", rb"html", rb"svg", rb"iframe")]
+
+
+def _carries_markup(data: bytes) -> bool:
+    """Whether a PDF is also a web page (a polyglot): markup where a browser sniffs (the first
+    kilobyte), or an element opened and closed anywhere. (A PDF is only ever served as an
+    attachment, not sniffed; this refuses the file before it is kept at all. Compressed data
+    matching both halves of a pair by chance is too unlikely to refuse an honest file.)"""
+    if _MARKUP_START.search(data, 0, 1024):
+        return True
+    return any(opening.search(data) and closing.search(data) for opening, closing in _MARKUP_PAIRS)
+
+
+def check_pdf(policy: UploadPolicy, data: bytes) -> int:
+    """The number of pages of a PDF that is safe to keep; ValidationFailed if it is unreadable,
+    encrypted, too long, or can act when opened (any object with a key in ``_ACTIVE_PDF_KEYS``, or
+    an /OpenAction that is an action rather than a page to show). Every object is read through
+    pypdf, which decodes what hides names (``/J#61vaScript``, object streams) and bounds what a
+    compressed stream may inflate to; page contents are never decoded."""
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise _refusal(policy, "pdf_encrypted")
+        pages = len(reader.pages)
+        if pages < 1:
+            raise _refusal(policy, "unreadable")
+        if pages > policy.pdf_max_pages:
+            raise _refusal(policy, "pdf_too_long")
+        if _pdf_acts(reader):
+            raise _refusal(policy, "pdf_unsafe")
+    except ValidationFailed:
+        raise
+    except Exception as error:  # pypdf's errors on a broken file are of many kinds; all mean "unreadable"
+        raise _refusal(policy, "unreadable") from error
+    return pages
+
+
+def _pdf_acts(reader: PdfReader) -> bool:
+    """Whether any object of the PDF can act when the file is opened."""
+    ids = {(generation, idnum) for generation, entries in reader.xref.items() for idnum in entries}
+    ids |= {(0, idnum) for idnum in reader.xref_objStm}
+    if len(ids) > _PDF_MAX_OBJECTS:
+        raise ValueError("too many objects")
+    roots: list[Any] = [reader.trailer]
+    roots += [reader.get_object(IndirectObject(idnum, generation, reader)) for generation, idnum in sorted(ids)]
+    return any(_object_acts(root) for root in roots)
+
+
+def _object_acts(value: Any, depth: int = 0) -> bool:
+    """Whether a PDF object (its direct parts; indirect ones are checked on their own) can act."""
+    if depth > 64:
+        raise ValueError("nested too deeply")
+    if isinstance(value, DictionaryObject):
+        if any(str(key) in _ACTIVE_PDF_KEYS for key in value):
+            return True
+        action = value.get("/OpenAction")
+        if isinstance(action, DictionaryObject) or (
+                isinstance(action, IndirectObject) and isinstance(action.get_object(), DictionaryObject)):
+            return True  # an action; an array is only the page to show first
+        if value.get("/S") in {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoToR", "/GoToE"}:
+            return True
+        return any(_object_acts(item, depth + 1) for item in value.values())
+    if isinstance(value, ArrayObject):
+        return any(_object_acts(item, depth + 1) for item in value)
+    return False
 
 
 # --------------------------------------------------------------------------- decode slots
@@ -349,25 +507,77 @@ def receive(policy: UploadPolicy, storage: Any) -> ProcessedImage | None:
     if not data:
         return None
     read_header(policy, data)
+    return _in_decode_slot(process, policy, data)
+
+
+def receive_files(policy: UploadPolicy, storages: list[Any]) -> list[CheckedFile]:
+    """The whole pipeline for the files of one form field (werkzeug FileStorages): [] if none was
+    chosen; else counted, checked cheaply (count, name, size, a picture's header, a PDF's first
+    bytes), then decoded or parsed, all in one decode slot. ValidationFailed for the first file
+    that is not acceptable (its ``file_name`` says which); UploadLimited or UploadBusy for load.
+    Call it with no write lock held (in a ``reads_first`` view): nothing here writes but the count."""
+    sent = []
+    for storage in storages:
+        data = storage.read(policy.max_bytes + 1) if hasattr(storage, "read") else b""
+        name = getattr(storage, "filename", None)
+        if data or name:
+            sent.append((name, data))
+    if len(sent) > policy.max_files:
+        raise _refusal(policy, "too_many_files")
+    for name, data in sent:
+        with _naming(name):
+            clean_name(policy, name)
+            if not data:
+                raise _refusal(policy, "unreadable")
+            if not (policy.pdf_max_pages and data.startswith(PDF_MAGIC)):
+                read_header(policy, data)
+            elif len(data) > policy.max_bytes:
+                raise _refusal(policy, "too_large")
+    if not sent:
+        return []
+    return _in_decode_slot(_check_all, policy, sent)
+
+
+def _check_all(policy: UploadPolicy, sent: list[tuple[str | None, bytes]]) -> list[CheckedFile]:
+    checked = []
+    for name, data in sent:
+        with _naming(name):
+            checked.append(check_file(policy, name, data))
+    return checked
+
+
+@contextlib.contextmanager
+def _naming(name: str | None) -> Iterator[None]:
+    """A ValidationFailed raised inside says which file it is about (``file_name``)."""
+    try:
+        yield
+    except ValidationFailed as error:
+        error.file_name = name or ""  # type: ignore[attr-defined]
+        raise
+
+
+def _in_decode_slot(work: Callable[..., T], *args: Any) -> T:
+    """Run ``work(*args)`` holding a decode slot (taken by the view's gate, or here), in the
+    low-priority decode thread unless UPLOAD_DECODE_NICE is 0; UploadBusy if it outlasts the wait."""
     with contextlib.ExitStack() as stack:
         if not g.get("upload_admitted"):  # a small body, which the view's gate let by
             _admit(stack)
         nice = int(current_app.config["UPLOAD_DECODE_NICE"])
         if not nice:
-            return process(policy, data)
+            return work(*args)
         # The slot is handed to the decode, which releases it when it ends (a decode that outlasts
         # the wait still holds its memory, so it still holds its slot).
-        future = _decoder(nice).submit(_process_then_release, stack.pop_all(), policy, data)
+        future = _decoder(nice).submit(_process_then_release, stack.pop_all(), work, *args)
     try:
         return future.result(timeout=float(current_app.config["UPLOAD_DECODE_TIMEOUT_SECONDS"]))
     except concurrent.futures.TimeoutError:
         raise UploadBusy() from None
 
 
-def _process_then_release(slot: contextlib.ExitStack, policy: UploadPolicy, data: bytes) -> ProcessedImage:
+def _process_then_release(slot: contextlib.ExitStack, work: Callable[..., T], *args: Any) -> T:
     """In the decode thread: the slot is free again before the request hears the result."""
     with slot:
-        return process(policy, data)
+        return work(*args)
 
 
 _decoders: dict[tuple[int, int], concurrent.futures.ThreadPoolExecutor] = {}
