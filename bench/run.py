@@ -19,6 +19,7 @@ Sections, each printed as a small table, then ONE machine-readable last line (``
 (b, c) allocation speed and agreement with pabutools, from bench/bench_allocation.py.
 (d) printing: the cards PDF of the largest batch a caseworker may issue at once, which the web
     page renders inside one request: its time against gunicorn's timeout.
+(e) the money road, from bench/bench_grants.py: a phone's receipt photo through the upload pipeline.
 
 Targets (issue 14, point 29), each measured in the same run: the ballot POST's p99 < 250 ms at
 64 concurrent phones on SQLite and on PostgreSQL (``vote_p99_ms`` and ``pg_vote_p99_ms``), and
@@ -98,9 +99,15 @@ def main(argv: list[str] | None = None) -> int:
         print(_allocation_table(allocation), flush=True)
     if not args.skip_printing:
         print(_printing_table(), flush=True)
+    grants: dict[str, Any] = {}
+    if not args.skip_grants:
+        from bench_grants import grants_section
+
+        text, grants = grants_section()
+        print(text, flush=True)
     sqlite = next((r for r in results if r.backend.startswith("SQLite")), None)
     postgres = next((r for r in results if r.backend == "PostgreSQL"), None)
-    print(format_summary(_summary(sqlite, postgres, allocation)), flush=True)
+    print(format_summary({**_summary(sqlite, postgres, allocation), **_grants_summary(grants)}), flush=True)
     return 0
 
 
@@ -119,6 +126,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="cards for the vote (default: what the ceiling would commit in the warm-up and both voting runs)")
     parser.add_argument("--skip-allocation", action="store_true", help="skip sections (b, c), allocation")
     parser.add_argument("--skip-printing", action="store_true", help="skip section (d), the cards PDF")
+    parser.add_argument("--skip-grants", action="store_true", help="skip section (e), the money road")
     parser.add_argument("--upload-clients", type=int, default=4,
                         help="clients uploading the heaviest accepted file, in alternating phases of a second vote run (0: skip it)")
     parser.add_argument("--workers", type=int, default=4)
@@ -435,6 +443,11 @@ def _summary(load: LoadResult | None, pg: LoadResult | None, allocation: dict[st
         "mes_speedup_min": allocation.get("mes_speedup_min"),
         "mes_agree": _agree(allocation.get("mes_agree")),
     }
+
+
+def _grants_summary(grants: dict[str, Any]) -> dict[str, object]:
+    """Section (e)'s figures for the BENCH line, n/a where it did not run."""
+    return {key: grants.get(key) for key in ("receipt_photo_s",)}
 
 
 def _vote_figures(load: LoadResult | None) -> Stats | None:
