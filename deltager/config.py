@@ -48,6 +48,10 @@ class Defaults:
     # barrier: an e-mail address (shown as a link) or a line of text. None: the address in MAIL_FROM.
     ACCESSIBILITY_CONTACT: str | None = None
 
+    # The grant letter's wording: a UTF-8 text file with $placeholders (deltager/pdf/grant_letter.py
+    # lists them). None: deltager/pdf/templates/grant_letter_da.txt.
+    GRANT_LETTER_TEMPLATE: str | None = None
+
     # Behind a reverse proxy: how many proxies set X-Forwarded-* (0: not behind one).
     PROXY_COUNT = 0
     # The addresses the reverse proxy connects from (separated by spaces or commas): X-Forwarded-*

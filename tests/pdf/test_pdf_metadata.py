@@ -17,10 +17,12 @@ import pytest
 from pypdf import PdfReader
 
 from deltager.pdf.cards import CardPrint, cards_pdf
+from deltager.pdf.grant_letter import grant_letter_pdf
 from deltager.pdf.paper_ballot import PaperBallotLine, paper_ballot_pdf
 from deltager.pdf.posters import StandPoster, posters_pdf
 from deltager.pdf.receipts import ApplicationReceipt, MeetingReceipt, application_receipt_pdf, meeting_receipt_pdf
 from deltager.pdf.protocol import protocol_pdf
+from tests.pdf.test_grant_letter import make_letter
 from tests.pdf.test_protocol import make_data
 
 MEETING, WHEN = "Afstemningsmøde i Beboerhuset", "14. oktober 2025 kl. 17.00"
@@ -52,6 +54,8 @@ DOCUMENTS: dict[str, tuple[Callable[[], bytes], str, list[str]]] = {
         lambda: posters_pdf([StandPoster(stand_number=4, title="Lektiehjælp i kælderen", summary="Hver tirsdag.",
                                          amount_ore=400_000)], meeting_title=MEETING),
         f"Plakater – {MEETING}", ["Lektiehjælp i kælderen", "Stem på din telefon"]),
+    "grant letter": (lambda: grant_letter_pdf(make_letter()), "Tilsagn om støtte – Lektiehjælp i kælderen",
+                     ["Tilsagn om støtte", "Betingelser", "Lektiehjælp i kælderen"]),
 }
 
 
