@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from deltager import road
 from deltager.forms import ConfirmForm
-from deltager.applications.auth import applicant_required, current_applicant
+from deltager.citizens.auth import applicant_required, current_applicant
 from deltager.audit.services import Actor, history
 from deltager.db import get_session, utcnow
 from deltager.errors import DomainError, Throttled, allows
