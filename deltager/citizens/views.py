@@ -107,10 +107,9 @@ def code_sign_in() -> ResponseReturnValue:
     form = CodeSignInForm()
     if not form.validate_on_submit():
         return render_template("citizens/code_sign_in.html", form=form), 400 if form.errors else 200
-    session, now, window = get_session(), utcnow(), current_app.config["CODE_SIGN_IN_WINDOW_SECONDS"]
+    session, now, (limit, window) = get_session(), utcnow(), _code_limits()
     try:
-        codes.refuse_if_throttled(session, client_ip(), now, limit=current_app.config["CODE_SIGN_IN_ATTEMPTS_PER_CLIENT"],
-                                  window_seconds=window)
+        codes.refuse_if_throttled(session, client_ip(), now, limit=limit, window_seconds=window)
         checked = codes.check_code(session, form.reference.data or "", form.code.data or "")
         begin_write_now(session)
         application = codes.sign_in_with_code(session, checked, client_ip(), now, language=select_locale(),
@@ -124,6 +123,12 @@ def code_sign_in() -> ResponseReturnValue:
     start_session(application.applicant)
     flash(_("You are signed in."), "success")
     return see_other("applications.detail", application_id=application.id)
+
+
+def _code_limits() -> tuple[int, int]:
+    """Wrong reference + code pairs allowed per client, and in how many seconds."""
+    config = current_app.config
+    return config["CODE_SIGN_IN_ATTEMPTS_PER_CLIENT"], config["CODE_SIGN_IN_WINDOW_SECONDS"]
 
 
 @bp.post("/apply/sign-out")

@@ -170,6 +170,15 @@ def cancel_meeting(meeting_id: int) -> ResponseReturnValue:
     )
 
 
+def _attendance_form(meeting: Meeting, active: list[Registration]) -> AttendanceForm:
+    form = AttendanceForm()
+    form.attended.choices = [SelectChoice(r.id, r.name) for r in active]
+    if request.method == "GET":
+        form.attended.data = [r.id for r in active if r.attended]
+        form.walk_ins.data = meeting.walk_in_count
+    return form
+
+
 @bp.route("/staff/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
 @requires(Permission.MEETINGS_ATTENDANCE)
 def attendance(meeting_id: int) -> ResponseReturnValue:
@@ -180,11 +189,7 @@ def attendance(meeting_id: int) -> ResponseReturnValue:
         flash(_("A voting meeting's head count is recorded on the vote's page."), "info")
         return see_other("meetings.detail", meeting_id=meeting_id)
     active = services.active_registrations(meeting)
-    form = AttendanceForm()
-    form.attended.choices = [SelectChoice(r.id, r.name) for r in active]
-    if request.method == "GET":
-        form.attended.data = [r.id for r in active if r.attended]
-        form.walk_ins.data = meeting.walk_in_count
+    form = _attendance_form(meeting, active)
     if form.validate_on_submit():
         with unit_of_work(form) as work:
             services.record_attendance(
@@ -215,8 +220,7 @@ def _prefilled_sign_up_form() -> SignUpForm:
 def public_meeting(meeting_id: int) -> ResponseReturnValue:
     """A meeting as citizens see it, with the sign-up form while there are seats (a voting
     meeting says how to vote instead: nobody signs up for it)."""
-    session = get_session()
-    meeting = services.get_public_meeting(session, meeting_id)
+    meeting = services.get_public_meeting(get_session(), meeting_id)
     form = _prefilled_sign_up_form()
     status = 400 if request.method == "POST" else 200
     if meeting.kind in services.SIGN_UP_KINDS and form.validate_on_submit():
@@ -230,14 +234,18 @@ def public_meeting(meeting_id: int) -> ResponseReturnValue:
             flask_session[SIGNED_UP_KEY] = registration.id
             return see_other("meetings.confirmation", meeting_id=meeting_id)
         status = _sign_up_refused(work.error, form)
-    now = utcnow()
+    return _public_page(meeting, form), status
+
+
+def _public_page(meeting: Meeting, form: SignUpForm) -> str:
+    session, now = get_session(), utcnow()
     return render_template(
         "meetings/public_meeting.html", meeting=meeting, round=meeting.round, form=form,
         vote=vote_services.get_settings(session, meeting.id) if meeting.kind is MeetingKind.VOTE else None,
         open=services.sign_up_open(meeting, now),
         seats_left=services.seats_left(session, meeting) if meeting.kind in services.SIGN_UP_KINDS else None,
         ended=meeting.ends_at <= now,
-    ), status
+    )
 
 
 def _applicant_id() -> int | None:
