@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deltager.audit.services import Actor, record
-from deltager.db import utcnow
+from deltager.db import get_by_id, utcnow
 from deltager.errors import N_, NotAllowed, NotFound, ValidationFailed
 from deltager.rounds.models import POINT_OF_NO_RETURN, Round, RoundStatus
 from deltager.timeutil import add_years, start_of_local_day
@@ -94,8 +94,9 @@ def create_round(session: Session, actor: Actor, data: RoundInput) -> Round:
     return round_
 
 
-def update_round(session: Session, actor: Actor, round_id: int, data: RoundInput) -> Round:
-    """Edit a round; pot and cap are frozen once voting has begun."""
+def update_round(session: Session, actor: Actor, round_id: int, data: RoundInput, now: dt.datetime | None = None) -> Round:
+    """Edit a round; pot and cap are frozen once voting has begun. ``now``: the clock, unless given."""
+    now = now or utcnow()
     round_ = get_round(session, round_id, for_update=True)
     data = data.with_defaults()
     _validate(data)
@@ -105,8 +106,8 @@ def update_round(session: Session, actor: Actor, round_id: int, data: RoundInput
         raise NotAllowed(N_("The pot and the cap cannot change once voting has begun."))
     before = round_.audit_snapshot()
     _apply(round_, data)
-    round_.updated_at = utcnow()
-    record(session, actor, "round.update", "round", round_.id, before=before, after=round_.audit_snapshot())
+    round_.updated_at = now
+    record(session, actor, "round.update", "round", round_.id, before=before, after=round_.audit_snapshot(), at=now)
     return round_
 
 
@@ -137,30 +138,28 @@ def refuse_transition(round_: Round, target: RoundStatus) -> None:
         )
 
 
-def transition_round(session: Session, actor: Actor, round_id: int, target: RoundStatus) -> Round:
+def transition_round(
+    session: Session, actor: Actor, round_id: int, target: RoundStatus, now: dt.datetime | None = None,
+) -> Round:
     """Move a round to another status along the road's shape. Views and the other domains go
-    through ``deltager.road.transition_round``, which asks every domain first."""
+    through ``deltager.road.transition_round``, which asks every domain first. ``now``: the clock,
+    unless given."""
+    now = now or utcnow()
     round_ = get_round(session, round_id, for_update=True)
     refuse_transition(round_, target)
     before = round_.status
     round_.status = target
-    round_.updated_at = utcnow()
+    round_.updated_at = now
     record(
         session, actor, "round.status", "round", round_.id,
-        before={"status": before}, after={"status": target},
+        before={"status": before}, after={"status": target}, at=now,
     )
     return round_
 
 
 def get_round(session: Session, round_id: int, *, for_update: bool = False) -> Round:
     """A round by id, or NotFound; ``for_update`` locks its row (PostgreSQL) for the transaction."""
-    query = select(Round).where(Round.id == round_id)
-    if for_update:
-        query = query.with_for_update()
-    round_ = session.scalar(query)
-    if round_ is None:
-        raise NotFound(N_("The round does not exist."))
-    return round_
+    return get_by_id(session, Round, round_id, N_("The round does not exist."), for_update=for_update)
 
 
 def get_public_round(session: Session, round_id: int) -> Round:
