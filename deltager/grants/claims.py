@@ -41,6 +41,7 @@ from deltager.grants.services import (
     _local_today,
     get_grant,
     refuse_approval,
+    refuse_exceeding,
 )
 
 MAX_FILES = 5
@@ -310,9 +311,7 @@ def decide_claim(
         amount = approved_ore
     if amount is not None:
         refuse_approval(grant)
-        if amount > grant.left_ore:
-            raise NotEnoughLeft(N_("Approving this would exceed the grant: only %(left)s øre is left."),
-                                left=grant.left_ore)
+        refuse_exceeding(grant, amount)
     before = {**claim.audit_snapshot(), "grant_approved_ore": grant.approved_ore}
     if decision is Decision.ASK_INFO:
         claim.status = ClaimStatus.NEEDS_INFO

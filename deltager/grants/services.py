@@ -41,6 +41,7 @@ from deltager.grants.models import (
     Repayment,
 )
 from deltager.meetings.ics import event_calendar  # a pure RFC 5545 writer (values → bytes)
+from deltager.money import format_ore
 from deltager.timeutil import add_years, utc_to_local
 
 #: The budget line of a grant whose application had none.
@@ -112,6 +113,14 @@ def refuse_approval(grant: Grant) -> None:
         raise GrantOnHold(N_("The grant is on hold: no claim can be approved until it is resumed."))
     if grant.status is not GrantStatus.ACTIVE:
         raise GrantClosed(N_("The grant is stopped or completed: no more claims can be approved."))
+
+
+def refuse_exceeding(grant: Grant, amount_ore: int) -> None:
+    """Raise if approving ``amount_ore`` more would exceed what is left of the grant (the caller
+    holds the grant's row lock)."""
+    if amount_ore > grant.left_ore:
+        raise NotEnoughLeft(N_("Approving this would exceed the grant: only %(left)s is left."),
+                            left=format_ore(grant.left_ore))
 
 
 # --------------------------------------------------------------------------- making grants
