@@ -284,9 +284,10 @@ def hold_grant(session: Session, actor: Actor, grant_id: int, reason: str, now: 
         return grant
     if grant.status is not GrantStatus.ACTIVE:
         raise GrantClosed(N_("Only an active grant can be put on hold."))
+    reason = _reason(reason)
     before = grant.audit_snapshot()
     grant.status = GrantStatus.ON_HOLD
-    grant.hold_reason = _reason(reason)
+    grant.hold_reason = reason
     return _changed(session, actor, "grant.hold", grant, before, now)
 
 
