@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session, selectinload
 from deltager.audit.services import Actor, record
 from deltager.errors import N_, NotAllowed, NotFound, ValidationFailed
 from deltager.grants.models import (
-    APPROVED_STATES,
     OPEN_STATES,
     ClaimFile,
     ClaimKind,
@@ -40,6 +39,7 @@ from deltager.grants.services import (
     NotEnoughLeft,
     _local_today,
     get_grant,
+    load,
     refuse_approval,
     refuse_exceeding,
 )
@@ -135,13 +135,7 @@ def waiting_for(claim: ExpenseClaim) -> WaitingFor | None:
 
 def get_claim(session: Session, claim_id: int, *, for_update: bool = False) -> ExpenseClaim:
     """A claim by id, or NotFound; ``for_update`` locks and reloads its row."""
-    query = select(ExpenseClaim).where(ExpenseClaim.id == claim_id)
-    if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    claim = session.scalar(query)
-    if claim is None:
-        raise NotFound(N_("This claim does not exist."))
-    return claim
+    return load(session, ExpenseClaim, claim_id, N_("This claim does not exist."), for_update=for_update)
 
 
 def get_own_claim(session: Session, claim_id: int, application_ids: Collection[int]) -> ExpenseClaim:
@@ -484,7 +478,7 @@ def approved_unpaid(session: Session, grant_id: int) -> list[ExpenseClaim]:
 
 
 __all__ = [
-    "APPROVED_STATES", "ClaimAlreadyDecided", "ClaimFlag", "ClaimInput", "Decision", "FileInput", "QueuePage",
+    "ClaimAlreadyDecided", "ClaimFlag", "ClaimInput", "Decision", "FileInput", "QueuePage",
     "QueueRow", "SubmittedClaim", "WaitingFor", "answer_info_request", "approval_queue", "approved_unpaid",
     "claim_flags", "claims_of_grant", "decide_claim", "flags_for", "get_claim", "get_claim_file", "get_own_claim",
     "parse_claim_date", "request_upfront_payout", "submit_claim", "waiting_for",

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -37,6 +38,7 @@ from deltager.grants.models import (
     GrantBudgetLine,
     GrantStatus,
     PayeeType,
+    PayoutBatch,
     PayoutMode,
     Repayment,
 )
@@ -63,15 +65,24 @@ class NotEnoughLeft(NotAllowed):
 # --------------------------------------------------------------------------- loading
 
 
-def get_grant(session: Session, grant_id: int, *, for_update: bool = False) -> Grant:
-    """A grant by id, or NotFound; ``for_update`` locks its row and reloads it (the ledger's guard)."""
-    query = select(Grant).where(Grant.id == grant_id)
+M = TypeVar("M", Grant, ExpenseClaim, PayoutBatch)
+
+
+def load(session: Session, model: type[M], object_id: int, missing: str, *, for_update: bool = False) -> M:
+    """A row by id, or NotFound with the msgid ``missing``; ``for_update`` locks the row and
+    reloads it, so a rule checks what is committed, not what the session saw before."""
+    query = select(model).where(model.id == object_id)
     if for_update:
         query = query.with_for_update().execution_options(populate_existing=True)
-    grant = session.scalar(query)
-    if grant is None:
-        raise NotFound(N_("This grant does not exist."))
-    return grant
+    found = session.scalar(query)
+    if found is None:
+        raise NotFound(missing)
+    return found
+
+
+def get_grant(session: Session, grant_id: int, *, for_update: bool = False) -> Grant:
+    """A grant by id, or NotFound; ``for_update`` locks its row and reloads it (the ledger's guard)."""
+    return load(session, Grant, grant_id, N_("This grant does not exist."), for_update=for_update)
 
 
 def get_own_grant(session: Session, grant_id: int, application_ids: Collection[int]) -> Grant:
