@@ -36,9 +36,13 @@ from deltager.grants.models import (
 )
 from deltager.grants.services import (
     GrantClosed,
+    Ledger,
+    LineLedger,
     NotEnoughLeft,
     _local_today,
     get_grant,
+    get_own_grant,
+    ledger,
     load,
     refuse_approval,
     refuse_exceeding,
@@ -410,6 +414,44 @@ def claim_flags(session: Session, claim: ExpenseClaim) -> list[ClaimFlag]:
     return flags_for(session, [claim])[claim.id]
 
 
+# --------------------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class ClaimPage:
+    """Everything a claim's page shows: the claim beside its budget line and what that line has
+    used, the grant's ledger, the flags, and who acts next."""
+
+    claim: ExpenseClaim
+    ledger: Ledger
+    line: LineLedger
+    flags: list[ClaimFlag]
+    waiting_for: WaitingFor | None
+
+
+def claim_page(session: Session, claim_id: int, *, application_ids: Collection[int] | None = None) -> ClaimPage:
+    """A claim's page for a caseworker, or for a grantee (``application_ids``: only their own)."""
+    claim = get_claim(session, claim_id) if application_ids is None else get_own_claim(session, claim_id, application_ids)
+    book = ledger(session, claim.grant_id)
+    line = next(line for line in book.lines if line.line_id == claim.budget_line_id)
+    return ClaimPage(claim, book, line, claim_flags(session, claim), waiting_for(claim))
+
+
+@dataclass(frozen=True)
+class GrantPage:
+    """Everything a grant's page shows: the grant, its ledger with budget lines, its claims."""
+
+    grant: Grant
+    ledger: Ledger
+    claims: list[ExpenseClaim]
+
+
+def grant_page(session: Session, grant_id: int, *, application_ids: Collection[int] | None = None) -> GrantPage:
+    """A grant's page for a caseworker, or for a grantee (``application_ids``: only their own)."""
+    grant = get_grant(session, grant_id) if application_ids is None else get_own_grant(session, grant_id, application_ids)
+    return GrantPage(grant, ledger(session, grant.id), claims_of_grant(session, grant.id))
+
+
 # --------------------------------------------------------------------------- the approval queue
 
 
@@ -480,6 +522,6 @@ def approved_unpaid(session: Session, grant_id: int) -> list[ExpenseClaim]:
 __all__ = [
     "ClaimAlreadyDecided", "ClaimFlag", "ClaimInput", "Decision", "FileInput", "QueuePage",
     "QueueRow", "SubmittedClaim", "WaitingFor", "answer_info_request", "approval_queue", "approved_unpaid",
-    "claim_flags", "claims_of_grant", "decide_claim", "flags_for", "get_claim", "get_claim_file", "get_own_claim",
+    "ClaimPage", "GrantPage", "claim_flags", "claim_page", "claims_of_grant", "grant_page", "decide_claim", "flags_for", "get_claim", "get_claim_file", "get_own_claim",
     "parse_claim_date", "request_upfront_payout", "submit_claim", "waiting_for",
 ]

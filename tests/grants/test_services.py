@@ -384,3 +384,17 @@ def test_domain_errors_have_messages(session: Session) -> None:
     assert "left" in caught.value.message
     assert session.scalar(select(ExpenseClaim.id).where(ExpenseClaim.grant_id == grant.id)) is None
     assert services.get_grant(session, grant.id).status is GrantStatus.ACTIVE
+
+
+def test_a_claim_page_and_a_grant_page_in_one_call(session: Session) -> None:
+    setup = make_granted_round(session)
+    grant = setup.grants[1]  # two budget lines of 4.750 kr.
+    claim = submit(session, grant, 5_000_00).claim
+    page = claims.claim_page(session, claim.id)
+    assert page.line.description == "Værktøj" and page.line.claimed_ore == 5_000_00
+    assert claims.ClaimFlag.LINE_OVER_BUDGET in page.flags and page.waiting_for is claims.WaitingFor.US
+    assert page.ledger.awaiting_decision_ore == 5_000_00
+    own = claims.grant_page(session, grant.id, application_ids={grant.application_id})
+    assert own.claims == [claim] and own.ledger.granted_ore == 9_500_00
+    with pytest.raises(NotFound):
+        claims.claim_page(session, claim.id, application_ids={setup.grants[0].application_id})
