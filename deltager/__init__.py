@@ -104,3 +104,6 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(voting_bp)
     voting_labels.init_app(app)
+    from deltager.grants import labels as grant_labels
+
+    grant_labels.init_app(app)

@@ -16,6 +16,7 @@ from deltager.applications.forms import HISTORY_LABELS as application_fields
 from deltager.audit import services
 from deltager.db import get_session
 from deltager.forms import plausible, plausible_date
+from deltager.grants import labels as grant_labels
 from deltager.i18n import format_local_date, format_local_datetime
 from deltager.meetings.forms import HISTORY_LABELS as meeting_fields
 from deltager.permissions import Permission, Role
@@ -102,6 +103,7 @@ ACTION_LABELS = {
     "voting.door_count": lazy_gettext("Head count at the door recorded"),
     "voting.paper_ballot": lazy_gettext("Paper ballot entered"),
     "voting.allocate": lazy_gettext("Pot allocated and result frozen"),
+    **grant_labels.ACTION_LABELS,
 }
 
 
@@ -121,6 +123,7 @@ OBJECT_LABELS = {
     "application": lazy_gettext("Application"),
     "applicant": lazy_gettext("Applicant"),
     "allocation": lazy_gettext("Result of a vote"),
+    **grant_labels.OBJECT_LABELS,
 }
 #: Fields only the trail writes (the domains' own history labels name the rest, see ``field_labels``).
 TRAIL_FIELD_LABELS = {
@@ -153,6 +156,7 @@ def field_labels() -> dict[str, dict[str, Any]]:
     their forms) and the trail's own."""
     domain = {
         "round": round_fields, "application": application_fields, "meeting": {**meeting_fields, **vote_fields},
+        **grant_labels.FIELD_LABELS,
     }
     return {kind: {**domain.get(kind, {}), **TRAIL_FIELD_LABELS.get(kind, {})} for kind in OBJECT_LABELS}
 
@@ -165,6 +169,7 @@ VALUE_FILTERS = {
     "meeting": {"kind": "meeting_kind", "state": "vote_state", "rule": "vote_rule", "tie_break": "vote_tie_break"},
     "allocation": {"rule": "vote_rule", "tie_break": "vote_tie_break"},
     "user": {"role": "user_role"},
+    **grant_labels.VALUE_FILTERS,
 }
 
 
