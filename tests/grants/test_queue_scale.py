@@ -1,12 +1,10 @@
-"""The approval queue and a ledger stay fast at 10,000 claims across 50 grants (the issue's scale):
-they read along indexes, and a page costs the same on page 1 and page 100."""
+"""The approval queue and a ledger at 10,000 claims across 50 grants (the issue's scale): the right
+rows, oldest first, on the first and the last page. How fast is ``make bench``'s (section (e):
+``queue_p99_ms``, ``ledger_p99_ms``), never a timed unit test."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -39,22 +37,14 @@ def _fill(session: Session) -> tuple[int, list[int]]:
     return round_.id, [g.id for g in grants]
 
 
-def _timed(call: Callable[[], Any]) -> float:
-    call()  # warm the statement cache
-    start = time.perf_counter()
-    for _ in range(5):
-        call()
-    return (time.perf_counter() - start) / 5
-
-
 def test_queue_and_ledger_at_ten_thousand_claims(session: Session) -> None:
     round_id, grant_ids = _fill(session)
     first = claims.approval_queue(session, round_id=round_id, per_page=50)
     assert first.total == CLAIMS * 3 // 4 and len(first.rows) == 50
     assert [r.claim.waiting_since for r in first.rows] == sorted(r.claim.waiting_since for r in first.rows)
-    slowest = max(
-        _timed(lambda: claims.approval_queue(session, round_id=round_id, per_page=50)),
-        _timed(lambda: claims.approval_queue(session, waiting=claims.WaitingFor.US, page=100, per_page=50)),
-        _timed(lambda: services.ledger(session, grant_ids[7])),
-    )
-    assert slowest < 0.25, f"{slowest * 1000:.0f} ms"  # generous on a shared machine; the bench measures p99
+    ours = claims.approval_queue(session, waiting=claims.WaitingFor.US, per_page=50)
+    assert ours.total == CLAIMS // 2 and ours.pages == 100
+    last = claims.approval_queue(session, waiting=claims.WaitingFor.US, page=ours.pages, per_page=50)
+    assert len(last.rows) == 50 and all(r.claim.status is ClaimStatus.SUBMITTED for r in last.rows)
+    assert last.rows[-1].claim.waiting_since > ours.rows[0].claim.waiting_since
+    assert services.ledger(session, grant_ids[7]).granted_ore == 25_000_00
