@@ -32,10 +32,10 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from deltager import uploads
-from deltager.applications import services
 from deltager.applications.models import Application, ApplicationStatus
 from deltager.db import begin_write, make_engine
 from deltager.rounds.models import Round, RoundStatus
+from deltager.citizens import services as citizens
 from harness import Stats
 
 FORM_FIELDS = {
@@ -84,7 +84,7 @@ def prepare(database_url: str, clients: int) -> list[Uploader]:
         session.add(round_)
         session.flush()
         for n in range(clients):
-            applicant, token = services.request_sign_in_link(
+            applicant, token = citizens.request_sign_in_link(
                 session, f"uploader-{n}-{uuid.uuid4().hex[:8]}@example.org", now, client="bench",
                 max_per_client=10_000, client_window_seconds=60)
             application = Application(round_id=round_.id, applicant_id=applicant.id, status=ApplicationStatus.DRAFT,

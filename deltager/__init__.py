@@ -81,16 +81,24 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from deltager.accounts.views import bp as accounts_bp
+    from deltager.applications import labels as application_labels
     from deltager.applications.views import bp as applications_bp
     from deltager.audit.views import bp as audit_bp
+    from deltager.citizens.views import bp as citizens_bp
     from deltager.meetings.views import bp as meetings_bp
+    from deltager.meetings import labels as meeting_labels
     from deltager.public.views import bp as public_bp
+    from deltager.rounds import labels as round_labels
     from deltager.rounds.views import bp as rounds_bp
 
     for bp in (public_bp, accounts_bp, rounds_bp, audit_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(citizens_bp)
     app.register_blueprint(meetings_bp)
     app.register_blueprint(applications_bp)
+    application_labels.init_app(app)
+    meeting_labels.init_app(app)
+    round_labels.init_app(app)
     from deltager.voting import labels as voting_labels
     from deltager.voting.views import bp as voting_bp
 

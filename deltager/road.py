@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from deltager.applications import services as applications
 from deltager.applications.models import Application, ApplicationStatus
 from deltager.audit.services import Actor
+from deltager.db import utcnow
 from deltager.meetings import services as meetings
 from deltager.meetings.models import Meeting, Registration
 from deltager.rounds import services as rounds
@@ -60,11 +61,14 @@ def refuse_transition(session: Session, round_: Round, target: RoundStatus) -> N
         voting.require_frozen_allocation(session, round_)
 
 
-def transition_round(session: Session, actor: Actor, round_id: int, target: RoundStatus) -> Round:
-    """Move a round to another status, if its road and every domain allow it."""
+def transition_round(
+    session: Session, actor: Actor, round_id: int, target: RoundStatus, now: dt.datetime | None = None,
+) -> Round:
+    """Move a round to another status, if its road and every domain allow it (``now``: the clock,
+    unless given)."""
     round_ = rounds.get_round(session, round_id, for_update=True)
     refuse_transition(session, round_, target)
-    return rounds.transition_round(session, actor, round_id, target)
+    return rounds.transition_round(session, actor, round_id, target, now)
 
 
 # --------------------------------------------------------------------------- the ballot
@@ -129,6 +133,17 @@ def update_meeting(session: Session, actor: Actor, meeting_id: int, data: meetin
     meetings.refuse_update(session, meeting, data)
     voting.refuse_meeting_change(session, meeting, data)
     return meetings.update_meeting(session, actor, meeting_id, data)
+
+
+def edit_meeting(
+    session: Session, actor: Actor, meeting_id: int, data: meetings.MeetingInput, now: dt.datetime | None = None,
+) -> list[Registration]:
+    """Edit a meeting (:func:`update_meeting`); returns the sign-ups to e-mail the new time or place
+    (none unless it moved), and marks those without e-mail for staff to phone."""
+    revision = meetings.get_meeting(session, meeting_id).revision
+    meeting = update_meeting(session, actor, meeting_id, data)
+    moved = meetings.sign_ups_to_tell(meeting, revision, now or utcnow())
+    return meetings.flag_those_without_email(moved, "meeting:changed")
 
 
 def refuse_cancelling_meeting(session: Session, meeting: Meeting, now: dt.datetime) -> None:

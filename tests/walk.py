@@ -24,9 +24,9 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import Rule
 
 from deltager.accounts.models import User
-from deltager.applications.auth import SESSION_KEY
+from deltager.citizens.auth import SESSION_KEY
 from deltager.applications.models import Application
-from deltager.applications.services import session_value
+from deltager.citizens.services import session_value
 from deltager.db import get_db
 from deltager.demo import DEMO_USERS
 from deltager.meetings.models import Meeting, MeetingKind, Registration
@@ -36,7 +36,7 @@ from deltager.voting.models import BallotCard
 
 NOT_OURS = {"static"}
 #: Signing out ends the walk's session; it has tests of its own.
-NOT_SUBMITTED = {"accounts.logout", "applications.sign_out"}
+NOT_SUBMITTED = {"accounts.logout", "citizens.sign_out"}
 PER_PATTERN = 3  # objects per route argument: a few of different kinds, not all of them
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -74,16 +76,21 @@ def login() -> ResponseReturnValue:
         user = services.sign_in(session, attempt, form.password.data or "")
         session.commit()  # the outcome counts too: a failure against the limits, a success ends them
         if user is not None:
-            login_user(user)
-            response = redirect(safe_next(form.next.data, default), code=303)
-            response.set_cookie(
-                DEVICE_COOKIE, _device_serializer().dumps([user.id, services.new_device_nonce()]),
-                max_age=DEVICE_COOKIE_MAX_AGE, path=url_for("accounts.login"), httponly=True, samesite="Lax",
-                secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure,
-            )
-            return response
+            return _signed_in(user, safe_next(form.next.data, default))
         form.password.errors = [_("The e-mail address or the password is wrong.")]
     return render_template("accounts/login.html", form=form)
+
+
+def _signed_in(user: Any, target: str) -> ResponseReturnValue:
+    """Sign the user in, and give this browser its device cookie (its own allowance of failures)."""
+    login_user(user)
+    response = redirect(target, code=303)
+    response.set_cookie(
+        DEVICE_COOKIE, _device_serializer().dumps([user.id, services.new_device_nonce()]),
+        max_age=DEVICE_COOKIE_MAX_AGE, path=url_for("accounts.login"), httponly=True, samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure,
+    )
+    return response
 
 
 @bp.post("/logout")

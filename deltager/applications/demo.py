@@ -22,6 +22,7 @@ from deltager.applications import services
 from deltager.applications.models import Applicant, ApplicantType, Application, ApplicationStatus, ChildCertificate
 from deltager.audit.services import Actor, record
 from deltager.rounds.models import Round
+from deltager.citizens import services as citizens
 
 S = ApplicationStatus
 CASEWORKER = Actor(user_id=None, label="sagsbehandler@demo.deltager.dk (demo)")
@@ -100,17 +101,17 @@ def _open_round_demo(session: Session, round_: Round, helper: User | None) -> No
     for title, summary, amount, lines, children, association, (contact, email), colour in OPEN_ROUND:
         on_behalf = title.startswith("Sangaften") and helper is not None
         # Filled in by meeting staff for a citizen without e-mail: reached by phone instead.
-        applicant = (services.create_applicant_without_email(session, now) if on_behalf
-                     else services.get_or_create_applicant(session, email, now))
+        applicant = (citizens.create_applicant_without_email(session, now) if on_behalf
+                     else citizens.get_or_create_applicant(session, email, now))
         applicant.name = contact
         data = _input(title, summary, amount, lines, children, association, contact, colour)
-        actor = Actor.staff(helper) if on_behalf and helper else services.applicant_actor(applicant)
+        actor = Actor.staff(helper) if on_behalf and helper else citizens.applicant_actor(applicant)
         made.append(services.create_draft(session, actor, applicant, round_.id, data, now,
                                           created_by_user_id=helper.id if on_behalf and helper else None))
     skraldecafe, spisning, lektiecafe, strik, gaardfest, gaaklub, sangaften = made
     later = now + dt.timedelta(days=3)
     for application in (spisning, lektiecafe, strik, gaardfest, gaaklub, sangaften):
-        actor = Actor.staff(helper) if application is sangaften and helper else services.applicant_actor(application.applicant)
+        actor = Actor.staff(helper) if application is sangaften and helper else citizens.applicant_actor(application.applicant)
         services.submit(session, actor, application.id, later)
     decided = later + dt.timedelta(days=2)
     # Børneattest received for the homework café; on the ballot (early screening).
@@ -120,7 +121,7 @@ def _open_round_demo(session: Session, round_: Round, helper: User | None) -> No
                     "Har I fået lov af boligforeningen til at bruge gården? Skriv gerne, hvem I har talt med.", decided)
     road.decide(session, CASEWORKER, gaaklub.id, S.REJECTED,
                     "Projektet får allerede støtte fra kommunens integrationspulje, så vi kan ikke give dobbelt støtte.", decided)
-    services.withdraw(session, services.applicant_actor(strik.applicant), strik.id, decided)
+    services.withdraw(session, citizens.applicant_actor(strik.applicant), strik.id, decided)
     # skraldecafé stays a draft; spisning and sangaften (on behalf) stay submitted.
 
 
@@ -135,7 +136,7 @@ def _screening_round_demo(session: Session, round_: Round) -> None:
     colours = [(70, 130, 90), (200, 120, 60), (60, 100, 180), (160, 60, 140), (230, 180, 40),
                (90, 160, 160), (120, 90, 60), (180, 70, 70), (80, 80, 160), (140, 140, 60)]
     for i, (title, summary, amount) in enumerate(GODT_NABOSKAB):
-        applicant = services.get_or_create_applicant(session, f"nabo{i + 1}@example.dk", sent)
+        applicant = citizens.get_or_create_applicant(session, f"nabo{i + 1}@example.dk", sent)
         association = i % 3 == 0
         data = _input(title, summary, amount, [("Materialer og indkøb", amount - 1_000), ("Forplejning", 1_000)],
                       False, association, f"Nabo {i + 1}", colours[i])
@@ -146,7 +147,7 @@ def _screening_round_demo(session: Session, round_: Round) -> None:
         application.status, application.submitted_at = S.SUBMITTED, sent + dt.timedelta(hours=i)
         session.add(application)
         session.flush()
-        record(session, services.applicant_actor(applicant), "application.submit", "application",
+        record(session, citizens.applicant_actor(applicant), "application.submit", "application",
                application.id, after=services.snapshot(application), at=application.submitted_at)
         decided = round_.applications_close_at + dt.timedelta(days=2)
         if i < 8:  # the first eight go on the ballot; the last two are turned down with a reason

@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from deltager import mail
-from deltager.applications.models import ApplicantType, Application
+from deltager.applications.models import ApplicantType, Application, ApplicationStatus
 from deltager.errors import N_
 from deltager.i18n import format_local_date
 
@@ -69,3 +69,20 @@ def tell_result(application: Application, *, funded: bool, votes: int, granted_o
     return send(application.applicant.email, subject, template, language=application.applicant.language,
                 notify=False, application=application, votes=votes, granted_ore=granted_ore,
                 status_url=status_url(application), next_steps=next_steps)
+
+
+DECISION_MAILS = {
+    ApplicationStatus.ON_BALLOT: (N_("Your project is on the ballot"), "on_ballot"),
+    ApplicationStatus.NEEDS_INFO: (N_("We need more information about your application"), "needs_info"),
+    ApplicationStatus.REJECTED: (N_("Your application was not put on the ballot"), "rejected"),
+}
+
+
+def tell_decision(application: Application, decision: ApplicationStatus, meeting: Any) -> None:
+    """E-mail the applicant a screening decision in their language (nobody without an address:
+    staff phone them, Application.contact_pending)."""
+    if application.applicant.email is None:
+        return
+    subject, template = DECISION_MAILS[decision]
+    send(application.applicant.email, subject, template, language=application.applicant.language,
+         application=application, status_url=status_url(application), meeting=meeting)

@@ -1,4 +1,4 @@
-"""Forms of the application road: sign-in link, the application itself, screening and decisions."""
+"""Forms of the application road: the application itself, screening and decisions."""
 
 from __future__ import annotations
 
@@ -12,20 +12,20 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    HiddenField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
-from deltager.applications.models import ApplicantType, ChildCertificate
-from deltager.applications.services import ApplicationInput, valid_cvr
+from deltager.applications.models import ApplicantType, ApplicationStatus, ChildCertificate
+from deltager.applications.labels import CHILD_CERTIFICATE_LABELS
+from deltager.applications.services import ApplicationInput, ScreeningInput, valid_cvr
 from deltager.errors import ValidationFailed
 from deltager import uploads
-from deltager.forms import BaseForm, LocalDateField, MoneyField, no_control_characters, required_message
+from deltager.forms import BaseForm, LocalDateField, MoneyField, no_control_characters
 from deltager.web import translate_error
 
 BUDGET_ROWS = 6
@@ -43,14 +43,6 @@ def _text(label: Any, max_length: int, description: Any = None, area: bool = Fal
     cls = TextAreaField if area else StringField
     return cls(label, description=description,
                validators=[Optional(), Length(max=max_length), no_control_characters])
-
-
-class SignInForm(BaseForm):
-    email = StringField(
-        _("Your e-mail address"),
-        validators=[DataRequired(required_message()), Length(max=254), no_control_characters],
-    )
-    next = HiddenField()
 
 
 class BudgetLineForm(Form):
@@ -183,27 +175,6 @@ class OnBehalfForm(ApplicationForm):
         ]
 
 
-class CodeSignInForm(BaseForm):
-    """"Se din ansøgning": the reference and personal code from a printed receipt."""
-
-    reference = StringField(
-        _("Reference"), description=_("It is on your receipt, for example A-000123."),
-        validators=[DataRequired(required_message()), Length(max=20), no_control_characters],
-    )
-    code = StringField(
-        _("Personal code"), description=_("10 letters and digits. Capital or small letters, both work."),
-        validators=[DataRequired(required_message()), Length(max=40), no_control_characters],
-    )
-
-
-#: Where the børneattest stands, in plain words (the screening form's choices and the history).
-CHILD_CERTIFICATE_LABELS = {
-    ChildCertificate.NOT_ASSESSED: _("Not assessed yet"),
-    ChildCertificate.NOT_NEEDED: _("Not needed"),
-    ChildCertificate.REQUESTED: _("Needed — requested"),
-    ChildCertificate.RECEIVED: _("Received"),
-}
-
 _CHECK_CHOICES = [SelectChoice("", _("Not assessed yet")), SelectChoice("yes", _("Yes")), SelectChoice("no", _("No"))]
 
 
@@ -224,6 +195,29 @@ class ScreeningForm(BaseForm):
     screening_notes = TextAreaField(_("Internal notes"), description=_("Only staff see these."),
                                     validators=[Optional(), Length(max=10_000), no_control_characters])
 
+    def to_input(self) -> ScreeningInput:
+        """The checklist as the service takes it (an unknown børneattest state: not assessed)."""
+        try:
+            cert = ChildCertificate(self.child_certificate.data)
+        except ValueError:
+            cert = ChildCertificate.NOT_ASSESSED
+        return ScreeningInput(
+            fits_theme=yes_no(self.fits_theme.data), budget_plausible=yes_no(self.budget_plausible.data),
+            eligible_applicant=yes_no(self.eligible_applicant.data), child_certificate=cert,
+            child_certificate_received_on=self.child_certificate_received_on.data,
+            screening_notes=self.screening_notes.data or "",
+        )
+
+    def fill_from(self, application: Any) -> None:
+        """Show the application's checklist as saved."""
+        to_choice = {True: "yes", False: "no", None: ""}
+        self.fits_theme.data = to_choice[application.fits_theme]
+        self.budget_plausible.data = to_choice[application.budget_plausible]
+        self.eligible_applicant.data = to_choice[application.eligible_applicant]
+        self.child_certificate.data = application.child_certificate.value
+        self.child_certificate_received_on.data = application.child_certificate_received_on
+        self.screening_notes.data = application.screening_notes
+
 
 class DecisionForm(BaseForm):
     decision = RadioField(
@@ -237,6 +231,13 @@ class DecisionForm(BaseForm):
         description=_("Required for “more information needed” and “rejected”. The applicant gets it by e-mail."),
         validators=[Optional(), Length(max=5000), no_control_characters],
     )
+
+    def validate_decision(self, field: Any) -> None:
+        """One of the statuses (the service says which it accepts)."""
+        try:
+            self.status = ApplicationStatus(field.data or "")
+        except ValueError:
+            raise ValidationError(gettext("Choose a decision.")) from None
 
 
 def yes_no(value: str | None) -> bool | None:

@@ -52,7 +52,7 @@ class ChildCertificate(enum.StrEnum):
 
 class Applicant(Base):
     """A citizen known by e-mail address, or (registered by staff) by none: then staff phone or write to
-    them, and they sign in with their application's reference and personal code (deltager.applications.codes).
+    them, and they sign in with their application's reference and personal code (deltager.citizens.codes).
     Never a password."""
 
     __tablename__ = "applicant"
@@ -120,7 +120,7 @@ class Application(Base):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     contact_address: Mapped[str] = mapped_column(String(200), default="")
     consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # The personal code printed on the receipt for a citizen without e-mail (deltager.applications.codes):
+    # The personal code printed on the receipt for a citizen without e-mail (deltager.citizens.codes):
     # only a slow salted hash is kept; issuing a new one replaces it, so the old code stops working.
     access_code_hash: Mapped[str | None] = mapped_column(String(255))
     # A message the applicant should have had by e-mail but has no address for ("decision:on_ballot" …):

@@ -1,5 +1,6 @@
-"""The application road on the web: sign-in links, the citizen's form and status, staff screening,
-staff applying on a citizen's behalf, photos and the public list of projects on the ballot."""
+"""The application road on the web: the citizen's form and status, staff screening, staff applying
+on a citizen's behalf, photos and the public list of projects on the ballot. (Signing in is
+deltager.citizens.)"""
 
 from __future__ import annotations
 
@@ -7,209 +8,39 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import force_locale, lazy_gettext
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from deltager import road, uploads
-from deltager.forms import ConfirmForm
-from deltager.applications import codes, emails, services
-from deltager.applications.auth import applicant_required, current_applicant, sign_in as start_session, sign_out as end_session
+from deltager.applications import emails, services
 from deltager.applications.forms import (
-    CHILD_CERTIFICATE_LABELS, HISTORY_LABELS, HISTORY_VALUE_FILTERS, ApplicationForm, CodeSignInForm, DecisionForm,
-    OnBehalfForm, ScreeningForm, SignInForm, yes_no,
+    HISTORY_LABELS, HISTORY_VALUE_FILTERS, ApplicationForm, DecisionForm, OnBehalfForm, ScreeningForm,
 )
-from deltager.applications.models import Applicant, ApplicantType, Application, ApplicationStatus, ChildCertificate
+from deltager.applications.labels import application_status_label
+from deltager.applications.models import Applicant, Application, ApplicationStatus
 from deltager.audit.services import Actor, history
-from deltager.db import begin_write_now, get_session, reads_first, utcnow
-from deltager.errors import N_, DomainError, Throttled, ValidationFailed
+from deltager.citizens import codes
+from deltager.citizens.auth import applicant_required, current_applicant
+from deltager.citizens.services import applicant_actor
+from deltager.db import get_session, reads_first, utcnow
+from deltager.errors import DomainError
+from deltager.forms import ConfirmForm
 from deltager.i18n import format_local_datetime, select_locale
-from deltager.mail import send
 from deltager.meetings import services as meetings
-from deltager.money import format_ore
 from deltager.pdf.receipts import ApplicationReceipt, application_receipt_pdf
 from deltager.permissions import Permission
 from deltager.rounds.models import Round
 from deltager.rounds.services import get_public_round, get_round
-from deltager.web import (
-    client_ip, download, page_number, public, requires, safe_next, see_other, show_enum_as, show_error, staff_actor,
-    translate_error,
-)
 from deltager.voting import services as voting
+from deltager.web import download, page_number, public, requires, see_other, show_error, staff_actor
+from deltager.work import unit_of_work
 
 bp = Blueprint("applications", __name__)
 S = ApplicationStatus
 PER_PAGE = 25
-
-STATUS_LABELS = {
-    S.DRAFT: lazy_gettext("Draft — not sent yet"),
-    S.SUBMITTED: lazy_gettext("Sent — waiting for the municipality"),
-    S.NEEDS_INFO: lazy_gettext("We need more information from you"),
-    S.ON_BALLOT: lazy_gettext("On the ballot at the voting meeting"),
-    S.REJECTED: lazy_gettext("Rejected"),
-    S.WITHDRAWN: lazy_gettext("Withdrawn"),
-}
-
-
-@show_enum_as(ApplicationStatus)
-@bp.app_template_filter("application_status")
-def application_status_label(status: ApplicationStatus) -> str:
-    """An application status in plain words, as the applicant reads it."""
-    return str(STATUS_LABELS[ApplicationStatus(status)])
-
-
-#: The same statuses as staff read them (the queue, the caseworker's page and the trail).
-STAFF_STATUS_LABELS = {
-    S.DRAFT: lazy_gettext("Draft (not sent)"),
-    S.SUBMITTED: lazy_gettext("Sent — awaiting a decision"),
-    S.NEEDS_INFO: lazy_gettext("Waiting for the applicant's answer"),
-    S.ON_BALLOT: lazy_gettext("On the ballot"),
-    S.REJECTED: lazy_gettext("Rejected"),
-    S.WITHDRAWN: lazy_gettext("Withdrawn by the applicant"),
-}
-
-
-@bp.app_template_filter("application_status_staff")
-def application_status_staff_label(status: ApplicationStatus) -> str:
-    """An application status in plain words, as staff read it."""
-    return str(STAFF_STATUS_LABELS[ApplicationStatus(status)])
-
-
-APPLICANT_TYPE_LABELS = {
-    ApplicantType.PERSON: lazy_gettext("Private person"),
-    ApplicantType.ASSOCIATION: lazy_gettext("Association"),
-}
-
-
-@bp.app_template_filter("applicant_type")
-def applicant_type_label(value: ApplicantType) -> str:
-    """Private person or association, in plain words."""
-    return str(APPLICANT_TYPE_LABELS[ApplicantType(value)])
-
-
-@bp.app_template_filter("child_certificate")
-def child_certificate_label(value: ChildCertificate) -> str:
-    """Where the børneattest stands, in plain words."""
-    return str(CHILD_CERTIFICATE_LABELS[ChildCertificate(value)])
-
-
-@bp.app_template_filter("budget_lines")
-def budget_lines_label(lines: list[list[Any]]) -> str:
-    """A budget as the trail records it ([[description, øre], …]): "Leje af lokale: 2.000,00 kr.; …"."""
-    return "; ".join(f"{description}: {format_ore(amount)}" for description, amount in lines)
-
-
-# --- sign-in ------------------------------------------------------------------------------------
-
-
-@bp.route("/apply/sign-in", methods=["GET", "POST"])
-@public
-def sign_in() -> ResponseReturnValue:
-    """Ask for a sign-in link by e-mail; the answer is the same for known and unknown addresses."""
-    form = SignInForm(next=request.args.get("next", ""))
-    if form.validate_on_submit():
-        session = get_session()
-        try:
-            applicant, token = services.request_sign_in_link(
-                session, form.email.data or "", utcnow(), client=client_ip(),
-                max_per_client=current_app.config["SIGN_IN_LINKS_PER_CLIENT"],
-                client_window_seconds=current_app.config["SIGN_IN_CLIENT_WINDOW_SECONDS"],
-            )
-        except services.LinkRecentlySent as error:  # not refused: the link sent a moment ago works
-            session.rollback()
-            return render_template("applications/sign_in_sent.html", email=services.check_email(form.email.data or ""),
-                                   recent=translate_error(error))
-        except Throttled as error:
-            session.rollback()
-            show_error(error)
-            return render_template("applications/sign_in.html", form=form), 429
-        except ValidationFailed as error:
-            show_error(error, form)
-        else:
-            session.commit()
-            link = current_app.config["BASE_URL"].rstrip("/") + url_for(
-                "applications.sign_in_link", token=token, next=_link_target(applicant, form.next.data)
-            )
-            emails.send(applicant.email, N_("Your sign-in link for Deltager"), "sign_in", link=link,
-                        minutes=int(services.TOKEN_LIFETIME.total_seconds() // 60))
-            return render_template("applications/sign_in_sent.html", email=applicant.email, recent=None)
-    return render_template("applications/sign_in.html", form=form), 400 if form.errors else 200
-
-
-def _link_target(applicant: Applicant, requested: str | None) -> str | None:
-    """Where the sign-in link leads after its button: the page asked for, else the applicant's
-    latest application (one press from the e-mail to the application), else their list."""
-    target = safe_next(requested, "")
-    if target:
-        return target
-    own = services.list_own(get_session(), applicant)
-    return url_for("applications.detail", application_id=own[0].id) if own else None
-
-
-@bp.route("/apply/sign-in/<secret:token>", methods=["GET", "POST"])
-@public
-def sign_in_link(token: str) -> ResponseReturnValue:
-    """The link from the e-mail. GET shows a button (mail scanners that follow links use nothing up);
-    POST uses the token once and signs the applicant in."""
-    session = get_session()
-    form = ConfirmForm()
-    try:
-        if request.method == "POST" and form.validate_on_submit():
-            applicant = services.redeem_sign_in_token(session, token, utcnow(), language=select_locale())
-            session.commit()
-            start_session(applicant)
-            flash(_("You are signed in."), "success")
-            return redirect(safe_next(request.args.get("next"), url_for("applications.mine")), code=303)
-        services.check_sign_in_token(session, token, utcnow())
-    except DomainError as error:
-        return render_template("applications/sign_in_link.html", error=error, form=SignInForm()), 400
-    return render_template("applications/sign_in_link.html", error=None, form=form)
-
-
-@bp.route("/apply/code", methods=["GET", "POST"])
-@public
-@reads_first  # the code's hash is checked (slow on purpose) before the view writes
-def code_sign_in() -> ResponseReturnValue:
-    """"Se din ansøgning": the reference and personal code from a printed receipt sign the citizen
-    in, as the e-mailed link does, and lead to the application."""
-    form = CodeSignInForm()
-    if not form.validate_on_submit():
-        return render_template("applications/code_sign_in.html", form=form), 400 if form.errors else 200
-    session, now, config = get_session(), utcnow(), current_app.config
-    try:
-        codes.refuse_if_throttled(session, client_ip(), now, limit=config["CODE_SIGN_IN_ATTEMPTS_PER_CLIENT"],
-                                  window_seconds=config["CODE_SIGN_IN_WINDOW_SECONDS"])
-    except Throttled as error:
-        show_error(error)
-        return render_template("applications/code_sign_in.html", form=form), 429
-    checked = codes.check_code(session, form.reference.data or "", form.code.data or "")
-    begin_write_now(session)
-    try:
-        application = codes.sign_in_with_code(session, checked, client_ip(), now, language=select_locale(),
-                                              window_seconds=config["CODE_SIGN_IN_WINDOW_SECONDS"])
-    except DomainError as error:
-        session.commit()  # the wrong try counts
-        show_error(error)
-        return render_template("applications/code_sign_in.html", form=form), 400
-    session.commit()
-    start_session(application.applicant)
-    flash(_("You are signed in."), "success")
-    return see_other("applications.detail", application_id=application.id)
-
-
-@bp.post("/apply/sign-out")
-@public
-def sign_out() -> ResponseReturnValue:
-    """Sign the applicant out everywhere."""
-    applicant = current_applicant()
-    if applicant is not None and ConfirmForm().validate_on_submit():
-        services.end_applicant_sessions(get_session(), applicant)
-        get_session().commit()
-    end_session()
-    flash(_("You are signed out."), "info")
-    return see_other("public.index")
 
 
 # --- the citizen's own applications -------------------------------------------------------------
@@ -268,39 +99,29 @@ def _show_problems(error: DomainError, form: ApplicationForm) -> None:
         show_error(error, form)
 
 
-def _save(form: ApplicationForm, *, actor: Actor, applicant: Applicant, round_: Round,
-          application: Application | None, created_by: int | None = None) -> tuple[Application | None, str]:
+def _save(form: ApplicationForm, *, actor: Actor, applicant: Applicant | None, round_: Round,
+          application: Application | None, staff: bool = False, created_by: int | None = None,
+          applicant_email: str | None = None) -> tuple[Application | None, str]:
     """Save (and maybe submit) from a validated form; returns (application, "draft" | "submitted" | "failed").
 
     On "failed" the errors are on the form (or flashed) and the application is the saved draft, if
-    any: a draft that is not complete enough to submit is still committed, so nothing typed is lost."""
-    session = get_session()
-    begin_write_now(session)  # the photo was decoded while the form was validated, with no lock held
-    now = utcnow()
-    data = form.to_input()
-    try:
-        if application is None:
-            application = services.create_draft(session, actor, applicant, round_.id, data, now,
-                                                created_by_user_id=created_by)
-        else:
-            application = services.update_draft(session, actor, application.id, data, now)
-    except DomainError as error:
-        session.rollback()
-        show_error(error, form)
+    any: a draft that is not complete enough to submit is still committed, so nothing typed is lost.
+    The photo was decoded while the form was validated, with no lock held (``reads_first``)."""
+    with unit_of_work(form, show=False) as work:
+        saved = services.save_application(
+            work.session, actor, applicant, round_.id, application.id if application else None, form.to_input(),
+            utcnow(), send=request.form.get("action") == "submit", applicant_email=applicant_email,
+            created_by_user_id=created_by, language=select_locale() if created_by is None else None,
+        )
+        if saved.submitted:
+            work.after_commit(emails.send_receipt, saved.application, by_staff=staff)
+    if work.error is not None:
+        show_error(work.error, form)
         return application, "failed"
-    if request.form.get("action") != "submit":
-        session.commit()
-        return application, "draft"
-    try:
-        services.submit(session, actor, application.id, now)
-        if created_by is None:  # the citizen themself: later e-mails from staff follow their language
-            services.remember_language(applicant, select_locale())
-    except DomainError as error:
-        session.commit()  # the draft is kept
-        _show_problems(error, form)
-        return application, "failed"
-    session.commit()
-    return application, "submitted"
+    if saved.refusal is not None:
+        _show_problems(saved.refusal, form)
+        return saved.application, "failed"
+    return saved.application, "submitted" if saved.submitted else "draft"
 
 
 @bp.route("/apply/rounds/<int:round_id>/new", methods=["GET", "POST"])
@@ -316,7 +137,7 @@ def new(round_id: int) -> ResponseReturnValue:
     form = ApplicationForm()
     if form.validate_on_submit():
         me = _me()
-        application, outcome = _save(form, actor=services.applicant_actor(me), applicant=me, round_=round_,
+        application, outcome = _save(form, actor=applicant_actor(me), applicant=me, round_=round_,
                                      application=None)
         if outcome != "failed":
             return _after_save(application, outcome)
@@ -326,7 +147,6 @@ def new(round_id: int) -> ResponseReturnValue:
 
 def _after_save(application: Any, outcome: str) -> Response:
     if outcome == "submitted":
-        emails.send_receipt(application)
         flash(_("Thank you! Your application is sent. We have e-mailed you a receipt."), "success")
         return see_other("applications.detail", application_id=application.id)
     flash(_("Your draft is saved. You can come back and finish it before the deadline."), "success")
@@ -347,7 +167,7 @@ def edit(application_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.fill_from(application)
     if form.validate_on_submit():
-        _saved, outcome = _save(form, actor=services.applicant_actor(_me()), applicant=_me(),
+        _saved, outcome = _save(form, actor=applicant_actor(_me()), applicant=_me(),
                                 round_=application.round, application=application)
         if outcome != "failed":
             return _after_save(application, outcome)
@@ -378,12 +198,9 @@ def withdraw(application_id: int) -> ResponseReturnValue:
         return see_other("applications.detail", application_id=application_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            services.withdraw(session, services.applicant_actor(_me()), application.id, utcnow())
-        except DomainError as error:
-            show_error(error)
-        else:
-            session.commit()
+        with unit_of_work() as work:
+            services.withdraw(work.session, applicant_actor(_me()), application.id, utcnow())
+        if work.done:
             flash(_("Your application is withdrawn."), "success")
         return see_other("applications.detail", application_id=application_id)
     return render_template("applications/withdraw.html", application=application, form=form)
@@ -473,13 +290,7 @@ def queue(round_id: int) -> ResponseReturnValue:
 def _screening_form(application: Application) -> ScreeningForm:
     form = ScreeningForm()
     if request.method == "GET":
-        to_choice = {True: "yes", False: "no", None: ""}
-        form.fits_theme.data = to_choice[application.fits_theme]
-        form.budget_plausible.data = to_choice[application.budget_plausible]
-        form.eligible_applicant.data = to_choice[application.eligible_applicant]
-        form.child_certificate.data = application.child_certificate.value
-        form.child_certificate_received_on.data = application.child_certificate_received_on
-        form.screening_notes.data = application.screening_notes
+        form.fill_from(application)
     return form
 
 
@@ -507,72 +318,43 @@ def staff_detail(application_id: int) -> ResponseReturnValue:
 @requires(Permission.APPLICATIONS_SCREEN)
 def screening(application_id: int) -> ResponseReturnValue:
     """Save the checklist and internal notes."""
-    session = get_session()
-    application = services.get_application(session, application_id)
+    application = services.get_application(get_session(), application_id)
     form = ScreeningForm()
     if form.validate_on_submit():
-        try:
-            cert = ChildCertificate(form.child_certificate.data)
-        except ValueError:
-            cert = ChildCertificate.NOT_ASSESSED
-        data = services.ScreeningInput(
-            fits_theme=yes_no(form.fits_theme.data), budget_plausible=yes_no(form.budget_plausible.data),
-            eligible_applicant=yes_no(form.eligible_applicant.data), child_certificate=cert,
-            child_certificate_received_on=form.child_certificate_received_on.data,
-            screening_notes=form.screening_notes.data or "",
-        )
-        try:
-            services.update_screening(session, staff_actor(), application_id, data, utcnow())
-        except DomainError as error:
-            session.rollback()
-            show_error(error, form)
-            if not form.errors:
-                return see_other("applications.staff_detail", application_id=application_id)
-        else:
-            session.commit()
+        with unit_of_work(form) as work:
+            services.update_screening(work.session, staff_actor(), application_id, form.to_input(), utcnow())
+        if work.done:
             flash(_("The checklist is saved."), "success")
+        if work.done or not form.errors:  # saved, or refused with a message flashed (not on a field)
             return see_other("applications.staff_detail", application_id=application_id)
     return _staff_page(application, screening=form)
-
-
-DECISION_MAILS = {
-    S.ON_BALLOT: (N_("Your project is on the ballot"), "on_ballot"),
-    S.NEEDS_INFO: (N_("We need more information about your application"), "needs_info"),
-    S.REJECTED: (N_("Your application was not put on the ballot"), "rejected"),
-}
 
 
 @bp.post("/staff/applications/<int:application_id>/decision")
 @requires(Permission.APPLICATIONS_SCREEN)
 def decide(application_id: int) -> ResponseReturnValue:
     """Decide: on the ballot, more information needed, or rejected; the applicant gets an e-mail."""
-    session = get_session()
-    application = services.get_application(session, application_id)
+    application = services.get_application(get_session(), application_id)
     form = DecisionForm()
     if form.validate_on_submit():
-        try:
-            decision = S(form.decision.data or "")
-            road.decide(session, staff_actor(), application_id, decision, form.message.data or "", utcnow())
-        except ValueError:
-            form.decision.errors = [_("Choose a decision.")]
-        except DomainError as error:
-            session.rollback()
-            show_error(error, form)
-            if not form.errors:
-                return see_other("applications.staff_detail", application_id=application_id)
-        else:
-            session.commit()
-            if application.applicant.email is None:
-                flash(_("The decision is saved. The applicant has no e-mail address: phone or write to them, "
-                        "then mark it as done on the application."), "warning")
-                return see_other("applications.staff_detail", application_id=application_id)
-            subject, template = DECISION_MAILS[decision]
-            emails.send(application.applicant.email, subject, template, language=application.applicant.language,
-                        application=application, status_url=emails.status_url(application),
-                        meeting=meetings.next_voting_meeting(session, application.round_id, utcnow()))
-            flash(_("The decision is saved and the applicant has been told by e-mail."), "success")
-            return see_other("applications.queue", round_id=application.round_id)
+        with unit_of_work(form) as work:
+            road.decide(work.session, staff_actor(), application_id, form.status, form.message.data or "", utcnow())
+            work.after_commit(emails.tell_decision, application, form.status,
+                              meetings.next_voting_meeting(work.session, application.round_id, utcnow()))
+        if work.done:
+            return _decided(application)
+        if not form.errors:  # refused with a message flashed (not on a field)
+            return see_other("applications.staff_detail", application_id=application_id)
     return _staff_page(application, decision=form)
+
+
+def _decided(application: Application) -> Response:
+    if application.applicant.email is None:
+        flash(_("The decision is saved. The applicant has no e-mail address: phone or write to them, "
+                "then mark it as done on the application."), "warning")
+        return see_other("applications.staff_detail", application_id=application.id)
+    flash(_("The decision is saved and the applicant has been told by e-mail."), "success")
+    return see_other("applications.queue", round_id=application.round_id)
 
 
 # --- staff: applying on a citizen's behalf ------------------------------------------------------
@@ -584,22 +366,14 @@ def decide(application_id: int) -> ResponseReturnValue:
 @reads_first  # the form decodes the photo before the view writes (ApplicationForm.validate_photo)
 def on_behalf_new(round_id: int) -> ResponseReturnValue:
     """Fill in an application for a citizen (help meeting, phone); the citizen still gets the e-mails."""
-    session = get_session()
-    round_ = get_round(session, round_id)
+    round_ = get_round(get_session(), round_id)
     form = OnBehalfForm()
     if form.validate_on_submit():
-        begin_write_now(session)
-        try:
-            applicant = (services.get_or_create_applicant(session, form.applicant_email.data, utcnow())
-                         if form.applicant_email.data else services.create_applicant_without_email(session, utcnow()))
-        except DomainError as error:
-            form.applicant_email.errors = [translate_error(error)]
-        else:
-            application, outcome = _save(form, actor=staff_actor(), applicant=applicant, round_=round_,
-                                         application=None, created_by=current_user.id)
-            if outcome != "failed":
-                return _after_on_behalf(application, outcome)
-            return _render_form(form, round_, application, staff=True)
+        application, outcome = _save(form, actor=staff_actor(), applicant=None, round_=round_, application=None,
+                                     staff=True, created_by=current_user.id, applicant_email=form.applicant_email.data)
+        if outcome != "failed":
+            return _after_on_behalf(application, outcome)
+        return _render_form(form, round_, application, staff=True)
     return _render_form(form, round_, None, staff=True)
 
 
@@ -609,7 +383,6 @@ def _after_on_behalf(application: Any, outcome: str) -> Response:
                 "with the personal code and give it to them."), "success")
         return see_other("applications.receipt", application_id=application.id)
     if outcome == "submitted":
-        emails.send_receipt(application, by_staff=True)
         flash(_("The application is sent on the citizen's behalf."), "success")
     else:
         flash(_("The draft is saved on the citizen's behalf."), "success")
@@ -634,29 +407,13 @@ def on_behalf_edit(application_id: int) -> ResponseReturnValue:
         form.fill_from(application)
     if form.validate_on_submit():
         _saved, outcome = _save(form, actor=staff_actor(), applicant=application.applicant,
-                                round_=application.round, application=application)
+                                round_=application.round, application=application, staff=True)
         if outcome != "failed":
             return _after_on_behalf(application, outcome)
     return _render_form(form, application.round, application, staff=True)
 
 
 # --- staff: receipts with a personal code, and people without e-mail ------------------------------
-
-#: What an applicant without e-mail is owed by phone or letter (Application.contact_pending).
-CONTACT_PENDING_LABELS = {
-    "decision:on_ballot": lazy_gettext("Tell them: the project is on the ballot (time and place of the voting meeting)."),
-    "decision:needs_info": lazy_gettext("Tell them: we need more information (read out the request below)."),
-    "decision:rejected": lazy_gettext("Tell them: the application was rejected, and the reason."),
-    "result:funded": lazy_gettext("Tell them: the project gets money after the vote (the amount), and what happens next."),
-    "result:not_funded": lazy_gettext("Tell them: the project did not get money at the vote, and how many votes it got."),
-}
-
-
-@bp.app_template_filter("contact_pending")
-def contact_pending_label(value: str) -> str:
-    """What staff must tell an applicant without e-mail, in plain words."""
-    return str(CONTACT_PENDING_LABELS.get(value, value))
-
 
 def _may_print_receipt(application: Application) -> bool:
     return current_user.can(Permission.APPLICATIONS_ON_BEHALF) and codes.may_issue_code(
@@ -676,15 +433,17 @@ def receipt(application_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return render_template("applications/receipt.html", application=application, form=form,
                                reference=codes.reference(application), look_up_url=_look_up_url())
-    code = codes.issue_code(session, staff_actor(), application, utcnow())
-    session.commit()
+    with unit_of_work() as work:
+        code = codes.issue_code(work.session, staff_actor(), application, utcnow())
+    if not work.done:
+        return see_other("applications.receipt", application_id=application_id)
     pdf = application_receipt_pdf(_receipt_data(application, code))
     return download(pdf, f"kvittering-{codes.reference(application)}.pdf", "application/pdf")
 
 
 def _look_up_url() -> str:
     """"Se din ansøgning" as the receipt prints it: on the service's public address."""
-    return current_app.config["BASE_URL"].rstrip("/") + url_for("applications.code_sign_in")
+    return current_app.config["BASE_URL"].rstrip("/") + url_for("citizens.code_sign_in")
 
 
 def _receipt_data(application: Application, code: str) -> ApplicationReceipt:
@@ -702,15 +461,10 @@ def _receipt_data(application: Application, code: str) -> ApplicationReceipt:
 @requires(Permission.APPLICATIONS_SCREEN)
 def contacted(application_id: int) -> ResponseReturnValue:
     """Staff have phoned or written to an applicant without e-mail about the message they were owed."""
-    session = get_session()
-    services.get_application(session, application_id)
+    services.get_application(get_session(), application_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            services.mark_contacted(session, staff_actor(), application_id, utcnow())
-        except DomainError as error:
-            session.rollback()
-            show_error(error)
-        else:
-            session.commit()
+        with unit_of_work() as work:
+            services.mark_contacted(work.session, staff_actor(), application_id, utcnow())
+        if work.done:
             flash(_("Noted: the applicant has been told."), "success")
     return see_other("applications.staff_detail", application_id=application_id)

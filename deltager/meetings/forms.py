@@ -13,14 +13,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from deltager.forms import BaseForm, LocalDateTimeField, no_control_characters, required_message
-from deltager.meetings.models import MeetingKind
-from deltager.meetings.services import MAX_CAPACITY, MAX_WALK_INS
+from deltager.meetings.labels import KIND_LABELS
+from deltager.meetings.services import MAX_CAPACITY, MAX_WALK_INS, RegistrationInput
 
-KIND_LABELS = {
-    MeetingKind.INFO: _("Information meeting"),
-    MeetingKind.HELP: _("Get help with your application"),
-    MeetingKind.VOTE: _("Voting meeting"),
-}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{6,30}$")
 
@@ -94,6 +89,11 @@ class SignUpForm(BaseForm):
         _("I have read how we use my information, and I agree."),
         validators=[DataRequired(_("Please tick the box so we may keep your sign-up."))],
     )
+
+    def to_input(self, language: str) -> RegistrationInput:
+        """The sign-up as the service takes it; the citizen reads their e-mails in ``language``."""
+        return RegistrationInput(name=self.name.data or "", email=self.email.data or "", phone=self.phone.data or "",
+                                 note=self.note.data or "", language=language)
 
 
 class MultiCheckboxField(SelectMultipleField):

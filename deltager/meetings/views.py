@@ -7,19 +7,19 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, render_template, request, session as flask_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import force_locale, lazy_gettext
+from flask_babel import force_locale
 from wtforms.fields.choices import SelectChoice
 
 from deltager import road
 from deltager.forms import ConfirmForm
-from deltager.applications.auth import applicant_required, current_applicant
+from deltager.citizens.auth import applicant_required, current_applicant
 from deltager.audit.services import Actor, history
 from deltager.db import get_session, utcnow
 from deltager.errors import DomainError, Throttled, allows
 from deltager.i18n import format_local_datetime
 from deltager.i18n import select_locale
 from deltager.meetings import emails, services
-from deltager.meetings.forms import HISTORY_LABELS, KIND_LABELS, AttendanceForm, MeetingForm, SignUpForm, StaffSignUpForm
+from deltager.meetings.forms import HISTORY_LABELS, AttendanceForm, MeetingForm, SignUpForm, StaffSignUpForm
 from deltager.meetings.models import Meeting, MeetingKind, Registration
 from deltager.pdf.receipts import MeetingReceipt, meeting_receipt_pdf
 from deltager.permissions import Permission
@@ -28,6 +28,7 @@ from deltager.timeutil import local_to_utc, utc_to_local
 from deltager.voting import forms as vote_forms
 from deltager.voting import services as vote_services
 from deltager.web import client_ip, download, public, requires, see_other, show_error, staff_actor
+from deltager.work import unit_of_work
 
 bp = Blueprint("meetings", __name__)
 
@@ -83,16 +84,12 @@ def round_meetings(round_id: int) -> ResponseReturnValue:
 @requires(Permission.MEETINGS_EDIT)
 def new(round_id: int) -> ResponseReturnValue:
     """Plan a meeting."""
-    session = get_session()
-    round_ = get_round(session, round_id)
+    round_ = get_round(get_session(), round_id)
     form = MeetingForm()
     if form.validate_on_submit():
-        try:
-            meeting = services.create_meeting(session, staff_actor(), round_id, _meeting_input(form))
-        except DomainError as error:
-            show_error(error, form)
-        else:
-            session.commit()
+        with unit_of_work(form) as work:
+            meeting = services.create_meeting(work.session, staff_actor(), round_id, _meeting_input(form))
+        if work.done:
             flash(_("The meeting “%(title)s” was created.", title=meeting.title), "success")
             return see_other("meetings.detail", meeting_id=meeting.id)
     return render_template("meetings/staff_form.html", form=form, round=round_, meeting=None), _status(form)
@@ -129,26 +126,24 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     meeting = services.get_meeting(session, meeting_id)
     form = MeetingForm() if request.method == "POST" else _form_for(meeting)
     if form.validate_on_submit():
-        revision = meeting.revision
-        try:
-            road.update_meeting(session, staff_actor(), meeting_id, _meeting_input(form))
-        except DomainError as error:
-            show_error(error, form)
-        else:
-            to_tell = services.flag_those_without_email(services.sign_ups_to_tell(meeting, revision, utcnow()),
-                                                        "meeting:changed")
+        with unit_of_work(form) as work:
+            to_tell = road.edit_meeting(work.session, staff_actor(), meeting_id, _meeting_input(form), utcnow())
+            work.after_commit(emails.send_change_notices, meeting, to_tell)
+        if work.done:
             _tell_staff_whom_to_phone(meeting)
-            session.commit()
-            if not to_tell:
-                flash(_("The changes are saved."), "success")
-            else:
-                failed = emails.send_change_notices(meeting, to_tell)
-                flash(_("The changes are saved. The new time and place were e-mailed to %(sent)d of %(total)d people signed up.",
-                        sent=len(to_tell) - failed, total=len(to_tell)), "success" if not failed else "warning")
+            _flash_told(to_tell, failed=work.results[0])
             return see_other("meetings.detail", meeting_id=meeting_id)
     return render_template(
         "meetings/staff_form.html", form=form, round=meeting.round, meeting=meeting
     ), _status(form)
+
+
+def _flash_told(to_tell: list[Registration], failed: int) -> None:
+    if not to_tell:
+        flash(_("The changes are saved."), "success")
+        return
+    flash(_("The changes are saved. The new time and place were e-mailed to %(sent)d of %(total)d people signed up.",
+            sent=len(to_tell) - failed, total=len(to_tell)), "success" if not failed else "warning")
 
 
 @bp.route("/staff/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
@@ -159,15 +154,13 @@ def cancel_meeting(meeting_id: int) -> ResponseReturnValue:
     meeting = services.get_meeting(session, meeting_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work() as work:
             to_tell = services.flag_those_without_email(
-                road.cancel_meeting(session, staff_actor(), meeting_id, utcnow()), "meeting:cancelled")
-        except DomainError as error:
-            show_error(error)
-        else:
+                road.cancel_meeting(work.session, staff_actor(), meeting_id, utcnow()), "meeting:cancelled")
+            work.after_commit(emails.send_cancellation_notices, meeting, to_tell)
+        if work.done:
             _tell_staff_whom_to_phone(meeting)
-            session.commit()
-            failed = emails.send_cancellation_notices(meeting, to_tell)
+            failed = work.results[0]
             flash(_("The meeting is cancelled. %(sent)d of %(total)d people signed up were e-mailed.",
                     sent=len(to_tell) - failed, total=len(to_tell)), "success" if not failed else "warning")
         return see_other("meetings.detail", meeting_id=meeting_id)
@@ -175,6 +168,15 @@ def cancel_meeting(meeting_id: int) -> ResponseReturnValue:
         "meetings/staff_cancel.html", meeting=meeting, round=meeting.round, form=form,
         active=services.active_registrations(meeting),
     )
+
+
+def _attendance_form(meeting: Meeting, active: list[Registration]) -> AttendanceForm:
+    form = AttendanceForm()
+    form.attended.choices = [SelectChoice(r.id, r.name) for r in active]
+    if request.method == "GET":
+        form.attended.data = [r.id for r in active if r.attended]
+        form.walk_ins.data = meeting.walk_in_count
+    return form
 
 
 @bp.route("/staff/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
@@ -187,20 +189,13 @@ def attendance(meeting_id: int) -> ResponseReturnValue:
         flash(_("A voting meeting's head count is recorded on the vote's page."), "info")
         return see_other("meetings.detail", meeting_id=meeting_id)
     active = services.active_registrations(meeting)
-    form = AttendanceForm()
-    form.attended.choices = [SelectChoice(r.id, r.name) for r in active]
-    if request.method == "GET":
-        form.attended.data = [r.id for r in active if r.attended]
-        form.walk_ins.data = meeting.walk_in_count
+    form = _attendance_form(meeting, active)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             services.record_attendance(
-                session, staff_actor(), meeting_id, form.attended.data or [], form.walk_ins.data or 0, utcnow()
+                work.session, staff_actor(), meeting_id, form.attended.data or [], form.walk_ins.data or 0, utcnow()
             )
-        except DomainError as error:
-            show_error(error, form)
-        else:
-            session.commit()
+        if work.done:
             flash(_("Attendance is saved."), "success")
             return see_other("meetings.detail", meeting_id=meeting_id)
     return render_template(
@@ -210,12 +205,6 @@ def attendance(meeting_id: int) -> ResponseReturnValue:
 
 
 # --- citizens --------------------------------------------------------------------------------
-
-
-@bp.app_template_filter("meeting_kind")
-def meeting_kind_label(kind: MeetingKind) -> str:
-    """A meeting kind in plain words."""
-    return str(KIND_LABELS[MeetingKind(kind)])
 
 
 def _prefilled_sign_up_form() -> SignUpForm:
@@ -231,41 +220,45 @@ def _prefilled_sign_up_form() -> SignUpForm:
 def public_meeting(meeting_id: int) -> ResponseReturnValue:
     """A meeting as citizens see it, with the sign-up form while there are seats (a voting
     meeting says how to vote instead: nobody signs up for it)."""
-    session = get_session()
-    meeting = services.get_public_meeting(session, meeting_id)
+    meeting = services.get_public_meeting(get_session(), meeting_id)
     form = _prefilled_sign_up_form()
     status = 400 if request.method == "POST" else 200
     if meeting.kind in services.SIGN_UP_KINDS and form.validate_on_submit():
-        applicant = current_applicant()
-        data = services.RegistrationInput(
-            name=form.name.data or "", email=form.email.data or "",
-            phone=form.phone.data or "", note=form.note.data or "", language=select_locale(),
-        )
-        try:
+        with unit_of_work(form, show=False) as work:
             registration, token = services.register(
-                session, _citizen_actor(), meeting_id, data, utcnow(),
-                applicant_id=applicant.id if applicant else None, throttle=_sign_up_throttle(),
+                work.session, _citizen_actor(), meeting_id, form.to_input(select_locale()), utcnow(),
+                applicant_id=_applicant_id(), throttle=_sign_up_throttle(),
             )
-        except services.MeetingFull:
-            pass  # the page itself says so, in place of the form
-        except Throttled as error:
-            show_error(error, form)
-            status = 429
-        except DomainError as error:
-            show_error(error, form)
-        else:
-            session.commit()
+            work.after_commit(emails.send_confirmation, registration, token)
+        if work.done:
             flask_session[SIGNED_UP_KEY] = registration.id
-            emails.send_confirmation(registration, token)
             return see_other("meetings.confirmation", meeting_id=meeting_id)
-    now = utcnow()
+        status = _sign_up_refused(work.error, form)
+    return _public_page(meeting, form), status
+
+
+def _public_page(meeting: Meeting, form: SignUpForm) -> str:
+    session, now = get_session(), utcnow()
     return render_template(
         "meetings/public_meeting.html", meeting=meeting, round=meeting.round, form=form,
         vote=vote_services.get_settings(session, meeting.id) if meeting.kind is MeetingKind.VOTE else None,
         open=services.sign_up_open(meeting, now),
         seats_left=services.seats_left(session, meeting) if meeting.kind in services.SIGN_UP_KINDS else None,
         ended=meeting.ends_at <= now,
-    ), status
+    )
+
+
+def _applicant_id() -> int | None:
+    applicant = current_applicant()
+    return applicant.id if applicant else None
+
+
+def _sign_up_refused(error: DomainError | None, form: SignUpForm) -> int:
+    """Show why the sign-up was refused; the answer's status. A full meeting: the page itself says
+    so, in place of the form."""
+    if not isinstance(error, services.MeetingFull):
+        show_error(error, form)  # type: ignore[arg-type]
+    return 429 if isinstance(error, Throttled) else 400
 
 
 def _sign_up_throttle() -> services.SignUpThrottle:
@@ -307,13 +300,7 @@ def cancel(token: str) -> ResponseReturnValue:
     registration = services.registration_by_token(session, token)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            services.cancel_registration(session, _citizen_actor(), registration, utcnow())
-        except DomainError as error:
-            show_error(error)
-        else:
-            session.commit()
-            flash(_("Your sign-up is cancelled. Thank you for letting us know."), "success")
+        _cancel_sign_up(registration)
         return see_other("meetings.cancel", token=token)
     return render_template("meetings/cancel.html", registration=registration, meeting=registration.meeting,
                            form=form, now=utcnow())
@@ -335,33 +322,21 @@ def mine_cancel(registration_id: int) -> ResponseReturnValue:
     """Cancel one of the applicant's own sign-ups (someone else's is a 404)."""
     applicant = current_applicant()
     assert applicant is not None
-    session = get_session()
-    registration = services.registration_of_applicant(session, applicant.id, applicant.email, registration_id)
+    registration = services.registration_of_applicant(get_session(), applicant.id, applicant.email, registration_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            services.cancel_registration(session, _citizen_actor(), registration, utcnow())
-        except DomainError as error:
-            show_error(error)
-        else:
-            session.commit()
-            flash(_("Your sign-up is cancelled. Thank you for letting us know."), "success")
+        _cancel_sign_up(registration)
     return see_other("meetings.mine")
 
 
+def _cancel_sign_up(registration: Registration) -> None:
+    """Cancel a sign-up for the citizen (from the e-mail's link or their own list)."""
+    with unit_of_work() as work:
+        services.cancel_registration(work.session, _citizen_actor(), registration, utcnow())
+    if work.done:
+        flash(_("Your sign-up is cancelled. Thank you for letting us know."), "success")
+
+
 # --- staff: sign-ups for people without e-mail ----------------------------------------------------
-
-#: What a sign-up without e-mail is owed by phone or letter (Registration.contact_pending).
-CONTACT_PENDING_LABELS = {
-    "meeting:changed": lazy_gettext("Tell them the new time or place."),
-    "meeting:cancelled": lazy_gettext("Tell them the meeting is cancelled."),
-}
-
-
-@bp.app_template_filter("meeting_contact_pending")
-def meeting_contact_pending_label(value: str) -> str:
-    """What staff must tell a sign-up without e-mail, in plain words."""
-    return str(CONTACT_PENDING_LABELS.get(value, value))
-
 
 def _tell_staff_whom_to_phone(meeting: Meeting) -> None:
     owed = sum(1 for r in services.active_registrations(meeting) if r.contact_pending)
@@ -387,13 +362,9 @@ def staff_sign_up(meeting_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         data = services.RegistrationInput(name=form.name.data or "", email="", phone=form.phone.data or "",
                                           address=form.address.data or "", note=form.note.data or "")
-        try:
-            registration, _token = services.register(session, staff_actor(), meeting_id, data, utcnow(), by_staff=True)
-        except DomainError as error:
-            session.rollback()
-            show_error(error, form)
-        else:
-            session.commit()
+        with unit_of_work(form) as work:
+            registration, _token = services.register(work.session, staff_actor(), meeting_id, data, utcnow(), by_staff=True)
+        if work.done:
             flash(_("%(name)s is signed up. Print the receipt with the time and place for them.", name=registration.name),
                   "success")
             return see_other("meetings.staff_signed_up", registration_id=registration.id)
@@ -430,11 +401,8 @@ def registration_contacted(registration_id: int) -> ResponseReturnValue:
     """Staff have phoned or written to a sign-up without e-mail about a change."""
     registration = _staff_registration(registration_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            services.mark_registration_contacted(get_session(), staff_actor(), registration, utcnow())
-        except DomainError as error:
-            show_error(error)
-        else:
-            get_session().commit()
+        with unit_of_work() as work:
+            services.mark_registration_contacted(work.session, staff_actor(), registration, utcnow())
+        if work.done:
             flash(_("Noted: the person has been told."), "success")
     return see_other("meetings.detail", meeting_id=registration.meeting_id)

@@ -94,8 +94,9 @@ def create_round(session: Session, actor: Actor, data: RoundInput) -> Round:
     return round_
 
 
-def update_round(session: Session, actor: Actor, round_id: int, data: RoundInput) -> Round:
-    """Edit a round; pot and cap are frozen once voting has begun."""
+def update_round(session: Session, actor: Actor, round_id: int, data: RoundInput, now: dt.datetime | None = None) -> Round:
+    """Edit a round; pot and cap are frozen once voting has begun. ``now``: the clock, unless given."""
+    now = now or utcnow()
     round_ = get_round(session, round_id, for_update=True)
     data = data.with_defaults()
     _validate(data)
@@ -105,8 +106,8 @@ def update_round(session: Session, actor: Actor, round_id: int, data: RoundInput
         raise NotAllowed(N_("The pot and the cap cannot change once voting has begun."))
     before = round_.audit_snapshot()
     _apply(round_, data)
-    round_.updated_at = utcnow()
-    record(session, actor, "round.update", "round", round_.id, before=before, after=round_.audit_snapshot())
+    round_.updated_at = now
+    record(session, actor, "round.update", "round", round_.id, before=before, after=round_.audit_snapshot(), at=now)
     return round_
 
 
@@ -137,17 +138,21 @@ def refuse_transition(round_: Round, target: RoundStatus) -> None:
         )
 
 
-def transition_round(session: Session, actor: Actor, round_id: int, target: RoundStatus) -> Round:
+def transition_round(
+    session: Session, actor: Actor, round_id: int, target: RoundStatus, now: dt.datetime | None = None,
+) -> Round:
     """Move a round to another status along the road's shape. Views and the other domains go
-    through ``deltager.road.transition_round``, which asks every domain first."""
+    through ``deltager.road.transition_round``, which asks every domain first. ``now``: the clock,
+    unless given."""
+    now = now or utcnow()
     round_ = get_round(session, round_id, for_update=True)
     refuse_transition(round_, target)
     before = round_.status
     round_.status = target
-    round_.updated_at = utcnow()
+    round_.updated_at = now
     record(
         session, actor, "round.status", "round", round_.id,
-        before={"status": before}, after={"status": target},
+        before={"status": before}, after={"status": target}, at=now,
     )
     return round_
 

@@ -5,21 +5,20 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 
 from deltager import road
 from deltager.audit.services import history
 from deltager.confirmation import Confirmation, confirmation_page
 from deltager.db import get_session, utcnow
-from deltager.errors import DomainError
 from deltager.permissions import Permission
 from deltager.rounds import services
 from deltager.rounds.consequences import transition_consequences
 from deltager.rounds.forms import HISTORY_LABELS, RoundForm
+from deltager.rounds.labels import round_status_label
 from deltager.rounds.models import Round, RoundStatus
 from deltager.timeutil import local_to_utc, utc_to_local
 from deltager.forms import ConfirmForm
-from deltager.web import requires, see_other, show_enum_as, show_error, staff_actor
+from deltager.web import requires, see_other, staff_actor
 from deltager.work import unit_of_work
 
 bp = Blueprint("rounds", __name__, url_prefix="/staff")
@@ -95,7 +94,7 @@ def edit(round_id: int) -> ResponseReturnValue:
     form = RoundForm() if request.method == "POST" else _form_for(round_)
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            services.update_round(session, staff_actor(), round_id, _input(form))
+            services.update_round(work.session, staff_actor(), round_id, _input(form))
         if work.done:
             flash(_("The changes are saved."), "success")
             return see_other("rounds.detail", round_id=round_id)
@@ -115,12 +114,9 @@ def change_status(round_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         return confirmation_page(_transition_confirmation(round_, target))
     if ConfirmForm().validate_on_submit():
-        try:
-            road.transition_round(session, staff_actor(), round_id, target)
-        except DomainError as error:
-            show_error(error)
-        else:
-            session.commit()
+        with unit_of_work() as work:
+            road.transition_round(work.session, staff_actor(), round_id, target)
+        if work.done:
             flash(_("The round's status was changed."), "success")
     return see_other("rounds.detail", round_id=round_id)
 
@@ -137,21 +133,3 @@ def _transition_confirmation(round_: Round, target: RoundStatus) -> Confirmation
         action=url_for("rounds.change_status", round_id=round_.id), hidden={"status": target.value},
         button=title, back=url_for("rounds.detail", round_id=round_.id), breadcrumb=round_.title,
     )
-
-
-STATUS_LABELS = {
-    RoundStatus.DRAFT: lazy_gettext("Draft"),
-    RoundStatus.OPEN: lazy_gettext("Open for applications"),
-    RoundStatus.SCREENING: lazy_gettext("Screening applications"),
-    RoundStatus.VOTING: lazy_gettext("Voting"),
-    RoundStatus.ALLOCATED: lazy_gettext("Result decided"),
-    RoundStatus.RUNNING: lazy_gettext("Projects under way"),
-    RoundStatus.CLOSED: lazy_gettext("Closed"),
-}
-
-
-@show_enum_as(RoundStatus)
-@bp.app_template_filter("round_status")
-def round_status_label(status: RoundStatus) -> str:
-    """A round status in plain words."""
-    return str(STATUS_LABELS[RoundStatus(status)])

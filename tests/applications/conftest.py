@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from deltager.applications.auth import SESSION_KEY
+from deltager.citizens.auth import SESSION_KEY
 from deltager.applications.models import Applicant
-from deltager.applications.services import session_value
+from deltager.citizens.services import session_value
 from deltager.db import get_db
 from deltager.mail import read_outbox
 

@@ -15,6 +15,7 @@ from deltager.applications.models import Applicant, Application, ApplicationStat
 from deltager.audit.services import Actor
 from deltager.db import utcnow
 from deltager.rounds.models import Round, RoundStatus
+from deltager.citizens import services as citizens
 from tests.rounds.factories import make_round
 
 STAFF = Actor.system("caseworker-test")
@@ -23,7 +24,7 @@ _counter = iter(range(1, 10**6))
 
 def make_applicant(session: Session, email: str | None = None) -> Applicant:
     """A committed applicant."""
-    applicant = services.get_or_create_applicant(session, email or f"borger{next(_counter)}@example.dk", utcnow())
+    applicant = citizens.get_or_create_applicant(session, email or f"borger{next(_counter)}@example.dk", utcnow())
     session.commit()
     return applicant
 
@@ -31,7 +32,7 @@ def make_applicant(session: Session, email: str | None = None) -> Applicant:
 def sign_in_link(session: Session, email: str, now: dt.datetime, **limits: Any) -> tuple[Applicant, str]:
     """Ask for a sign-in link from one client IP, with the configured per-client limit unless given."""
     values: dict[str, Any] = {"client": "10.0.0.1", "max_per_client": 30, "client_window_seconds": 900} | limits
-    return services.request_sign_in_link(session, email, now, **values)
+    return citizens.request_sign_in_link(session, email, now, **values)
 
 
 def complete_input(**overrides: Any) -> services.ApplicationInput:
@@ -66,7 +67,7 @@ def make_application(
     """A committed application moved through the services to ``status``."""
     round_ = round_ or open_round(session)
     applicant = applicant or make_applicant(session)
-    actor = services.applicant_actor(applicant)
+    actor = citizens.applicant_actor(applicant)
     now = utcnow()
     app = services.create_draft(session, actor, applicant, round_.id, complete_input(**overrides), now)
     S = ApplicationStatus

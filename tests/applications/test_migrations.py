@@ -11,6 +11,7 @@ from deltager.applications import services
 from deltager.applications.models import Applicant, Application, SignInToken
 from deltager.db import utcnow
 from deltager.meetings.models import Registration
+from deltager.citizens import services as citizens
 from tests.applications.factories import STAFF, complete_input, open_round, sign_in_link
 from tests.meetings.factories import make_meeting, sign_up
 from tests.voting.test_migrations import _downgrade, scratch_engine  # noqa: F401 (a fixture)
@@ -30,7 +31,7 @@ def test_no_email_rows_survive_the_migration_down_and_up(scratch_engine: Engine)
         round_ = open_round(session)
         with_email, _token = sign_in_link(session, "borger@example.dk", utcnow())
         services.create_draft(session, STAFF, with_email, round_.id, complete_input(), utcnow())
-        without = services.create_applicant_without_email(session, utcnow())
+        without = citizens.create_applicant_without_email(session, utcnow())
         application = services.create_draft(session, STAFF, without, round_.id, complete_input(), utcnow())
         application.access_code_hash, application.contact_pending = "scrypt:x", "decision:rejected"
         meeting = make_meeting(session, round_)

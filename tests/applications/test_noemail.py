@@ -13,13 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deltager import road
-from deltager.applications import codes, services
-from deltager.applications.auth import SESSION_KEY
+from deltager.applications import services
+from deltager.citizens import codes
+from deltager.citizens.auth import SESSION_KEY
 from deltager.applications.models import Applicant, Application, ApplicationStatus
 from deltager.audit.models import AuditEvent
 from deltager.db import utcnow
 from deltager.errors import NotAllowed, Throttled
 from deltager.permissions import Role
+from deltager.citizens import services as citizens
 from tests.applications.conftest import outbox
 from tests.applications.factories import STAFF, complete_input, make_application, open_round, sign_in_link, tick
 from tests.applications.test_views import form_data
@@ -32,7 +34,7 @@ S = ApplicationStatus
 def no_email_application(session: Session, status: S = S.SUBMITTED, **overrides: object) -> Application:
     """An application staff registered for a citizen without e-mail, reached by phone."""
     round_ = open_round(session)
-    applicant = services.create_applicant_without_email(session, utcnow())
+    applicant = citizens.create_applicant_without_email(session, utcnow())
     values = {"contact_phone": "20 30 40 50", **overrides}
     application = services.create_draft(session, STAFF, applicant, round_.id, complete_input(**values), utcnow())
     if status is not S.DRAFT:
@@ -140,7 +142,7 @@ def test_a_decision_without_e_mail_is_owed_by_phone_until_marked_done(session: S
 
 def test_the_no_e_mail_list_holds_only_applicants_without_e_mail(session: Session) -> None:
     with_email = make_application(session, S.SUBMITTED)
-    applicant = services.create_applicant_without_email(session, utcnow())
+    applicant = citizens.create_applicant_without_email(session, utcnow())
     draft = services.create_draft(session, STAFF, applicant, with_email.round_id, complete_input(), utcnow())
     session.commit()
     rows, total = services.screening_queue(session, with_email.round_id, no_email=True)
@@ -251,7 +253,7 @@ def test_reference_and_code_sign_the_citizen_in_to_the_application(client: Flask
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/apply/{application.id}")
     with client.session_transaction() as flask_session:
-        assert flask_session[SESSION_KEY] == services.session_value(application.applicant)
+        assert flask_session[SESSION_KEY] == citizens.session_value(application.applicant)
     status = client.get(f"/apply/{application.id}")
     assert status.status_code == 200 and application.title in status.get_data(as_text=True)
     signed_in = session.scalars(select(AuditEvent).where(AuditEvent.action == "applicant.sign_in")).one()

@@ -20,6 +20,7 @@ from deltager.errors import NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.rounds.models import RoundStatus
 from deltager.voting import services as voting
 from deltager.road import transition_round
+from deltager.citizens import services as citizens
 from tests.applications.factories import (
     STAFF,
     a_photo,
@@ -46,9 +47,9 @@ def _move(session: Session, app_id: int, target: ApplicationStatus) -> None:
     app = services.get_application(session, app_id)
     now = utcnow()
     if target is S.SUBMITTED:
-        services.submit(session, services.applicant_actor(app.applicant), app_id, now)
+        services.submit(session, citizens.applicant_actor(app.applicant), app_id, now)
     elif target is S.WITHDRAWN:
-        services.withdraw(session, services.applicant_actor(app.applicant), app_id, now)
+        services.withdraw(session, citizens.applicant_actor(app.applicant), app_id, now)
     elif target is S.DRAFT:
         services.check_transition(app, S.DRAFT)
     else:
@@ -83,13 +84,13 @@ def test_withdraw_from_ballot_refused_once_voting_began(session: Session) -> Non
     transition_round(session, TEST_ACTOR, app.round_id, RoundStatus.SCREENING)
     transition_round(session, TEST_ACTOR, app.round_id, RoundStatus.VOTING)
     with pytest.raises(NotAllowed, match="ballot is fixed"):
-        services.withdraw(session, services.applicant_actor(app.applicant), app.id, utcnow())
+        services.withdraw(session, citizens.applicant_actor(app.applicant), app.id, utcnow())
 
 
 def test_withdraw_from_ballot_frees_the_stand(session: Session) -> None:
     app = make_application(session, S.ON_BALLOT)
     assert app.stand_number == 1
-    services.withdraw(session, services.applicant_actor(app.applicant), app.id, utcnow())
+    services.withdraw(session, citizens.applicant_actor(app.applicant), app.id, utcnow())
     assert app.stand_number is None
 
 
@@ -97,10 +98,10 @@ def test_submission_after_the_deadline_is_refused(session: Session) -> None:
     app = make_application(session, S.DRAFT)
     too_late = app.round.applications_close_at + dt.timedelta(seconds=1)
     with pytest.raises(NotAllowed, match="deadline"):
-        services.submit(session, services.applicant_actor(app.applicant), app.id, too_late)
+        services.submit(session, citizens.applicant_actor(app.applicant), app.id, too_late)
     assert app.status is S.DRAFT
     on_time = app.round.applications_close_at - dt.timedelta(seconds=1)
-    services.submit(session, services.applicant_actor(app.applicant), app.id, on_time)
+    services.submit(session, citizens.applicant_actor(app.applicant), app.id, on_time)
     assert app.status is S.SUBMITTED and app.submitted_at == on_time
 
 
@@ -119,9 +120,9 @@ def test_needs_info_answer_is_accepted_after_the_deadline_during_screening(sessi
     app = make_application(session, S.NEEDS_INFO)
     transition_round(session, TEST_ACTOR, app.round_id, RoundStatus.SCREENING)
     after = app.round.applications_close_at + dt.timedelta(days=3)
-    services.update_draft(session, services.applicant_actor(app.applicant), app.id,
+    services.update_draft(session, citizens.applicant_actor(app.applicant), app.id,
                           complete_input(where="Beboerhuset, sal 2"), after)
-    services.submit(session, services.applicant_actor(app.applicant), app.id, after)
+    services.submit(session, citizens.applicant_actor(app.applicant), app.id, after)
     assert app.status is S.SUBMITTED and app.where == "Beboerhuset, sal 2"
 
 
@@ -129,7 +130,7 @@ def test_incomplete_application_lists_every_problem(session: Session) -> None:
     app = make_application(session, S.DRAFT, title="", requested_ore=10_000_00, consent=False,
                            involves_children=None)
     with pytest.raises(services.IncompleteApplication) as caught:
-        services.submit(session, services.applicant_actor(app.applicant), app.id, utcnow())
+        services.submit(session, citizens.applicant_actor(app.applicant), app.id, utcnow())
     fields = {p.field for p in caught.value.problems}
     assert fields == {"title", "budget", "consent", "involves_children"}
 
@@ -157,7 +158,7 @@ def test_format_rules_hold_even_for_drafts(session: Session, overrides: dict, fi
 def test_association_needs_name_and_valid_cvr(session: Session) -> None:
     app = make_application(session, S.DRAFT, applicant_type=ApplicantType.ASSOCIATION)
     with pytest.raises(services.IncompleteApplication) as caught:
-        services.submit(session, services.applicant_actor(app.applicant), app.id, utcnow())
+        services.submit(session, citizens.applicant_actor(app.applicant), app.id, utcnow())
     assert {p.field for p in caught.value.problems} == {"association_name", "cvr"}
 
 
@@ -175,28 +176,28 @@ def test_token_is_stored_only_as_sha256_and_works_once(session: Session) -> None
     applicant, token = sign_in_link(session, "Mette@Example.dk ", now)
     assert applicant.email == "mette@example.dk"
     row = session.scalars(select(SignInToken)).one()
-    assert row.token_hash == services.hash_token(token) != token and len(token) >= 43
+    assert row.token_hash == citizens.hash_token(token) != token and len(token) >= 43
     assert row.expires_at == now + dt.timedelta(minutes=30)
     assert applicant.language == "da"
-    assert services.redeem_sign_in_token(session, token, now + dt.timedelta(minutes=1), language="en") is applicant
+    assert citizens.redeem_sign_in_token(session, token, now + dt.timedelta(minutes=1), language="en") is applicant
     assert applicant.language == "en"  # staff's e-mails to them will be in English
     with pytest.raises(NotAllowed):
-        services.redeem_sign_in_token(session, token, now + dt.timedelta(minutes=2), language="da")
+        citizens.redeem_sign_in_token(session, token, now + dt.timedelta(minutes=2), language="da")
 
 
 def test_token_expires_after_30_minutes(session: Session) -> None:
     now = utcnow()
     _applicant, token = sign_in_link(session, "a@example.dk", now)
     with pytest.raises(NotAllowed):
-        services.redeem_sign_in_token(session, token, now + dt.timedelta(minutes=30), language="da")
+        citizens.redeem_sign_in_token(session, token, now + dt.timedelta(minutes=30), language="da")
     with pytest.raises(NotAllowed):
-        services.redeem_sign_in_token(session, "not-a-token", now, language="da")
+        citizens.redeem_sign_in_token(session, "not-a-token", now, language="da")
 
 
 def test_one_mail_per_address_in_a_few_minutes_and_no_address_is_ever_blocked(session: Session) -> None:
     now = utcnow()
     applicant, first = sign_in_link(session, "b@example.dk", now)
-    with pytest.raises(services.LinkRecentlySent):  # no second mail: the first link still works
+    with pytest.raises(citizens.LinkRecentlySent):  # no second mail: the first link still works
         sign_in_link(session, "b@example.dk", now + dt.timedelta(minutes=4), client="10.6.6.6")
     sign_in_link(session, "other@example.dk", now)  # another address is not affected
     # A stranger asking for this address all day only ever sends its owner working links.
@@ -204,11 +205,11 @@ def test_one_mail_per_address_in_a_few_minutes_and_no_address_is_ever_blocked(se
              for n in range(1, 20)]
     assert len(set(links)) == 19
     later = now + dt.timedelta(minutes=5 * 19 + 1)
-    assert services.redeem_sign_in_token(session, links[-1], later, language="da") is applicant
+    assert citizens.redeem_sign_in_token(session, links[-1], later, language="da") is applicant
     _again, fresh = sign_in_link(session, "b@example.dk", later)  # signed in once: a new link at once
-    assert services.redeem_sign_in_token(session, fresh, later, language="da") is applicant
+    assert citizens.redeem_sign_in_token(session, fresh, later, language="da") is applicant
     with pytest.raises(NotAllowed):
-        services.redeem_sign_in_token(session, first, now + dt.timedelta(minutes=1), language="da")
+        citizens.redeem_sign_in_token(session, first, now + dt.timedelta(minutes=1), language="da")
 
 
 def test_using_a_link_ends_every_other_link_of_the_applicant(session: Session) -> None:
@@ -216,10 +217,10 @@ def test_using_a_link_ends_every_other_link_of_the_applicant(session: Session) -
     applicant, older = sign_in_link(session, "c@example.dk", now)
     _applicant, newer = sign_in_link(session, "c@example.dk", now + dt.timedelta(minutes=6))
     _other, someone_else = sign_in_link(session, "d@example.dk", now)
-    assert services.redeem_sign_in_token(session, newer, now + dt.timedelta(minutes=7), language="da") is applicant
+    assert citizens.redeem_sign_in_token(session, newer, now + dt.timedelta(minutes=7), language="da") is applicant
     with pytest.raises(NotAllowed, match="used or has expired"):  # e.g. copied from a log on its way
-        services.redeem_sign_in_token(session, older, now + dt.timedelta(minutes=8), language="da")
-    assert services.redeem_sign_in_token(session, someone_else, now + dt.timedelta(minutes=8), language="da")
+        citizens.redeem_sign_in_token(session, older, now + dt.timedelta(minutes=8), language="da")
+    assert citizens.redeem_sign_in_token(session, someone_else, now + dt.timedelta(minutes=8), language="da")
 
 
 def test_link_requests_are_limited_per_client_in_the_database(session: Session) -> None:
@@ -243,12 +244,12 @@ def test_a_mistyped_address_does_not_count_against_the_client(session: Session) 
 
 def test_session_value_is_checked_against_the_version(session: Session) -> None:
     applicant = make_applicant(session)
-    value = services.session_value(applicant)
-    assert services.load_session_applicant(session, value) is applicant
-    services.end_applicant_sessions(session, applicant)
-    assert services.load_session_applicant(session, value) is None
+    value = citizens.session_value(applicant)
+    assert citizens.load_session_applicant(session, value) is applicant
+    citizens.end_applicant_sessions(session, applicant)
+    assert citizens.load_session_applicant(session, value) is None
     for junk in ("", "x:y", "1", "99999:1", None, 5, "1:" + "9" * 40):
-        assert services.load_session_applicant(session, junk) is None
+        assert citizens.load_session_applicant(session, junk) is None
 
 
 @pytest.mark.parametrize("email", ["", "no-at-sign", "a@b", "a b@c.dk", "x" * 250 + "@a.dk", "a@b.dk\r\nBcc: x@y.dk"])

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from deltager.applications import views
+from deltager.citizens import views
 from deltager.db import utcnow
 from tests.applications.conftest import body
 from tests.fixtures.smtp import SmtpSink

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deltager.applications import views
-from deltager.applications.models import Application, ApplicationStatus
+from deltager.applications.models import Application, ApplicationStatus, ChildCertificate
 from deltager.meetings.models import MeetingKind
 from deltager.audit.models import AuditEvent
 from deltager.db import utcnow
@@ -432,7 +432,7 @@ def test_staff_cannot_set_a_childrens_certificate_back_once_on_the_ballot(
     client: FlaskClient, session: Session, auth: Auth
 ) -> None:
     application = make_application(session, S.SUBMITTED, involves_children=True)
-    tick(session, application.id, child_certificate=views.ChildCertificate.RECEIVED,
+    tick(session, application.id, child_certificate=ChildCertificate.RECEIVED,
          child_certificate_received_on=dt.date.today())
     session.commit()
     auth.login(Role.CASEWORKER)
@@ -443,7 +443,7 @@ def test_staff_cannot_set_a_childrens_certificate_back_once_on_the_ballot(
     assert response.status_code == 400
     assert "børneattesten skal forblive modtaget" in response.get_data(as_text=True)
     session.expire_all()
-    assert session.get(Application, application.id).child_certificate is views.ChildCertificate.RECEIVED
+    assert session.get(Application, application.id).child_certificate is ChildCertificate.RECEIVED
 
 
 def test_staff_read_statuses_in_staff_wording(client: FlaskClient, session: Session, auth: Auth) -> None:

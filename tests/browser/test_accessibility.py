@@ -31,9 +31,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from deltager.applications.auth import SESSION_KEY
+from deltager.citizens.auth import SESSION_KEY
 from deltager.applications.models import Application, ApplicationStatus
-from deltager.applications.services import session_value
+from deltager.citizens.services import session_value
 from deltager.db import get_db, utcnow
 from deltager.demo import DEMO_USERS
 from deltager.meetings.models import Meeting, MeetingKind
@@ -62,7 +62,7 @@ NOT_HTML = {
 #: GET routes that only send the browser on (their target is walked on its own).
 REDIRECT_ONLY = {
     "voting.confirm_address": "the ballot's confirmation is a POST; its address opened directly goes back",
-    "applications.sign_in_link": "signs in and goes on (an unknown link goes to the sign-in page)",
+    "citizens.sign_in_link": "signs in and goes on (an unknown link goes to the sign-in page)",
 }
 
 ANONYMOUS, CITIZEN, VOTER = "anonymous", "citizen", "phone voter"

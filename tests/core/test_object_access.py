@@ -36,6 +36,7 @@ from deltager.meetings.models import Registration
 from deltager.permissions import Permission, Role, has_permission
 from deltager.rounds.models import RoundStatus
 from deltager.web import access_of
+from deltager.citizens import services as citizens
 from tests.applications.conftest import sign_in_as
 from tests.applications.factories import a_photo, complete_input, make_application
 from tests.conftest import Auth, make_user
@@ -63,9 +64,9 @@ def _build(session: Session) -> World:
     open_round = make_round(session, RoundStatus.OPEN)
     draft_round = make_round(session, RoundStatus.DRAFT)
     vote = make_vote_meeting(session, projects=[("Fællesspisning", 5_000)])
-    a = applications.get_or_create_applicant(session, "borger-a@example.dk", utcnow())
-    b = applications.get_or_create_applicant(session, "borger-b@example.dk", utcnow())
-    c = applications.get_or_create_applicant(session, "borger-c@example.dk", utcnow())
+    a = citizens.get_or_create_applicant(session, "borger-a@example.dk", utcnow())
+    b = citizens.get_or_create_applicant(session, "borger-b@example.dk", utcnow())
+    c = citizens.get_or_create_applicant(session, "borger-c@example.dk", utcnow())
     session.commit()
     world.applicants = {APPLICANT_A: a, APPLICANT_B: b}
     staff = make_user(session, Role.CASEWORKER)

@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from deltager.applications.auth import SESSION_KEY
+from deltager.citizens.auth import SESSION_KEY
 from deltager.applications.models import Applicant
-from deltager.applications.services import session_value
+from deltager.citizens.services import session_value
 from deltager.audit.models import AuditEvent
 from deltager.db import utcnow
 from deltager.meetings.models import Meeting, MeetingKind, Registration

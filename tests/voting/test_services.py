@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from deltager import allocation, pabulib, road
 from deltager.applications.models import ApplicationStatus
 from deltager.audit.models import AuditEvent
+from deltager.citizens import services as citizens
 from deltager.errors import NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.road import transition_round
 from deltager.rounds.models import RoundStatus
@@ -186,7 +187,7 @@ def test_opening_the_vote_fixes_the_ballot(session: Session) -> None:
     # No project leaves the ballot while people vote, and the round cannot go back to screening.
     on_ballot = setup.projects[0]
     with pytest.raises(NotAllowed, match="withdrawn"):
-        applications.withdraw(session, applications.applicant_actor(on_ballot.applicant), on_ballot.id, NOW)
+        applications.withdraw(session, citizens.applicant_actor(on_ballot.applicant), on_ballot.id, NOW)
     session.rollback()
     with pytest.raises(NotAllowed, match="ballot is fixed"):
         transition_round(session, TEST_ACTOR, setup.round.id, RoundStatus.SCREENING)

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from deltager import web
 from deltager.applications.models import Applicant
-from deltager.applications.services import load_session_applicant, session_value
+from deltager.citizens.services import load_session_applicant, session_value
 from deltager.db import get_session
 from deltager.security import rotate_csrf_token
 
@@ -55,7 +55,7 @@ def applicant_required(view: F) -> F:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         if current_applicant() is None:
-            return redirect(url_for("applications.sign_in", next=request.full_path.rstrip("?")))
+            return redirect(url_for("citizens.sign_in", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
     setattr(wrapped, web.ACCESS_ATTR, "applicant")

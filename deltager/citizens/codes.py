@@ -3,8 +3,8 @@
 Staff print a receipt (deltager.pdf.receipts) with the application's reference and a personal
 code. Typed into "Se din ansøgning" on any device, the pair signs the citizen in as the
 application's applicant, through the same applicant session as the e-mailed link
-(deltager.applications.auth). This module holds the whole reference + code logic and knows nothing
-of the web, so the citizens' own sign-in domain (step 4a) can take it over as it is.
+(deltager.citizens.auth). This module holds the whole reference + code logic and knows nothing
+of the web; staff issue the codes from the application's pages (deltager.applications.views).
 
 - The code is random, 10 characters from an alphabet without look-alikes (no 0/O, 1/I/L), about
   49 bits. Only a salted scrypt hash is stored, so a copy of the database does not give the codes
@@ -26,7 +26,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from deltager import ratelimit
 from deltager.applications.models import Applicant, Application
-from deltager.applications.services import applicant_actor, remember_language
+from deltager.citizens.services import applicant_actor, remember_language
 from deltager.audit.services import Actor, record
 from deltager.errors import N_, NotAllowed, Throttled
 
