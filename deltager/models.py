@@ -5,6 +5,7 @@ from deltager.accounts import models as accounts_models
 from deltager.applications import models as applications_models
 from deltager.audit import models as audit_models
 from deltager.db import Base
+from deltager.grants import models as grants_models
 from deltager.meetings import models as meetings_models
 from deltager.rounds import models as rounds_models
 from deltager.voting import models as voting_models  # noqa: F401
@@ -15,6 +16,7 @@ __all__ = [
     "accounts_models",
     "applications_models",
     "audit_models",
+    "grants_models",
     "meetings_models",
     "metadata",
     "ratelimit_models",

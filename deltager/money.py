@@ -1,4 +1,16 @@
-"""Money is an integer number of øre. Parsing what people type, and formatting it Danish-style."""
+"""Money is an integer number of øre. Parsing what people type, and formatting it Danish-style.
+
+The one rule for an amount typed in kroner (:func:`parse_kroner`), for every form:
+
+- a **comma** separates øre: "1234,50" and "1234,5" are 123.450 øre;
+- a **point** (or a space) only groups thousands, in groups of three: "1.234,50" is 123.450 øre,
+  "25.000" is 2.500.000 øre, "1234" is 123.400 øre;
+- so a point before one or two digits at the end ("1234.5", "12.50") and a comma before three
+  digits ("1,234.50", "25,000") are the English way of writing amounts. They are refused with a
+  message that says how to write it, never read as something else: "1.234" is one thousand two
+  hundred and thirty-four kroner, never one kroner and 23,4 øre.
+- An optional "kr", "kr." or "DKK" may follow. Nothing else: no signs, no exponents, no other digits.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +26,8 @@ _AMOUNT = re.compile(
         \s*(?:kr\.?|dkk)?$""",
     re.VERBOSE | re.IGNORECASE | re.ASCII,  # \d must not match Arabic-Indic or full-width digits
 )
+# The English way: a decimal point before øre at the end, or a comma that groups thousands.
+_ENGLISH = re.compile(r"\d\.\d{1,2}\s*(?:kr\.?|dkk)?$|\d,\d{3}(?:\D|$)", re.IGNORECASE | re.ASCII)
 MAX_ORE = 10**13  # 100 mia. kr.: far beyond any pot, small enough for every database integer
 
 
@@ -23,6 +37,10 @@ def parse_kroner(text: str | None) -> int:
     if not cleaned:
         raise ValidationFailed(N_("Enter an amount in kroner, for example 25.000."))
     match = _AMOUNT.match(cleaned)
+    if not match and _ENGLISH.search(cleaned):
+        raise ValidationFailed(
+            N_("Write øre after a comma and thousands with a point, for example 1.234,50 (not 1,234.50 or 1234.5).")
+        )
     if not match:
         raise ValidationFailed(
             N_("Write the amount in whole kroner, for example 25.000 or 25.000,50.")

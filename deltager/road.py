@@ -32,14 +32,18 @@ rows locked, before it writes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Collection
 
 from sqlalchemy.orm import Session
 
 from deltager.applications import services as applications
-from deltager.applications.models import Application, ApplicationStatus
+from deltager.applications.models import Application, ApplicantType, ApplicationStatus, ChildCertificate
 from deltager.audit.services import Actor
 from deltager.db import utcnow
+from deltager.errors import N_, NotAllowed
+from deltager.grants import services as grants
 from deltager.meetings import services as meetings
 from deltager.meetings.models import Meeting, Registration
 from deltager.rounds import services as rounds
@@ -157,3 +161,84 @@ def cancel_meeting(session: Session, actor: Actor, meeting_id: int, now: dt.date
     the sign-ups to tell."""
     refuse_cancelling_meeting(session, meetings.get_meeting(session, meeting_id, for_update=True), now)
     return meetings.cancel_meeting(session, actor, meeting_id, now)
+
+
+# --------------------------------------------------------------------------- grants
+
+
+def _winner(session: Session, line: voting.ResultLine) -> grants.Winner:
+    """A funded project as the grants domain takes it: the frozen line and the application's payee."""
+    application = applications.get_application(session, line.application_id)
+    association = application.applicant_type is ApplicantType.ASSOCIATION
+    certificate = application.child_certificate
+    return grants.Winner(
+        application_id=application.id, title=line.title, amount_ore=line.granted_ore, rank=line.rank,
+        payee_type=grants.PayeeType.ASSOCIATION if association else grants.PayeeType.PRIVATE,
+        payee_name=(application.association_name if association else
+                    application.contact_name or application.applicant.name) or application.applicant.name,
+        payee_address=application.contact_address, payee_cvr=application.cvr if association else "",
+        budget_lines=tuple((b.description, b.amount_ore) for b in application.budget_lines),
+        child_certificate_required=certificate in (ChildCertificate.REQUESTED, ChildCertificate.RECEIVED)
+        or bool(application.involves_children and certificate is not ChildCertificate.NOT_NEEDED),
+        # Screening may tick "received" without a date: it was received by the time of the decision.
+        child_certificate_received_on=(application.child_certificate_received_on or _decided_on(application))
+        if certificate is ChildCertificate.RECEIVED else None,
+    )
+
+
+def _decided_on(application: Application) -> dt.date:
+    return (application.decided_at or application.updated_at).date()
+
+
+def refuse_making_grants(session: Session, round_: Round) -> None:
+    """Raise why the round's grants cannot be made now, if so (reads only): its vote must be
+    closed with the result frozen, and the round allocated."""
+    voting.require_frozen_allocation(session, round_)
+    if round_.status is not RoundStatus.ALLOCATED:
+        raise NotAllowed(N_("Grants are made once the round's result is frozen and before the projects run."))
+
+
+def make_grants(
+    session: Session, round_id: int, actor: Actor, now: dt.datetime, *, upfront: Collection[int] = (),
+) -> list[grants.Grant]:
+    """Turn the round's frozen allocation into grants, one per funded project, and move the round
+    allocated → running. ``upfront``: applications (associations) paid up front."""
+    round_ = rounds.get_round(session, round_id, for_update=True)
+    refuse_making_grants(session, round_)
+    allocation = voting.round_allocation(session, round_id)
+    assert allocation is not None  # refuse_making_grants asked
+    winners = [_winner(session, line) for line in voting.result_lines(session, allocation) if line.selected]
+    deadline = round_.project_deadline if round_.project_deadline > now.date() else None
+    made = grants.make_grants(session, actor, round_id, round_.pot_ore, winners, now, deadline=deadline, upfront=upfront)
+    transition_round(session, actor, round_id, RoundStatus.RUNNING)
+    return made
+
+
+def _candidates(session: Session, round_id: int) -> list[grants.PotCandidate]:
+    allocation = voting.round_allocation(session, round_id)
+    if allocation is None:
+        return []
+    return [grants.PotCandidate(line.application_id, line.title, line.cost_ore, line.rank)
+            for line in voting.result_lines(session, allocation) if not line.selected]
+
+
+def pot_status(session: Session, round_id: int) -> grants.PotStatus:
+    """What came back to the round's pot, and which unfunded project, in the frozen result's order,
+    it could now fund (nothing is granted automatically)."""
+    round_ = rounds.get_round(session, round_id)
+    return grants.pot_status(session, round_id, round_.pot_ore, _candidates(session, round_id))
+
+
+def grant_from_pot(session: Session, actor: Actor, round_id: int, application_id: int, now: dt.datetime) -> grants.Grant:
+    """Grant returned money to a project of the frozen result that was not funded: an explicit,
+    audited decision, for the project's cost, if the pot has it."""
+    round_ = rounds.get_round(session, round_id, for_update=True)
+    candidate = next((c for c in _candidates(session, round_id) if c.application_id == application_id), None)
+    if candidate is None:
+        raise NotAllowed(N_("Only a project of the frozen result that was not funded can get returned money."))
+    line = next(line for line in voting.result_lines(session, voting.round_allocation(session, round_id))  # type: ignore[arg-type]
+                if line.application_id == application_id)
+    winner = _winner(session, line)
+    winner = dataclasses.replace(winner, amount_ore=candidate.cost_ore)
+    deadline = round_.project_deadline if round_.project_deadline > now.date() else None
+    return grants.grant_from_pot(session, actor, round_id, round_.pot_ore, winner, now, deadline=deadline)
