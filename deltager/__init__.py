@@ -104,3 +104,8 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(voting_bp)
     voting_labels.init_app(app)
+    from deltager.grants import labels as grant_labels
+    from deltager.grants.views import bp as grants_bp
+
+    app.register_blueprint(grants_bp)
+    grant_labels.init_app(app)

@@ -37,6 +37,10 @@ class Permission(enum.StrEnum):
     VOTING_RUN = "voting:run"  # void and replace cards, print and enter paper ballots, the door count
     VOTING_OPEN_CLOSE = "voting:open_close"  # open the vote; close it (allocate and freeze the result)
     VOTING_RESULTS = "voting:results"
+    GRANTS_VIEW = "grants:view"  # a round's grants, a grant's ledger, payout batches (read only)
+    GRANTS_CASEWORK = "grants:casework"  # claims and their receipts, the queue; hold, stop, repayments, talks
+    GRANTS_CLAIM_APPROVE = "grants:claim:approve"  # decide a claim: approve, lower, reject, ask
+    GRANTS_PAYOUT = "grants:payout"  # payout batches: create, export to finance, mark paid, receipts ZIP
 
 
 _EVERYTHING = frozenset(Permission)
@@ -67,6 +71,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MEETINGS_VIEW,
             Permission.APPLICATIONS_VIEW,
             Permission.VOTING_RESULTS,
+            Permission.GRANTS_VIEW,  # the money: granted, paid, left; not the receipts (personal data)
         }
     ),
 }

@@ -102,6 +102,28 @@ ACTION_LABELS = {
     "voting.door_count": lazy_gettext("Head count at the door recorded"),
     "voting.paper_ballot": lazy_gettext("Paper ballot entered"),
     "voting.allocate": lazy_gettext("Pot allocated and result frozen"),
+    "grant.create": lazy_gettext("Grant made"),
+    "grant.payout_mode": lazy_gettext("Payout mode changed"),
+    "grant.conditions": lazy_gettext("Conditions accepted"),
+    "grant.child_certificate": lazy_gettext("Børneattest recorded"),
+    "grant.deadline": lazy_gettext("Project deadline moved"),
+    "grant.hold": lazy_gettext("Grant put on hold"),
+    "grant.resume": lazy_gettext("Grant resumed"),
+    "grant.stop": lazy_gettext("Grant stopped"),
+    "grant.complete": lazy_gettext("Grant completed"),
+    "grant.repayment": lazy_gettext("Repayment recorded"),
+    "grant.paid": lazy_gettext("Paid out"),
+    "grant.follow_up_needed": lazy_gettext("Follow-up talk marked"),
+    "grant.follow_up_book": lazy_gettext("Follow-up talk booked"),
+    "grant.follow_up_notes": lazy_gettext("Notes of a follow-up talk written"),
+    "claim.submit": lazy_gettext("Claim sent"),
+    "claim.answer": lazy_gettext("Grantee answered a question"),
+    "claim.decision": lazy_gettext("Claim decided"),
+    "batch.create": lazy_gettext("Payout batch created"),
+    "batch.add": lazy_gettext("Claims added to a payout batch"),
+    "batch.remove": lazy_gettext("Claim taken out of a payout batch"),
+    "batch.export": lazy_gettext("Payout batch sent to finance"),
+    "batch.paid": lazy_gettext("Payout batch marked as paid"),
 }
 
 
@@ -121,6 +143,10 @@ OBJECT_LABELS = {
     "application": lazy_gettext("Application"),
     "applicant": lazy_gettext("Applicant"),
     "allocation": lazy_gettext("Result of a vote"),
+    "grant": lazy_gettext("Grant"),
+    "expense_claim": lazy_gettext("Claim"),
+    "payout_batch": lazy_gettext("Payout batch"),
+    "follow_up_talk": lazy_gettext("Follow-up talk"),
 }
 #: Fields only the trail writes (the domains' own history labels name the rest, see ``field_labels``).
 TRAIL_FIELD_LABELS = {
