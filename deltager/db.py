@@ -22,9 +22,12 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, create_engine, event, exc
+from sqlalchemy import select as select_rows  # the name select is the standard library's module here
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from deltager.errors import NotFound
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -42,6 +45,7 @@ _READS = ("SELECT", "WITH", "SHOW")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXTENSION = "deltager.db"
 _View = TypeVar("_View", bound=Callable[..., Any])
+M = TypeVar("M")
 
 
 class Base(DeclarativeBase):
@@ -74,6 +78,18 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 def utcnow() -> dt.datetime:
     """The current time, timezone-aware UTC."""
     return dt.datetime.now(dt.UTC)
+
+
+def get_by_id(session: Session, model: type[M], row_id: int, not_found: str, *, for_update: bool = False) -> M:
+    """The ``model`` row with this ``id``, or NotFound(``not_found``); ``for_update`` locks its row
+    (PostgreSQL) for the transaction."""
+    query = select_rows(model).where(model.id == row_id)  # type: ignore[attr-defined]
+    if for_update:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound(not_found)
+    return row
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) -> Engine:

@@ -34,6 +34,7 @@ from deltager.applications.models import (
     Photo,
 )
 from deltager.audit.services import Actor, record
+from deltager.db import get_by_id
 from deltager.citizens.services import applicant_for, remember_language
 from deltager.errors import N_, DomainError, NotAllowed, NotFound, ValidationFailed
 from deltager.rounds.models import Round, RoundStatus
@@ -364,25 +365,24 @@ def submit(session: Session, actor: Actor, application_id: int, now: dt.datetime
     problems = completeness_problems(application)
     if problems:
         raise IncompleteApplication(problems)
-    before = snapshot(application)
-    application.status = S.SUBMITTED
-    application.submitted_at = now
-    application.updated_at = now
-    record(session, actor, "application.submit", "application", application.id,
-           before=before, after=snapshot(application), at=now)
-    return application
+    return _change(session, actor, application, "application.submit", now, status=S.SUBMITTED, submitted_at=now)
 
 
 def withdraw(session: Session, actor: Actor, application_id: int, now: dt.datetime) -> Application:
     """The applicant withdraws the application (see the module doc for when)."""
     application = get_application(session, application_id, for_update=True)
     check_transition(application, S.WITHDRAWN)
+    return _change(session, actor, application, "application.withdraw", now, status=S.WITHDRAWN, stand_number=None)
+
+
+def _change(session: Session, actor: Actor, application: Application, action: str, now: dt.datetime,
+            **changes: object) -> Application:
+    """Set ``changes`` on the application and record ``action`` in the trail with what changed."""
     before = snapshot(application)
-    application.status = S.WITHDRAWN
-    application.stand_number = None
+    for name, value in changes.items():
+        setattr(application, name, value)
     application.updated_at = now
-    record(session, actor, "application.withdraw", "application", application.id,
-           before=before, after=snapshot(application), at=now)
+    record(session, actor, action, "application", application.id, before=before, after=snapshot(application), at=now)
     return application
 
 
@@ -391,13 +391,7 @@ def withdraw(session: Session, actor: Actor, application_id: int, now: dt.dateti
 
 def get_application(session: Session, application_id: int, *, for_update: bool = False) -> Application:
     """An application by id, or NotFound."""
-    query = select(Application).where(Application.id == application_id)
-    if for_update:
-        query = query.with_for_update()
-    application = session.scalar(query)
-    if application is None:
-        raise NotFound(N_("The application does not exist."))
-    return application
+    return get_by_id(session, Application, application_id, N_("The application does not exist."), for_update=for_update)
 
 
 def get_own_application(session: Session, applicant: Applicant, application_id: int) -> Application:

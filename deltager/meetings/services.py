@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from deltager import ratelimit
 from deltager.audit.services import Actor, record
+from deltager.db import get_by_id
 from deltager.config import supported_language
 from deltager.errors import N_, NotAllowed, NotFound, Throttled, ValidationFailed
 from deltager.meetings.models import Meeting, MeetingKind, Registration
@@ -130,13 +131,7 @@ def snapshot(meeting: Meeting) -> dict[str, object]:
 
 def get_meeting(session: Session, meeting_id: int, *, for_update: bool = False) -> Meeting:
     """A meeting by id, or NotFound; ``for_update`` locks its row (PostgreSQL) for the transaction."""
-    query = select(Meeting).where(Meeting.id == meeting_id)
-    if for_update:
-        query = query.with_for_update()
-    meeting = session.scalar(query)
-    if meeting is None:
-        raise NotFound(N_("The meeting does not exist."))
-    return meeting
+    return get_by_id(session, Meeting, meeting_id, N_("The meeting does not exist."), for_update=for_update)
 
 
 def get_public_meeting(session: Session, meeting_id: int) -> Meeting:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deltager.audit.services import Actor, record
-from deltager.db import utcnow
+from deltager.db import get_by_id, utcnow
 from deltager.errors import N_, NotAllowed, NotFound, ValidationFailed
 from deltager.rounds.models import POINT_OF_NO_RETURN, Round, RoundStatus
 from deltager.timeutil import add_years, start_of_local_day
@@ -159,13 +159,7 @@ def transition_round(
 
 def get_round(session: Session, round_id: int, *, for_update: bool = False) -> Round:
     """A round by id, or NotFound; ``for_update`` locks its row (PostgreSQL) for the transaction."""
-    query = select(Round).where(Round.id == round_id)
-    if for_update:
-        query = query.with_for_update()
-    round_ = session.scalar(query)
-    if round_ is None:
-        raise NotFound(N_("The round does not exist."))
-    return round_
+    return get_by_id(session, Round, round_id, N_("The round does not exist."), for_update=for_update)
 
 
 def get_public_round(session: Session, round_id: int) -> Round:
