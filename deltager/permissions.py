@@ -37,10 +37,10 @@ class Permission(enum.StrEnum):
     VOTING_RUN = "voting:run"  # void and replace cards, print and enter paper ballots, the door count
     VOTING_OPEN_CLOSE = "voting:open_close"  # open the vote; close it (allocate and freeze the result)
     VOTING_RESULTS = "voting:results"
-    GRANTS_VIEW = "grants:view"  # a round's grants, a grant's ledger, payout batches (read only)
-    GRANTS_CASEWORK = "grants:casework"  # claims and their receipts, the queue; hold, stop, repayments, talks
-    GRANTS_CLAIM_APPROVE = "grants:claim:approve"  # decide a claim: approve, lower, reject, ask
-    GRANTS_PAYOUT = "grants:payout"  # payout batches: create, export to finance, mark paid, receipts ZIP
+    GRANTS_VIEW = "grants:view"  # grants, ledgers, claims and their files, batches, follow-up talks
+    GRANTS_MANAGE = "grants:manage"  # make grants, conditions on paper, børneattest, hold, stop, repayments, talks
+    GRANTS_CLAIM_APPROVE = "grants:claim:approve"  # decide claims; register a paper claim
+    GRANTS_PAYOUT = "grants:payout"  # payout batches: build, export for the finance system, mark paid
 
 
 _EVERYTHING = frozenset(Permission)
@@ -71,7 +71,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MEETINGS_VIEW,
             Permission.APPLICATIONS_VIEW,
             Permission.VOTING_RESULTS,
-            Permission.GRANTS_VIEW,  # the money: granted, paid, left; not the receipts (personal data)
+            Permission.GRANTS_VIEW,
         }
     ),
 }

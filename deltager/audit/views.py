@@ -16,6 +16,7 @@ from deltager.applications.forms import HISTORY_LABELS as application_fields
 from deltager.audit import services
 from deltager.db import get_session
 from deltager.forms import plausible, plausible_date
+from deltager.grants import labels as grant_labels
 from deltager.i18n import format_local_date, format_local_datetime
 from deltager.meetings.forms import HISTORY_LABELS as meeting_fields
 from deltager.permissions import Permission, Role
@@ -32,10 +33,12 @@ def _date_arg(name: str) -> dt.date | None:
     return plausible_date(request.args.get(name))
 
 
-def _filter() -> services.AuditFilter:
-    """The search the query string asks for."""
+@bp.get("/")
+@requires(Permission.AUDIT_READ)
+def index() -> ResponseReturnValue:
+    """Search the audit trail by object, action, actor and dates (Copenhagen days)."""
     since, until = _date_arg("since"), _date_arg("until")
-    return services.AuditFilter(
+    flt = services.AuditFilter(
         object_type=request.args.get("object_type") or None,
         object_id=request.args.get("object_id") or None,
         action=request.args.get("action") or None,
@@ -43,15 +46,9 @@ def _filter() -> services.AuditFilter:
         since=start_of_local_day(since) if since else None,
         until=start_of_local_day(until + dt.timedelta(days=1)) if until else None,
     )
-
-
-@bp.get("/")
-@requires(Permission.AUDIT_READ)
-def index() -> ResponseReturnValue:
-    """Search the audit trail by object, action, actor and dates (Copenhagen days)."""
     session = get_session()
     page = page_number()
-    events, total = services.search(session, _filter(), page=page, per_page=PER_PAGE)
+    events, total = services.search(session, flt, page=page, per_page=PER_PAGE)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "audit/index.html",
@@ -102,28 +99,7 @@ ACTION_LABELS = {
     "voting.door_count": lazy_gettext("Head count at the door recorded"),
     "voting.paper_ballot": lazy_gettext("Paper ballot entered"),
     "voting.allocate": lazy_gettext("Pot allocated and result frozen"),
-    "grant.create": lazy_gettext("Grant made"),
-    "grant.payout_mode": lazy_gettext("Payout mode changed"),
-    "grant.conditions": lazy_gettext("Conditions accepted"),
-    "grant.child_certificate": lazy_gettext("Børneattest recorded"),
-    "grant.deadline": lazy_gettext("Project deadline moved"),
-    "grant.hold": lazy_gettext("Grant put on hold"),
-    "grant.resume": lazy_gettext("Grant resumed"),
-    "grant.stop": lazy_gettext("Grant stopped"),
-    "grant.complete": lazy_gettext("Grant completed"),
-    "grant.repayment": lazy_gettext("Repayment recorded"),
-    "grant.paid": lazy_gettext("Paid out"),
-    "grant.follow_up_needed": lazy_gettext("Follow-up talk marked"),
-    "grant.follow_up_book": lazy_gettext("Follow-up talk booked"),
-    "grant.follow_up_notes": lazy_gettext("Notes of a follow-up talk written"),
-    "claim.submit": lazy_gettext("Claim sent"),
-    "claim.answer": lazy_gettext("Grantee answered a question"),
-    "claim.decision": lazy_gettext("Claim decided"),
-    "batch.create": lazy_gettext("Payout batch created"),
-    "batch.add": lazy_gettext("Claims added to a payout batch"),
-    "batch.remove": lazy_gettext("Claim taken out of a payout batch"),
-    "batch.export": lazy_gettext("Payout batch sent to finance"),
-    "batch.paid": lazy_gettext("Payout batch marked as paid"),
+    **grant_labels.ACTION_LABELS,
 }
 
 
@@ -143,10 +119,7 @@ OBJECT_LABELS = {
     "application": lazy_gettext("Application"),
     "applicant": lazy_gettext("Applicant"),
     "allocation": lazy_gettext("Result of a vote"),
-    "grant": lazy_gettext("Grant"),
-    "expense_claim": lazy_gettext("Claim"),
-    "payout_batch": lazy_gettext("Payout batch"),
-    "follow_up_talk": lazy_gettext("Follow-up talk"),
+    **grant_labels.OBJECT_LABELS,
 }
 #: Fields only the trail writes (the domains' own history labels name the rest, see ``field_labels``).
 TRAIL_FIELD_LABELS = {
@@ -179,6 +152,7 @@ def field_labels() -> dict[str, dict[str, Any]]:
     their forms) and the trail's own."""
     domain = {
         "round": round_fields, "application": application_fields, "meeting": {**meeting_fields, **vote_fields},
+        **grant_labels.FIELD_LABELS,
     }
     return {kind: {**domain.get(kind, {}), **TRAIL_FIELD_LABELS.get(kind, {})} for kind in OBJECT_LABELS}
 
@@ -191,6 +165,7 @@ VALUE_FILTERS = {
     "meeting": {"kind": "meeting_kind", "state": "vote_state", "rule": "vote_rule", "tie_break": "vote_tie_break"},
     "allocation": {"rule": "vote_rule", "tie_break": "vote_tie_break"},
     "user": {"role": "user_role"},
+    **grant_labels.VALUE_FILTERS,
 }
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from deltager.audit.services import Actor, record
 from deltager.csvsafe import csv_text
-from deltager.errors import N_, NotAllowed, NotFound
+from deltager.errors import N_, NotAllowed
 from deltager.grants.models import (
     BatchStatus,
     ClaimKind,
@@ -34,7 +34,7 @@ from deltager.grants.models import (
     PayoutBatch,
     PayoutBatchClaim,
 )
-from deltager.grants.services import get_grant, pot_totals, refuse_payout
+from deltager.grants.services import get_grant, load, pot_totals, refuse_payout
 from deltager.timeutil import utc_to_local
 
 #: The payout file's columns (Danish: the finance system's clerks read them).
@@ -47,13 +47,7 @@ _PAYABLE = (ClaimStatus.APPROVED, ClaimStatus.LOWERED)
 
 def get_batch(session: Session, batch_id: int, *, for_update: bool = False) -> PayoutBatch:
     """A batch, or NotFound; ``for_update`` locks and reloads its row."""
-    query = select(PayoutBatch).where(PayoutBatch.id == batch_id)
-    if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    batch = session.scalar(query)
-    if batch is None:
-        raise NotFound(N_("This payout batch does not exist."))
-    return batch
+    return load(session, PayoutBatch, batch_id, N_("This payout batch does not exist."), for_update=for_update)
 
 
 def batches_of_round(session: Session, round_id: int) -> list[PayoutBatch]:

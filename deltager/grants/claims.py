@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session, selectinload
 from deltager.audit.services import Actor, record
 from deltager.errors import N_, NotAllowed, NotFound, ValidationFailed
 from deltager.grants.models import (
-    APPROVED_STATES,
     OPEN_STATES,
     ClaimFile,
     ClaimKind,
@@ -37,10 +36,16 @@ from deltager.grants.models import (
 )
 from deltager.grants.services import (
     GrantClosed,
+    Ledger,
+    LineLedger,
     NotEnoughLeft,
     _local_today,
     get_grant,
+    get_own_grant,
+    ledger,
+    load,
     refuse_approval,
+    refuse_exceeding,
 )
 
 MAX_FILES = 5
@@ -134,13 +139,7 @@ def waiting_for(claim: ExpenseClaim) -> WaitingFor | None:
 
 def get_claim(session: Session, claim_id: int, *, for_update: bool = False) -> ExpenseClaim:
     """A claim by id, or NotFound; ``for_update`` locks and reloads its row."""
-    query = select(ExpenseClaim).where(ExpenseClaim.id == claim_id)
-    if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    claim = session.scalar(query)
-    if claim is None:
-        raise NotFound(N_("This claim does not exist."))
-    return claim
+    return load(session, ExpenseClaim, claim_id, N_("This claim does not exist."), for_update=for_update)
 
 
 def get_own_claim(session: Session, claim_id: int, application_ids: Collection[int]) -> ExpenseClaim:
@@ -310,9 +309,7 @@ def decide_claim(
         amount = approved_ore
     if amount is not None:
         refuse_approval(grant)
-        if amount > grant.left_ore:
-            raise NotEnoughLeft(N_("Approving this would exceed the grant: only %(left)s øre is left."),
-                                left=grant.left_ore)
+        refuse_exceeding(grant, amount)
     before = {**claim.audit_snapshot(), "grant_approved_ore": grant.approved_ore}
     if decision is Decision.ASK_INFO:
         claim.status = ClaimStatus.NEEDS_INFO
@@ -417,6 +414,44 @@ def claim_flags(session: Session, claim: ExpenseClaim) -> list[ClaimFlag]:
     return flags_for(session, [claim])[claim.id]
 
 
+# --------------------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class ClaimPage:
+    """Everything a claim's page shows: the claim beside its budget line and what that line has
+    used, the grant's ledger, the flags, and who acts next."""
+
+    claim: ExpenseClaim
+    ledger: Ledger
+    line: LineLedger
+    flags: list[ClaimFlag]
+    waiting_for: WaitingFor | None
+
+
+def claim_page(session: Session, claim_id: int, *, application_ids: Collection[int] | None = None) -> ClaimPage:
+    """A claim's page for a caseworker, or for a grantee (``application_ids``: only their own)."""
+    claim = get_claim(session, claim_id) if application_ids is None else get_own_claim(session, claim_id, application_ids)
+    book = ledger(session, claim.grant_id)
+    line = next(line for line in book.lines if line.line_id == claim.budget_line_id)
+    return ClaimPage(claim, book, line, claim_flags(session, claim), waiting_for(claim))
+
+
+@dataclass(frozen=True)
+class GrantPage:
+    """Everything a grant's page shows: the grant, its ledger with budget lines, its claims."""
+
+    grant: Grant
+    ledger: Ledger
+    claims: list[ExpenseClaim]
+
+
+def grant_page(session: Session, grant_id: int, *, application_ids: Collection[int] | None = None) -> GrantPage:
+    """A grant's page for a caseworker, or for a grantee (``application_ids``: only their own)."""
+    grant = get_grant(session, grant_id) if application_ids is None else get_own_grant(session, grant_id, application_ids)
+    return GrantPage(grant, ledger(session, grant.id), claims_of_grant(session, grant.id))
+
+
 # --------------------------------------------------------------------------- the approval queue
 
 
@@ -485,8 +520,8 @@ def approved_unpaid(session: Session, grant_id: int) -> list[ExpenseClaim]:
 
 
 __all__ = [
-    "APPROVED_STATES", "ClaimAlreadyDecided", "ClaimFlag", "ClaimInput", "Decision", "FileInput", "QueuePage",
+    "ClaimAlreadyDecided", "ClaimFlag", "ClaimInput", "Decision", "FileInput", "QueuePage",
     "QueueRow", "SubmittedClaim", "WaitingFor", "answer_info_request", "approval_queue", "approved_unpaid",
-    "claim_flags", "claims_of_grant", "decide_claim", "flags_for", "get_claim", "get_claim_file", "get_own_claim",
+    "ClaimPage", "GrantPage", "claim_flags", "claim_page", "claims_of_grant", "grant_page", "decide_claim", "flags_for", "get_claim", "get_claim_file", "get_own_claim",
     "parse_claim_date", "request_upfront_payout", "submit_claim", "waiting_for",
 ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -37,10 +38,12 @@ from deltager.grants.models import (
     GrantBudgetLine,
     GrantStatus,
     PayeeType,
+    PayoutBatch,
     PayoutMode,
     Repayment,
 )
 from deltager.meetings.ics import event_calendar  # a pure RFC 5545 writer (values → bytes)
+from deltager.money import format_ore
 from deltager.timeutil import add_years, utc_to_local
 
 #: The budget line of a grant whose application had none.
@@ -62,15 +65,24 @@ class NotEnoughLeft(NotAllowed):
 # --------------------------------------------------------------------------- loading
 
 
-def get_grant(session: Session, grant_id: int, *, for_update: bool = False) -> Grant:
-    """A grant by id, or NotFound; ``for_update`` locks its row and reloads it (the ledger's guard)."""
-    query = select(Grant).where(Grant.id == grant_id)
+M = TypeVar("M", Grant, ExpenseClaim, PayoutBatch)
+
+
+def load(session: Session, model: type[M], object_id: int, missing: str, *, for_update: bool = False) -> M:
+    """A row by id, or NotFound with the msgid ``missing``; ``for_update`` locks the row and
+    reloads it, so a rule checks what is committed, not what the session saw before."""
+    query = select(model).where(model.id == object_id)
     if for_update:
         query = query.with_for_update().execution_options(populate_existing=True)
-    grant = session.scalar(query)
-    if grant is None:
-        raise NotFound(N_("This grant does not exist."))
-    return grant
+    found = session.scalar(query)
+    if found is None:
+        raise NotFound(missing)
+    return found
+
+
+def get_grant(session: Session, grant_id: int, *, for_update: bool = False) -> Grant:
+    """A grant by id, or NotFound; ``for_update`` locks its row and reloads it (the ledger's guard)."""
+    return load(session, Grant, grant_id, N_("This grant does not exist."), for_update=for_update)
 
 
 def get_own_grant(session: Session, grant_id: int, application_ids: Collection[int]) -> Grant:
@@ -112,6 +124,14 @@ def refuse_approval(grant: Grant) -> None:
         raise GrantOnHold(N_("The grant is on hold: no claim can be approved until it is resumed."))
     if grant.status is not GrantStatus.ACTIVE:
         raise GrantClosed(N_("The grant is stopped or completed: no more claims can be approved."))
+
+
+def refuse_exceeding(grant: Grant, amount_ore: int) -> None:
+    """Raise if approving ``amount_ore`` more would exceed what is left of the grant (the caller
+    holds the grant's row lock)."""
+    if amount_ore > grant.left_ore:
+        raise NotEnoughLeft(N_("Approving this would exceed the grant: only %(left)s is left."),
+                            left=format_ore(grant.left_ore))
 
 
 # --------------------------------------------------------------------------- making grants
@@ -275,9 +295,10 @@ def hold_grant(session: Session, actor: Actor, grant_id: int, reason: str, now: 
         return grant
     if grant.status is not GrantStatus.ACTIVE:
         raise GrantClosed(N_("Only an active grant can be put on hold."))
+    reason = _reason(reason)
     before = grant.audit_snapshot()
     grant.status = GrantStatus.ON_HOLD
-    grant.hold_reason = _reason(reason)
+    grant.hold_reason = reason
     return _changed(session, actor, "grant.hold", grant, before, now)
 
 

@@ -34,7 +34,7 @@ from deltager.grants.claims import Decision, FileInput, WaitingFor
 from deltager.grants.forms import (
     AnswerForm, CertificateForm, ClaimForm, DecisionForm, NotesForm, PotForm, ReasonForm, RepaymentForm, TalkForm,
 )
-from deltager.grants.labels import HISTORY_LABELS, HISTORY_VALUE_FILTERS
+from deltager.grants.labels import FIELD_LABELS, VALUE_FILTERS
 from deltager.grants.models import ClaimFile, ClaimStatus, ConditionsChannel, ExpenseClaim, Grant
 from deltager.i18n import format_local_date
 from deltager.pdf.grant_letter import GrantLetter, LetterLine, grant_letter_pdf, load_template
@@ -133,7 +133,7 @@ def _winners(round_id: int) -> list[Any]:
 
 
 @bp.route("/staff/rounds/<int:round_id>/grants/make", methods=["GET", "POST"])
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_MANAGE)
 def make(round_id: int) -> ResponseReturnValue:
     """Say what making the grants does (one per winner, the round starts running), then do it."""
     round_ = get_round(get_session(), round_id)
@@ -149,7 +149,7 @@ def make(round_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/staff/rounds/<int:round_id>/grants/from-pot", methods=["GET", "POST"])
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_MANAGE)
 def from_pot(round_id: int) -> ResponseReturnValue:
     """Grant returned money to the next project in the frozen result's order: a confirmed decision."""
     session = get_session()
@@ -176,8 +176,8 @@ def _grant_page(grant: Grant, status: int = 200, **forms: Any) -> ResponseReturn
     return render_template(
         "grants/grant.html", grant=grant, ledger=services.ledger(session, grant.id), claims=grant_claims,
         talks=services.follow_ups_of(session, grant.id), confirm=ConfirmForm(), forms={**defaults, **forms},
-        history=history(session, "grant", grant.id), history_labels=HISTORY_LABELS,
-        history_value_filters=HISTORY_VALUE_FILTERS, waiting=claims.waiting_for,
+        history=history(session, "grant", grant.id), history_labels=FIELD_LABELS["grant"],
+        history_value_filters=VALUE_FILTERS["grant"], waiting=claims.waiting_for,
         repayments=queries.repayments_of(session, grant.id),
     ), status
 
@@ -211,7 +211,7 @@ def _grant_action(grant_id: int, form: Any, act: Any, done: str, key: str | None
 
 
 @bp.post("/staff/grants/<int:grant_id>/conditions")
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_MANAGE)
 def paper_conditions(grant_id: int) -> ResponseReturnValue:
     """Record a signed paper copy of the conditions."""
     return _grant_action(grant_id, ConfirmForm(), lambda work: services.accept_conditions(
@@ -220,7 +220,7 @@ def paper_conditions(grant_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/staff/grants/<int:grant_id>/certificate")
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_MANAGE)
 def certificate(grant_id: int) -> ResponseReturnValue:
     """Record that the børneattest (or the association's declaration) was received."""
     form = CertificateForm(prefix="cert")
@@ -230,7 +230,7 @@ def certificate(grant_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/staff/grants/<int:grant_id>/hold")
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_MANAGE)
 def hold(grant_id: int) -> ResponseReturnValue:
     """Put the grant on hold with a reason; the grantee is told."""
     form = ReasonForm(prefix="hold")
@@ -243,7 +243,7 @@ def hold(grant_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/staff/grants/<int:grant_id>/resume")
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_MANAGE)
 def resume(grant_id: int) -> ResponseReturnValue:
     """Take the grant off hold."""
     return _grant_action(grant_id, ConfirmForm(), lambda work: services.resume_grant(
@@ -251,7 +251,7 @@ def resume(grant_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/staff/grants/<int:grant_id>/stop", methods=["GET", "POST"])
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_MANAGE)
 def stop(grant_id: int) -> ResponseReturnValue:
     """Say what stopping does (open claims rejected, the rest back to the pot), then stop with a reason."""
     grant = services.get_grant(get_session(), grant_id)
@@ -268,7 +268,7 @@ def stop(grant_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/staff/grants/<int:grant_id>/repayment")
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_MANAGE)
 def repayment(grant_id: int) -> ResponseReturnValue:
     """Record money the grantee paid back (it goes back to the pot)."""
     form = RepaymentForm(prefix="repay")
@@ -278,7 +278,7 @@ def repayment(grant_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/staff/grants/<int:grant_id>/follow-up")
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_MANAGE)
 def follow_up(grant_id: int) -> ResponseReturnValue:
     """Mark (or unmark) that the grant needs a follow-up talk."""
     needed = request.form.get("needed") == "1"
@@ -287,7 +287,7 @@ def follow_up(grant_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/staff/grants/<int:grant_id>/talks")
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_MANAGE)
 def book_talk(grant_id: int) -> ResponseReturnValue:
     """Book a follow-up talk (then download its calendar file for the grantee)."""
     form = TalkForm(prefix="talk")
@@ -297,7 +297,7 @@ def book_talk(grant_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/staff/talks/<int:talk_id>/notes")
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_MANAGE)
 def talk_notes(talk_id: int) -> ResponseReturnValue:
     """Write the notes of a follow-up talk."""
     talk = services.get_follow_up(get_session(), talk_id)
@@ -307,7 +307,7 @@ def talk_notes(talk_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/staff/talks/<int:talk_id>/talk.ics")
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_VIEW)
 def talk_ics(talk_id: int) -> ResponseReturnValue:
     """The follow-up talk as a calendar file, to send to the grantee."""
     talk = services.get_follow_up(get_session(), talk_id)
@@ -317,7 +317,7 @@ def talk_ics(talk_id: int) -> ResponseReturnValue:
 
 # longer because it is the paper route's whole form: the files are read before the write begins
 @bp.route("/staff/grants/<int:grant_id>/paper-claim", methods=["GET", "POST"])
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_CLAIM_APPROVE)
 @uploads.accepts(uploads.RECEIPT, person=lambda: _uploader(current_user))
 @reads_first  # the receipt files are checked and re-encoded before the view writes
 def paper_claim(grant_id: int) -> ResponseReturnValue:
@@ -362,7 +362,7 @@ def _queue_filters() -> dict[str, Any]:
 
 
 @bp.get("/staff/claims")
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_VIEW)
 def queue() -> ResponseReturnValue:
     """The approval queue across grants: oldest first, filters, pages, flags."""
     session = get_session()
@@ -381,13 +381,13 @@ def _claim_page(claim: ExpenseClaim, form: DecisionForm | None = None) -> Respon
     return render_template(
         "grants/claim.html", claim=claim, grant=claim.grant, ledger=ledger, line=line,
         flags=claims.claim_flags(session, claim), form=form or DecisionForm(), waiting=claims.waiting_for(claim),
-        history=history(session, "expense_claim", claim.id), history_labels=HISTORY_LABELS,
-        history_value_filters=HISTORY_VALUE_FILTERS,
+        history=history(session, "expense_claim", claim.id), history_labels=FIELD_LABELS["expense_claim"],
+        history_value_filters=VALUE_FILTERS["expense_claim"],
     ), 400 if form is not None and form.errors else 200
 
 
 @bp.get("/staff/claims/<int:claim_id>")
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_VIEW)
 def claim(claim_id: int) -> ResponseReturnValue:
     """A claim beside its budget line: amount, date, what for, files, flags, and the decision."""
     return _claim_page(claims.get_claim(get_session(), claim_id))
@@ -420,7 +420,7 @@ def decide(claim_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/staff/claim-files/<int:file_id>")
-@requires(Permission.GRANTS_CASEWORK)
+@requires(Permission.GRANTS_VIEW)
 def staff_file(file_id: int) -> ResponseReturnValue:
     """A receipt file: a photo inline (for the claim page's <img>), a PDF as a download."""
     return _file_response(claims.get_claim_file(get_session(), file_id))

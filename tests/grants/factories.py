@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from deltager import road
-from deltager.applications.models import ApplicantType, BudgetLine
+from deltager.applications.models import Applicant, ApplicantType, Application, ApplicationStatus, BudgetLine
 from deltager.audit.services import Actor
 from deltager.grants import claims, services
-from deltager.grants.models import ConditionsChannel, Grant
+from deltager.grants.models import ConditionsChannel, Grant, PayeeType
 from deltager.rounds.models import Round
+from tests.rounds.factories import make_round
 from tests.voting.factories import NOW, cast_ballots, make_vote_meeting
 
 STAFF = Actor(user_id=None, label="sagsbehandler@test.dk")
@@ -91,3 +92,26 @@ def submit(session: Session, grant: Grant, amount_ore: int, *, at: dt.datetime |
 def sha(text: str) -> str:
     """The SHA-256 a receipt made by :func:`receipt` with this text gets."""
     return hashlib.sha256(b"%PDF-1.4 " + text.encode()).hexdigest()
+
+
+def make_plain_grants(session: Session, amounts: list[int], *, now: dt.datetime = LATER,
+                      payee_type: PayeeType = PayeeType.PRIVATE) -> tuple[Round, list[Grant]]:
+    """A round with one grant per amount (no vote: the grants domain alone), conditions accepted,
+    committed. Fast, for tests that need many grants."""
+    round_ = make_round(session, pot_ore=max(sum(amounts), 25_000_00))
+    applicant = Applicant(email=f"bevilling-{os.urandom(4).hex()}@test.dk", name="Bevillingsmodtager")
+    session.add(applicant)
+    session.flush()
+    apps = [Application(round_id=round_.id, applicant_id=applicant.id, status=ApplicationStatus.ON_BALLOT,
+                        title=f"Projekt {n}", requested_ore=amount) for n, amount in enumerate(amounts, start=1)]
+    session.add_all(apps)
+    session.flush()
+    winners = [services.Winner(application_id=a.id, title=a.title, amount_ore=a.requested_ore, rank=n,
+                               payee_type=payee_type, payee_name="Mette Hansen", payee_address="Gade 1, 8000 Aarhus C",
+                               payee_cvr="87654321" if payee_type is PayeeType.ASSOCIATION else "")
+               for n, a in enumerate(apps, start=1)]
+    made = services.make_grants(session, STAFF, round_.id, round_.pot_ore, winners, now)
+    for grant in made:
+        services.accept_conditions(session, GRANTEE, grant.id, ConditionsChannel.ONLINE, now)
+    session.commit()
+    return round_, made

@@ -18,7 +18,7 @@ from deltager.applications.models import Application
 from deltager.citizens import services as citizens
 from deltager.db import utcnow
 from deltager.grants import batches, claims, services
-from deltager.grants.models import BatchStatus, ClaimFile, ClaimStatus, ExpenseClaim, Grant, GrantStatus
+from deltager.grants.models import BatchStatus, ClaimStatus, ExpenseClaim, Grant, GrantStatus
 from deltager.permissions import Role
 from tests.applications.conftest import body, outbox, sign_in_as
 from tests.applications.factories import image_bytes
@@ -332,14 +332,15 @@ def test_grant_from_the_pot_after_a_stop(client: FlaskClient, auth: Auth, db: Se
     assert done.status_code == 303 and "/staff/grants/" in done.headers["Location"]
 
 
-def test_viewer_reads_the_ledger_but_not_the_receipts(client: FlaskClient, auth: Auth, db: Session,
-                                                      granted: GrantSetup) -> None:
+def test_viewer_reads_but_decides_nothing(client: FlaskClient, auth: Auth, db: Session,
+                                          granted: GrantSetup) -> None:
     grant = _receipt_grant(granted)
     claim = submit(db, grant, 5_000).claim
     db.commit()
     auth.login(Role.VIEWER)
-    assert client.get(f"/staff/grants/{grant.id}").status_code == 200
-    assert client.get(f"/staff/claims/{claim.id}").status_code == 403
-    file_id = db.scalars(select(ClaimFile.id).where(ClaimFile.claim_id == claim.id)).one()
-    assert client.get(f"/staff/claim-files/{file_id}").status_code == 403
+    page = client.get(f"/staff/grants/{grant.id}")
+    assert page.status_code == 200 and "/hold" not in page.text
+    assert client.get(f"/staff/claims/{claim.id}").status_code == 200
+    assert "decision" not in client.get(f"/staff/claims/{claim.id}").text.split("<h2>")[-2]
     assert client.post(f"/staff/claims/{claim.id}/decision", data={"decision": "approve"}).status_code == 403
+    assert client.post(f"/staff/grants/{grant.id}/hold", data={"hold-reason": "x"}).status_code == 403
