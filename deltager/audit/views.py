@@ -50,15 +50,8 @@ def index() -> ResponseReturnValue:
     page = page_number()
     events, total = services.search(session, flt, page=page, per_page=PER_PAGE)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template(
-        "audit/index.html",
-        events=events,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PER_PAGE)),
-        actions=services.known_actions(session),
-        args=args,
-    )
+    return render_template("audit/index.html", events=events, total=total, page=page,
+                           pages=max(1, -(-total // PER_PAGE)), actions=services.known_actions(session), args=args)
 
 
 #: Plain words for the actions the trail records; an action not listed shows as its code.
