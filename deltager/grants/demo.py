@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from deltager import road
 from deltager.applications import services as applications
+from deltager.applications.models import Application, ApplicationStatus
 from deltager.audit.services import Actor
 from deltager.citizens.services import applicant_actor
 from deltager.grants import batches, claims, services
@@ -44,6 +45,16 @@ def _claim(session: Session, grant: Grant, amount_kr: int, what: str, now: dt.da
                       kind=ClaimKind.REIMBURSE, supplier_name=supplier)
     sent = claims.submit_claim(session, applicant_actor(applicant), grant.id, data, [file or _receipt(what)], now)
     return sent.claim.id
+
+
+def _same_citizen(session: Session, grant: Grant) -> None:
+    """The citizen with this year's first draft also won a grant last year (the one whose receipt
+    waits for their answer): signed in once, they see both."""
+    draft = session.scalar(select(Application).where(Application.status == ApplicationStatus.DRAFT)
+                           .order_by(Application.id).limit(1))
+    if draft is not None:
+        applications.get_application(session, grant.application_id).applicant_id = draft.applicant_id
+        session.flush()
 
 
 def load_grants_demo(session: Session, now: dt.datetime) -> None:
@@ -85,6 +96,7 @@ def _money_road(session: Session, grants: list[Grant], now: dt.datetime) -> None
     spent = _claim(session, fourth, 500, "Materialer til første workshop", now)
     claims.decide_claim(session, CASEWORKER, spent, Decision.APPROVE, now)
     services.stop_grant(session, CASEWORKER, fourth.id, "Projektet blev aflyst: der kom ingen deltagere.", now)
+    _same_citizen(session, second)
     services.set_follow_up_needed(session, CASEWORKER, second.id, True, now)
     services.book_follow_up(session, CASEWORKER, second.id, now + dt.timedelta(days=7, hours=2),
                             "Rådhuset, mødelokale 2", now)
