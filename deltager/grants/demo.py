@@ -38,7 +38,7 @@ def _receipt(text: str) -> FileInput:
 
 
 def _claim(session: Session, grant: Grant, amount_kr: int, what: str, now: dt.datetime, *,
-           file: FileInput | None = None, supplier: str = "Netto", days_ago: int = 3) -> int:
+           file: FileInput | None = None, supplier: str = "Netto", days_ago: int = 0) -> int:
     applicant = applications.get_application(session, grant.application_id).applicant
     data = ClaimInput(budget_line_id=grant.budget_lines[0].id, amount_ore=amount_kr * 100,
                       spent_on=(now - dt.timedelta(days=days_ago)).date(), description=what,
