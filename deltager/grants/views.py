@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from deltager import road, uploads
 from deltager.applications import services as applications
-from deltager.applications.models import Applicant, Application
+from deltager.applications.models import Applicant, ApplicantType, Application
 from deltager.audit.services import history
 from deltager.citizens.auth import applicant_required, current_applicant
 from deltager.citizens.services import applicant_actor
@@ -35,7 +35,7 @@ from deltager.grants.forms import (
     AnswerForm, CertificateForm, ClaimForm, DecisionForm, NotesForm, PotForm, ReasonForm, RepaymentForm, TalkForm,
 )
 from deltager.grants.labels import FIELD_LABELS, VALUE_FILTERS
-from deltager.grants.models import ClaimFile, ClaimStatus, ConditionsChannel, ExpenseClaim, Grant
+from deltager.grants.models import ClaimFile, ClaimStatus, ConditionsChannel, ExpenseClaim, Grant, PayoutMode
 from deltager.i18n import format_local_date
 from deltager.pdf.grant_letter import GrantLetter, LetterLine, grant_letter_pdf, load_template
 from deltager.permissions import Permission
@@ -127,20 +127,26 @@ def round_grants(round_id: int) -> ResponseReturnValue:
     )
 
 
-def _winners(round_id: int) -> list[Any]:
-    allocation = voting.round_allocation(get_session(), round_id)
-    return [line for line in voting.result_lines(get_session(), allocation) if line.selected] if allocation else []
+def _winners(round_id: int) -> list[tuple[Any, bool]]:
+    """The frozen result's funded lines, each with whether an association applied (it may be paid up front)."""
+    session = get_session()
+    allocation = voting.round_allocation(session, round_id)
+    lines = [line for line in voting.result_lines(session, allocation) if line.selected] if allocation else []
+    return [(line, applications.get_application(session, line.application_id).applicant_type
+             is ApplicantType.ASSOCIATION) for line in lines]
 
 
 @bp.route("/staff/rounds/<int:round_id>/grants/make", methods=["GET", "POST"])
 @requires(Permission.GRANTS_MANAGE)
 def make(round_id: int) -> ResponseReturnValue:
-    """Say what making the grants does (one per winner, the round starts running), then do it."""
+    """Say what making the grants does (one per winner, the round starts running), then do it;
+    associations ticked are paid up front."""
     round_ = get_round(get_session(), round_id)
     form = ConfirmForm()
     if form.validate_on_submit():
+        upfront = [int(v) for v in request.form.getlist("upfront") if v.isdigit() and len(v) < 10]
         with unit_of_work() as work:
-            made = road.make_grants(work.session, round_id, staff_actor(), utcnow())
+            made = road.make_grants(work.session, round_id, staff_actor(), utcnow(), upfront=upfront)
         if work.done:
             flash(_("%(count)d grants are made. Send each grantee the grant letter.", count=len(made)), "success")
         return see_other("grants.round_grants", round_id=round_id)
@@ -248,6 +254,23 @@ def resume(grant_id: int) -> ResponseReturnValue:
     """Take the grant off hold."""
     return _grant_action(grant_id, ConfirmForm(), lambda work: services.resume_grant(
         work.session, staff_actor(), grant_id, utcnow()), _("The grant runs again."))
+
+
+@bp.post("/staff/grants/<int:grant_id>/payout-mode")
+@requires(Permission.GRANTS_MANAGE)
+def payout_mode(grant_id: int) -> ResponseReturnValue:
+    """Change how an association's grant is paid (before anything is claimed)."""
+    mode = PayoutMode.UPFRONT if request.form.get("mode") == PayoutMode.UPFRONT.value else PayoutMode.RECEIPTS
+    return _grant_action(grant_id, ConfirmForm(), lambda work: services.set_payout_mode(
+        work.session, staff_actor(), grant_id, mode, utcnow()), _("The payout mode is changed."))
+
+
+@bp.post("/staff/grants/<int:grant_id>/upfront")
+@requires(Permission.GRANTS_PAYOUT)
+def upfront(grant_id: int) -> ResponseReturnValue:
+    """An association's grant paid up front: what is left, approved, ready for the next payout batch."""
+    return _grant_action(grant_id, ConfirmForm(), lambda work: claims.request_upfront_payout(
+        work.session, staff_actor(), grant_id, utcnow()), _("The up-front payout is approved and waits for a batch."))
 
 
 @bp.route("/staff/grants/<int:grant_id>/stop", methods=["GET", "POST"])

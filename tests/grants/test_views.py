@@ -14,11 +14,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deltager.applications.models import Application
+from deltager.applications.models import ApplicantType, Application
 from deltager.citizens import services as citizens
 from deltager.db import utcnow
 from deltager.grants import batches, claims, services
-from deltager.grants.models import BatchStatus, ClaimStatus, ExpenseClaim, Grant, GrantStatus
+from deltager.grants.models import BatchStatus, ClaimStatus, ConditionsChannel, ExpenseClaim, Grant, GrantStatus
 from deltager.permissions import Role
 from tests.applications.conftest import body, outbox, sign_in_as
 from tests.applications.factories import image_bytes
@@ -343,3 +343,33 @@ def test_viewer_reads_but_decides_nothing(client: FlaskClient, auth: Auth, db: S
     assert "decision" not in client.get(f"/staff/claims/{claim.id}").text.split("<h2>")[-2]
     assert client.post(f"/staff/claims/{claim.id}/decision", data={"decision": "approve"}).status_code == 403
     assert client.post(f"/staff/grants/{grant.id}/hold", data={"hold-reason": "x"}).status_code == 403
+
+
+def test_an_association_is_paid_up_front(client: FlaskClient, auth: Auth, db: Session) -> None:
+    from deltager import road
+    from tests.voting.factories import NOW, cast_ballots, make_vote_meeting
+
+    setup = make_vote_meeting(db, open_vote=True, min_choices=1, max_choices=6)
+    association = min(setup.projects, key=lambda p: p.requested_ore)
+    association.applicant_type, association.association_name, association.cvr = (
+        ApplicantType.ASSOCIATION, "Strikkeforeningen", "12345678")
+    db.flush()
+    cast_ballots(db, setup, [setup.ids] * 3)
+    road.close_vote(db, STAFF, setup.meeting.id, NOW)
+    db.commit()
+    auth.login(Role.CASEWORKER)
+    page = client.get(f"/staff/rounds/{setup.round.id}/grants/make").text
+    assert f'name="upfront" value="{association.id}"' in page
+    assert client.post(f"/staff/rounds/{setup.round.id}/grants/make",
+                       data={"upfront": str(association.id)}).status_code == 303
+    grant = next(g for g in services.grants_of_round(db, setup.round.id) if g.application_id == association.id)
+    assert grant.payout_mode.value == "upfront"
+    services.accept_conditions(db, STAFF, grant.id, ConditionsChannel.PAPER, LATER)
+    db.commit()
+    assert client.post(f"/staff/grants/{grant.id}/upfront").status_code == 303
+    db.expire_all()
+    assert db.get(Grant, grant.id).approved_ore == grant.amount_ore  # type: ignore[union-attr]
+    other = next(g for g in services.grants_of_round(db, setup.round.id) if g.application_id != association.id)
+    assert client.post(f"/staff/grants/{other.id}/payout-mode", data={"mode": "upfront"}).status_code == 303
+    db.expire_all()
+    assert db.get(Grant, other.id).payout_mode.value == "receipts"  # type: ignore[union-attr]  # a private person
