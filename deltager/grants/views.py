@@ -481,8 +481,9 @@ def _batch_page(batch_id: int, template: str = "grants/batch.html", **extra: Any
     session = get_session()
     batch = batches.get_batch(session, batch_id)
     summary = batches.batch_summary(session, batch_id, get_round(session, batch.round_id).pot_ore)
+    _ready, blocked = batches.waiting_for_payout(session, batch.round_id)
     return render_template(template, batch=batch, summary=summary, claims=batches.batch_claims(session, batch_id),
-                           form=ConfirmForm(), **extra)
+                           blocked=blocked, form=ConfirmForm(), **extra)
 
 
 @bp.get("/staff/payouts/<int:batch_id>")

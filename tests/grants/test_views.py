@@ -373,3 +373,21 @@ def test_an_association_is_paid_up_front(client: FlaskClient, auth: Auth, db: Se
     assert client.post(f"/staff/grants/{other.id}/payout-mode", data={"mode": "upfront"}).status_code == 303
     db.expire_all()
     assert db.get(Grant, other.id).payout_mode.value == "receipts"  # type: ignore[union-attr]  # a private person
+
+
+def test_every_decision_and_a_hold_e_mail_the_grantee_in_danish(
+        client: FlaskClient, auth: Auth, db: Session, granted: GrantSetup, instance_path: Path) -> None:
+    grant = _receipt_grant(granted)
+    ids = [submit(db, grant, amount).claim.id for amount in (1_000, 2_000, 3_000)]
+    db.commit()
+    auth.login(Role.CASEWORKER)
+    for claim_id, data in zip(ids, ({"decision": "approve"}, {"decision": "reject", "reason": "Ikke i budgettet"},
+                                    {"decision": "ask_info", "reason": "Send bonen"})):
+        assert client.post(f"/staff/claims/{claim_id}/decision", data=data).status_code == 303
+    assert client.post(f"/staff/grants/{grant.id}/hold", data={"hold-reason": "Vi mangler svar"}).status_code == 303
+    subjects = [str(m["Subject"]) for m in outbox(instance_path)]
+    assert subjects == ["Din kvittering er godkendt", "Din kvittering blev ikke godkendt",
+                        "Vi har brug for mere om din kvittering", "Din bevilling er sat på pause"]
+    texts = "\n".join(body(m) for m in outbox(instance_path))
+    assert "Ikke i budgettet" in texts and "Send bonen" in texts and "Vi mangler svar" in texts
+    assert f"/apply/{grant.application_id}/grant" in texts
