@@ -312,11 +312,17 @@ def follow_up(grant_id: int) -> ResponseReturnValue:
 @bp.post("/staff/grants/<int:grant_id>/talks")
 @requires(Permission.GRANTS_MANAGE)
 def book_talk(grant_id: int) -> ResponseReturnValue:
-    """Book a follow-up talk (then download its calendar file for the grantee)."""
+    """Book a follow-up talk; the grantee gets an e-mail with the calendar file."""
     form = TalkForm(prefix="talk")
-    return _grant_action(grant_id, form, lambda work: services.book_follow_up(
-        work.session, staff_actor(), grant_id, local_to_utc(form.at.data), form.place.data or "", utcnow(),
-        minutes=form.minutes.data or 60), _("The talk is booked. Send the grantee the calendar file."), "talk")
+
+    def act(work: Any) -> None:
+        now = utcnow()
+        talk = services.book_follow_up(work.session, staff_actor(), grant_id, local_to_utc(form.at.data),
+                                       form.place.data or "", now, minutes=form.minutes.data or 60)
+        work.after_commit(emails.tell_talk, talk, now)
+
+    return _grant_action(grant_id, form, act, _("The talk is booked. The grantee has been sent the calendar file."),
+                         "talk")
 
 
 @bp.post("/staff/talks/<int:talk_id>/notes")

@@ -241,7 +241,7 @@ def test_staff_grant_page_hold_resume_stop_and_money_back_in_the_pot(
 
 
 def test_staff_records_paper_conditions_repayment_and_books_a_talk(
-        client: FlaskClient, auth: Auth, db: Session) -> None:
+        client: FlaskClient, auth: Auth, db: Session, instance_path: Path) -> None:
     setup = make_granted_round(db, accept=False)
     grant = setup.grants[1]
     auth.login(Role.CASEWORKER)
@@ -251,6 +251,9 @@ def test_staff_records_paper_conditions_repayment_and_books_a_talk(
     assert client.post(f"/staff/grants/{grant.id}/talks",
                        data={"talk-at": at, "talk-minutes": "45", "talk-place": "Rådhuset"}).status_code == 303
     talk = services.follow_ups_of(db, grant.id)[0]
+    invitation = outbox(instance_path)[-1]
+    assert str(invitation["Subject"]) == "En samtale om dit projekt" and "Rådhuset" in body(invitation)
+    assert [a.get_filename() for a in invitation.iter_attachments()] == ["opfoelgningssamtale.ics"]
     ics = client.get(f"/staff/talks/{talk.id}/talk.ics")
     assert ics.mimetype == "text/calendar" and b"BEGIN:VCALENDAR" in ics.data
     assert client.post(f"/staff/talks/{talk.id}/notes", data={"notes": "God samtale"}).status_code == 303
