@@ -394,3 +394,19 @@ def test_every_decision_and_a_hold_e_mail_the_grantee_in_danish(
     texts = "\n".join(body(m) for m in outbox(instance_path))
     assert "Ikke i budgettet" in texts and "Send bonen" in texts and "Vi mangler svar" in texts
     assert f"/apply/{grant.application_id}/grant" in texts
+
+
+def test_a_batch_zip_too_large_for_memory_is_refused_with_a_message(
+        client: FlaskClient, auth: Auth, db: Session, granted: GrantSetup, monkeypatch: pytest.MonkeyPatch) -> None:
+    from deltager.grants import views
+
+    grant = _receipt_grant(granted)
+    claim = submit(db, grant, 20_000).claim
+    claims.decide_claim(db, STAFF, claim.id, claims.Decision.APPROVE, LATER + dt.timedelta(hours=2))
+    batch = batches.create_batch(db, STAFF, granted.round.id, LATER + dt.timedelta(hours=3))
+    db.commit()
+    monkeypatch.setattr(views, "ZIP_LIMIT_BYTES", 1)
+    auth.login(Role.CASEWORKER)
+    response = client.get(f"/staff/payouts/{batch.id}/receipts.zip")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/staff/payouts/{batch.id}")
+    assert "for meget" in client.get(response.headers["Location"]).text
