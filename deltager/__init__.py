@@ -105,5 +105,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(voting_bp)
     voting_labels.init_app(app)
     from deltager.grants import labels as grant_labels
+    from deltager.grants import words as grant_words
+    from deltager.grants.views import bp as grants_bp
 
+    app.register_blueprint(grants_bp)
     grant_labels.init_app(app)
+    grant_words.init_app(app)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from deltager.accounts.models import User
 from deltager.accounts.services import create_user
 from deltager.applications.demo import load_applications_demo
+from deltager.grants.demo import load_grants_demo
 from deltager.audit.services import Actor
 from deltager.meetings.demo import load_meetings_demo
 from deltager.permissions import Role
@@ -130,6 +131,7 @@ def load_demo(session: Session, *, only_if_empty: bool = False, today: dt.date |
     load_meetings_demo(session, today)
     load_applications_demo(session, today)
     load_voting_demo(session, today)
+    load_grants_demo(session, _at(today, 10))
     for round_, status in created:
         if status.index > round_.status.index:
             _advance(session, round_, status)

@@ -29,6 +29,7 @@ from deltager.applications.models import Application
 from deltager.citizens.services import session_value
 from deltager.db import get_db
 from deltager.demo import DEMO_USERS
+from deltager.grants.models import ClaimFile, ClaimStatus, ExpenseClaim, FollowUpTalk, Grant, PayoutBatch
 from deltager.meetings.models import Meeting, MeetingKind, Registration
 from deltager.rounds.models import Round
 from deltager.web import access_of
@@ -61,10 +62,34 @@ def argument_values(session: Session) -> dict[str, list[Any]]:
         # A meeting's printed batches of cards (replacement cards, batch 0, are no printed batch).
         "batch": list(session.scalars(select(BallotCard.batch).where(BallotCard.batch > 0).distinct()
                                       .order_by(BallotCard.batch))),
+        **_grant_values(session),
         "token": ["not-a-real-token"],
         "code": ["NotARealCardCode"],
     }
-    return {name: ids[: PER_PATTERN + (name == "meeting_id")] or [1] for name, ids in values.items()}
+    # The grantee whose claim waits for their answer comes first: their grant's pages open for them.
+    granted = values.pop("granted_application_id")
+    values["application_id"] = [*granted, *(a for a in values["application_id"] if a not in granted)]
+    longer = {"meeting_id", "application_id"}
+    return {name: ids[: PER_PATTERN + (name in longer)] or [1] for name, ids in values.items()}
+
+
+def _grant_values(session: Session) -> dict[str, list[Any]]:
+    """Grants, claims, files, batches and talks of the demo: the claim waiting for the grantee's
+    answer first (with its grant, its application and its file), then one of each other state."""
+    asked = session.scalars(select(ExpenseClaim).where(ExpenseClaim.status == ClaimStatus.NEEDS_INFO)
+                            .order_by(ExpenseClaim.id).limit(1)).all()
+    first_grants = [c.grant_id for c in asked]
+    claim_ids = [c.id for c in asked] + [i for i in session.scalars(_spread(ExpenseClaim.id, ExpenseClaim.status))
+                                          if i not in {c.id for c in asked}]
+    file_ids = [f.id for c in asked for f in c.files[:1]] + list(session.scalars(
+        select(func.min(ClaimFile.id)).group_by(ClaimFile.content_type)))
+    grant_ids = first_grants + [i for i in session.scalars(_spread(Grant.id, Grant.status)) if i not in first_grants]
+    return {
+        "granted_application_id": [c.grant.application_id for c in asked],
+        "grant_id": grant_ids, "claim_id": claim_ids, "file_id": list(dict.fromkeys(file_ids)),
+        "batch_id": list(session.scalars(_spread(PayoutBatch.id, PayoutBatch.status))),
+        "talk_id": list(session.scalars(select(FollowUpTalk.id).order_by(FollowUpTalk.id).limit(1))),
+    }
 
 
 def rules(app: Flask) -> list[Rule]:

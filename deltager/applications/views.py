@@ -29,6 +29,7 @@ from deltager.db import get_session, reads_first, utcnow
 from deltager.errors import DomainError
 from deltager.forms import ConfirmForm
 from deltager.i18n import format_local_datetime, select_locale
+from deltager.grants import services as grant_services
 from deltager.meetings import services as meetings
 from deltager.pdf.receipts import ApplicationReceipt, application_receipt_pdf
 from deltager.permissions import Permission
@@ -185,6 +186,7 @@ def detail(application_id: int) -> ResponseReturnValue:
         results=_results(session, [application]), may_withdraw=services.may_withdraw(application),
         meeting=meetings.next_voting_meeting(session, application.round_id, utcnow()),
         next_steps=emails.funded_next_steps(application),
+        grant=next(iter(grant_services.grants_for_applications(session, [application.id])), None),
     )
 
 

@@ -33,10 +33,12 @@ def _date_arg(name: str) -> dt.date | None:
     return plausible_date(request.args.get(name))
 
 
-def _filter() -> services.AuditFilter:
-    """The search the query string asks for."""
+@bp.get("/")
+@requires(Permission.AUDIT_READ)
+def index() -> ResponseReturnValue:
+    """Search the audit trail by object, action, actor and dates (Copenhagen days)."""
     since, until = _date_arg("since"), _date_arg("until")
-    return services.AuditFilter(
+    flt = services.AuditFilter(
         object_type=request.args.get("object_type") or None,
         object_id=request.args.get("object_id") or None,
         action=request.args.get("action") or None,
@@ -44,25 +46,12 @@ def _filter() -> services.AuditFilter:
         since=start_of_local_day(since) if since else None,
         until=start_of_local_day(until + dt.timedelta(days=1)) if until else None,
     )
-
-
-@bp.get("/")
-@requires(Permission.AUDIT_READ)
-def index() -> ResponseReturnValue:
-    """Search the audit trail by object, action, actor and dates (Copenhagen days)."""
     session = get_session()
     page = page_number()
-    events, total = services.search(session, _filter(), page=page, per_page=PER_PAGE)
+    events, total = services.search(session, flt, page=page, per_page=PER_PAGE)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template(
-        "audit/index.html",
-        events=events,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PER_PAGE)),
-        actions=services.known_actions(session),
-        args=args,
-    )
+    return render_template("audit/index.html", events=events, total=total, page=page,
+                           pages=max(1, -(-total // PER_PAGE)), actions=services.known_actions(session), args=args)
 
 
 #: Plain words for the actions the trail records; an action not listed shows as its code.

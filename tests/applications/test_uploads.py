@@ -273,5 +273,6 @@ def test_the_gate_lets_uploads_through_when_a_slot_is_free_and_knows_every_uploa
     gate = app.wsgi_app
     assert isinstance(gate, uploads.BusyGate)
     assert set(gate.gates) == {"applications.new", "applications.edit", "applications.on_behalf_new",
-                               "applications.on_behalf_edit"}
+                               "applications.on_behalf_edit", "grants.send_receipt", "grants.answer",
+                               "grants.paper_claim"}
     assert uploads.host_slot_free(gate.directory, gate.slots)

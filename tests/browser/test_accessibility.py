@@ -36,6 +36,7 @@ from deltager.applications.models import Application, ApplicationStatus
 from deltager.citizens.services import session_value
 from deltager.db import get_db, utcnow
 from deltager.demo import DEMO_USERS
+from deltager.grants.models import ClaimStatus, ExpenseClaim
 from deltager.meetings.models import Meeting, MeetingKind
 from deltager.permissions import Permission, Role, has_permission
 from deltager.rounds.models import Round, RoundStatus
@@ -58,6 +59,9 @@ NOT_HTML = {
     "meetings.calendar": "iCalendar", "voting.export_pb": "Pabulib file",
     "meetings.sign_up_receipt": "PDF", "applications.receipt": "PDF", "voting.cards_again": "PDF",
     "voting.paper_ballot_pdf": "PDF", "voting.posters": "PDF", "voting.protocol": "PDF",
+    "grants.letter": "PDF", "grants.my_letter": "PDF", "grants.talk_ics": "iCalendar",
+    "grants.staff_file": "JPEG, or a PDF as an attachment", "grants.my_file": "JPEG, or a PDF as an attachment",
+    "grants.batch_zip": "ZIP of a batch's receipts",
 }
 #: GET routes that only send the browser on (their target is walked on its own).
 REDIRECT_ONLY = {
@@ -88,8 +92,13 @@ def _special(live: LiveApp) -> dict[str, dict[str, list[Any]]]:
                             .order_by(Meeting.id)).first()
         on_behalf = s.scalars(select(Application.id).where(Application.created_by_user_id.is_not(None))
                               .order_by(Application.id)).first()
+        asked = s.scalars(select(ExpenseClaim).where(ExpenseClaim.status == ClaimStatus.NEEDS_INFO)
+                          .order_by(ExpenseClaim.id)).first()
+        assert asked is not None, "the demo has a claim waiting for the grantee's answer"
+        granted = {"application_id": [asked.grant.application_id], "claim_id": [asked.id]}
     return {"meetings.attendance": {"meeting_id": [sign_up]},
-            "applications.on_behalf_edit": {"application_id": [on_behalf]}}
+            "applications.on_behalf_edit": {"application_id": [on_behalf]},
+            **{f"grants.{name}": granted for name in ("mine", "send_receipt", "answer")}}
 
 
 def _roles_for(app: Flask, endpoint: str) -> list[str | Role]:

@@ -15,6 +15,7 @@ test: give it objects here, as the permission walk fails on an undeclared route.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -32,6 +33,9 @@ from deltager.applications.models import Applicant, Application, ApplicationStat
 from deltager.audit.models import AuditEvent
 from deltager.audit.services import Actor
 from deltager.db import get_db, utcnow
+from deltager.grants import batches, claims
+from deltager.grants import services as grants
+from deltager.grants.models import ConditionsChannel
 from deltager.meetings.models import Registration
 from deltager.permissions import Permission, Role, has_permission
 from deltager.rounds.models import RoundStatus
@@ -87,6 +91,7 @@ def _build(session: Session) -> World:
     assert ballot_project is not None
     ballot_project.photo = Photo(**_photo_columns())
     world.objects["round_id"] = {"open": open_round.id, "draft": draft_round.id, "voting": vote.round.id}
+    _grants(session, world, open_round.id, open_round.pot_ore)
     help_meeting = make_meeting(session, open_round)
     hidden_meeting = make_meeting(session, draft_round)
     world.objects["meeting_id"] = {"help": help_meeting.id, "vote": vote.meeting.id, "of a draft round": hidden_meeting.id}
@@ -102,6 +107,38 @@ def _build(session: Session) -> World:
     world.objects["token"] = {"guessed": "A" * 43}
     session.commit()
     return world
+
+
+def _grants(session: Session, world: World, round_id: int, pot_ore: int) -> None:
+    """A grant for A's and for B's application, each with a claim and its receipt; A's grant has a
+    payout batch (an approved claim) and a follow-up talk booked."""
+    now = utcnow()
+    names = {"A's grant": "A's draft", "B's grant": "B's submitted"}
+    winners = [grants.Winner(application_id=world.objects["application_id"][app], title=f"Projekt {n}",
+                             amount_ore=5_000_00, rank=n, payee_type=grants.PayeeType.PRIVATE, payee_name="Borger")
+               for n, app in enumerate(names.values(), start=1)]
+    made = dict(zip(names, grants.make_grants(session, Actor.system("test"), round_id, pot_ore, winners, now)))
+    for grant in made.values():
+        grants.accept_conditions(session, Actor.system("test"), grant.id, ConditionsChannel.ONLINE, now)
+    sent = {owner: claims.submit_claim(
+        session, Actor.system("test"), made[f"{owner}'s grant"].id,
+        claims.ClaimInput(made[f"{owner}'s grant"].budget_lines[0].id, 100_00, now.date(), "Kaffe"),
+        [claims.FileInput("k.jpg", "image/jpeg", a_photo().content)], now).claim for owner in ("A", "B")}
+    approved = claims.submit_claim(session, Actor.system("test"), made["A's grant"].id, claims.ClaimInput(
+        made["A's grant"].budget_lines[0].id, 50_00, now.date(), "Saft"),
+        [claims.FileInput("s.jpg", "image/jpeg", a_photo().content)], now).claim
+    claims.decide_claim(session, Actor.system("test"), approved.id, claims.Decision.APPROVE, now)
+    batch = batches.create_batch(session, Actor.system("test"), round_id, now)
+    talk = grants.book_follow_up(session, Actor.system("test"), made["A's grant"].id,
+                                 now + dt.timedelta(days=3), "Rådhuset", now)
+    world.objects["grant_id"] = {name: grant.id for name, grant in made.items()}
+    world.objects["claim_id"] = {f"{o}'s claim": c.id for o, c in sent.items()}
+    world.objects["file_id"] = {f"{o}'s receipt": c.files[0].id for o, c in sent.items()}
+    world.objects["batch_id"] = {"open": batch.id}
+    world.objects["talk_id"] = {"booked": talk.id}
+    world.owner |= {("claim_id", "A's claim"): APPLICANT_A, ("claim_id", "B's claim"): APPLICANT_B,
+                    ("file_id", "A's receipt"): APPLICANT_A, ("file_id", "B's receipt"): APPLICANT_B}
+    session.commit()
 
 
 def _photo_columns() -> dict[str, Any]:

@@ -1,0 +1,99 @@
+"""On a phone (390 px) a grantee accepts the conditions and sends a receipt photo; a caseworker
+approves a lower amount with a reason; the grantee sees the new balance and the reason; a stopped
+grant shows its money back in the pot. Every page passes axe."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deltager.applications.models import Application
+from deltager.citizens.auth import SESSION_KEY
+from deltager.citizens.services import session_value
+from deltager.db import get_db
+from deltager.grants import services
+from deltager.permissions import Role
+from tests.applications.factories import image_bytes
+from tests.browser.conftest import LiveApp
+from tests.grants.factories import LATER, STAFF, make_granted_round
+
+pytestmark = pytest.mark.browser
+
+
+def _grantee_tab(browser: Any, live: LiveApp, application_id: int) -> Any:
+    client = live.app.test_client()
+    with live.app.app_context():
+        application = get_db(live.app).session().get(Application, application_id)
+        assert application is not None
+        with client.session_transaction() as flask_session:
+            flask_session[SESSION_KEY] = session_value(application.applicant)
+    name = live.app.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name)
+    assert cookie is not None
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  locale="da-DK")
+    context.add_cookies([{"name": name, "value": cookie.value, "url": live.url}])
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    return tab
+
+
+def test_grantee_and_caseworker_on_the_money_road(live_app: LiveApp, browser: Any, page: Any, axe: Any,
+                                                  tmp_path: Path) -> None:
+    with live_app.session() as s:
+        setup = make_granted_round(s, accept=False)
+        grant, stopped = setup.grants[1], setup.grants[2]
+        grant_id, application_id, round_id = grant.id, grant.application_id, setup.round.id
+        services.stop_grant(s, STAFF, stopped.id, "Projektet blev aflyst.", LATER)
+    phone = _grantee_tab(browser, live_app, application_id)
+    try:
+        phone.goto(f"{live_app.url}/apply/{application_id}/grant")
+        axe(phone)
+        phone.get_by_role("button", name="Jeg siger ja til reglerne").click()
+        phone.wait_for_load_state()
+        assert phone.get_by_text("Tak. Du har sagt ja til reglerne.").is_visible()
+        phone.get_by_role("link", name="Send en kvittering").click()
+        phone.wait_for_url(re.compile(r".*/grant/receipt$"))
+        axe(phone)
+        photo = tmp_path / "kvittering.jpg"
+        photo.write_bytes(image_bytes(size=(800, 1200)))
+        phone.get_by_label("Beløb i kroner").fill("1.000")
+        phone.get_by_label("Dato på kvitteringen").fill(LATER.date().isoformat())
+        phone.get_by_label("Hvad har du købt?").fill("Kaffe og kage til første møde")
+        phone.get_by_label("Jeg har betalt. Betal pengene tilbage til mig.").check()
+        phone.get_by_label("Billede eller PDF af kvitteringen").set_input_files(str(photo))
+        phone.get_by_role("button", name="Send kvitteringen").click()
+        phone.wait_for_url(f"{live_app.url}/apply/{application_id}/grant")
+        assert phone.get_by_text("Sendt. Vi ser på den snart.").is_visible()
+        axe(phone)
+
+        live_app.login(page, Role.CASEWORKER)
+        page.goto(f"{live_app.url}/staff/claims?round={round_id}")
+        axe(page)
+        page.locator("table a").first.click()
+        page.wait_for_url(re.compile(r".*/staff/claims/\d+$"))
+        assert page.locator("img.receipt-photo").count() == 1
+        axe(page)
+        page.get_by_label("Godkend et lavere beløb (skriv begrundelsen)").check()
+        page.get_by_label("Lavere beløb i kroner").fill("800")
+        page.get_by_label("Begrundelse eller spørgsmål til modtageren").fill("Kun 8 personer deltog.")
+        page.get_by_role("button", name="Gem afgørelsen").click()
+        page.wait_for_load_state()
+        assert page.get_by_text("Kun 8 personer deltog.").first.is_visible()
+
+        phone.goto(f"{live_app.url}/apply/{application_id}/grant")
+        assert phone.get_by_text("Kun 8 personer deltog.").is_visible()
+        assert phone.get_by_text("8.700 kr.").is_visible()  # 9.500 kr. − 800 kr.
+        axe(phone)
+
+        page.goto(f"{live_app.url}/staff/rounds/{round_id}/grants")
+        pot = page.locator("section[aria-labelledby=pot-heading]").inner_text()
+        assert "12.000 kr." in pot  # the stopped grant's money is back in the pot
+        axe(page)
+        page.goto(f"{live_app.url}/staff/grants/{grant_id}")
+        axe(page)
+    finally:
+        phone.context.close()
