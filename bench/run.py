@@ -19,7 +19,8 @@ Sections, each printed as a small table, then ONE machine-readable last line (``
 (b, c) allocation speed and agreement with pabutools, from bench/bench_allocation.py.
 (d) printing: the cards PDF of the largest batch a caseworker may issue at once, which the web
     page renders inside one request: its time against gunicorn's timeout.
-(e) the money road, from bench/bench_grants.py: a phone's receipt photo through the upload pipeline.
+(e) the money road, from bench/bench_grants.py: the approval queue and a grant's page at 10,000
+    claims, a 2,000-claim payout batch to CSV, a phone's receipt photo through the upload pipeline.
 
 Targets (issue 14, point 29), each measured in the same run: the ballot POST's p99 < 250 ms at
 64 concurrent phones on SQLite and on PostgreSQL (``vote_p99_ms`` and ``pg_vote_p99_ms``), and
@@ -447,7 +448,7 @@ def _summary(load: LoadResult | None, pg: LoadResult | None, allocation: dict[st
 
 def _grants_summary(grants: dict[str, Any]) -> dict[str, object]:
     """Section (e)'s figures for the BENCH line, n/a where it did not run."""
-    return {key: grants.get(key) for key in ("receipt_photo_s",)}
+    return {key: grants.get(key) for key in ("queue_p99_ms", "ledger_p99_ms", "batch_csv_2000_s", "receipt_photo_s")}
 
 
 def _vote_figures(load: LoadResult | None) -> Stats | None:
