@@ -21,6 +21,9 @@ from werkzeug.serving import make_server
 
 from deltager import create_app, migrate
 from deltager.accounts.models import User
+from deltager.applications.models import Application
+from deltager.citizens.auth import SESSION_KEY
+from deltager.citizens.services import session_value
 from deltager.db import get_db, make_engine
 from deltager.permissions import Role
 from tests.conftest import TEST_PASSWORD, make_user
@@ -159,3 +162,17 @@ def _axe_check(tab: Any) -> None:
 def axe() -> Any:
     """``axe(page)``: fail the test if axe-core finds any violation on the page as it is now."""
     return _axe_check
+
+
+def citizen_cookie(live: LiveApp, application_id: int) -> dict[str, str]:
+    """The session cookie of the application's citizen, signed in (for ``context.add_cookies``)."""
+    client = live.app.test_client()
+    with live.app.app_context():
+        application = get_db(live.app).session().get(Application, application_id)
+        assert application is not None
+        with client.session_transaction() as flask_session:
+            flask_session[SESSION_KEY] = session_value(application.applicant)
+    name = live.app.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name)
+    assert cookie is not None
+    return {"name": name, "value": cookie.value, "url": live.url}

@@ -31,10 +31,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from deltager.citizens.auth import SESSION_KEY
 from deltager.applications.models import Application, ApplicationStatus
-from deltager.citizens.services import session_value
-from deltager.db import get_db, utcnow
+from deltager.db import utcnow
 from deltager.demo import DEMO_USERS
 from deltager.grants.models import ClaimStatus, ExpenseClaim
 from deltager.meetings.models import Meeting, MeetingKind
@@ -44,7 +42,7 @@ from deltager.voting import services as voting
 from deltager.audit.services import Actor
 from deltager.web import access_of
 from tests.browser import a11y_checks as checks
-from tests.browser.conftest import LiveApp, serve
+from tests.browser.conftest import LiveApp, citizen_cookie, serve
 from tests.walk import argument_values, demo_app, rules, urls
 
 pytestmark = pytest.mark.browser
@@ -136,17 +134,6 @@ def _values(live: LiveApp) -> tuple[dict[str, list[Any]], int, str]:
         return values, draft.id, code
 
 
-def _citizen_cookie(live: LiveApp, application_id: int) -> dict[str, str]:
-    client = live.app.test_client()
-    with live.app.app_context():
-        application = get_db(live.app).session().get(Application, application_id)
-        assert application is not None
-        with client.session_transaction() as flask_session:
-            flask_session[SESSION_KEY] = session_value(application.applicant)
-    name = live.app.config["SESSION_COOKIE_NAME"]
-    cookie = client.get_cookie(name)
-    assert cookie is not None
-    return {"name": name, "value": cookie.value, "url": live.url}
 
 
 def _tab(browser: Any, live: LiveApp, role: str | Role, citizen_app: int, code: str) -> Any:
@@ -161,7 +148,7 @@ def _tab(browser: Any, live: LiveApp, role: str | Role, citizen_app: int, code: 
         tab.get_by_role("button", name="Log ind").click()
         tab.wait_for_url(f"{live.url}/staff/**")
     elif role == CITIZEN:
-        context.add_cookies([_citizen_cookie(live, citizen_app)])
+        context.add_cookies([citizen_cookie(live, citizen_app)])
     elif role == VOTER:
         tab.goto(f"{live.url}/v/{code}")
         tab.wait_for_url(f"{live.url}/ballot")

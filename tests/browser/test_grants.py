@@ -10,32 +10,19 @@ from typing import Any
 
 import pytest
 
-from deltager.applications.models import Application
-from deltager.citizens.auth import SESSION_KEY
-from deltager.citizens.services import session_value
-from deltager.db import get_db
 from deltager.grants import services
 from deltager.permissions import Role
 from tests.applications.factories import image_bytes
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, citizen_cookie
 from tests.grants.factories import LATER, STAFF, make_granted_round
 
 pytestmark = pytest.mark.browser
 
 
 def _grantee_tab(browser: Any, live: LiveApp, application_id: int) -> Any:
-    client = live.app.test_client()
-    with live.app.app_context():
-        application = get_db(live.app).session().get(Application, application_id)
-        assert application is not None
-        with client.session_transaction() as flask_session:
-            flask_session[SESSION_KEY] = session_value(application.applicant)
-    name = live.app.config["SESSION_COOKIE_NAME"]
-    cookie = client.get_cookie(name)
-    assert cookie is not None
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                                   locale="da-DK")
-    context.add_cookies([{"name": name, "value": cookie.value, "url": live.url}])
+    context.add_cookies([citizen_cookie(live, application_id)])
     tab = context.new_page()
     tab.set_default_timeout(10_000)
     return tab
