@@ -123,7 +123,9 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
     LANGUAGES = LANGUAGES
 
-    SQLITE_BUSY_TIMEOUT_MS = 15_000
+    # How long a writer waits for a lock before it fails: SQLite's busy_timeout (the database's
+    # write lock), PostgreSQL's lock_timeout (a row lock).
+    LOCK_TIMEOUT_MS = 15_000
     # Echo SQL statements (debugging only).
     SQL_ECHO = False
 

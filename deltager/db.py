@@ -95,7 +95,7 @@ def get_by_id(session: Session, model: type[M], row_id: int, not_found: str, *, 
 def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) -> Engine:
     """Create an engine; SQLite connections get WAL, FULL sync, foreign keys and BEGIN IMMEDIATE."""
     if not url.startswith("sqlite"):
-        return _server_engine(url, echo=echo)
+        return _server_engine(url, lock_timeout_ms=busy_timeout_ms, echo=echo)
     engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine, "connect")
@@ -117,8 +117,10 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) 
     return engine
 
 
-def _server_engine(url: str, *, echo: bool) -> Engine:
-    """PostgreSQL: a liveness check at each checkout (a restarted server costs no failed request),
+def _server_engine(url: str, *, lock_timeout_ms: int, echo: bool) -> Engine:
+    """PostgreSQL: a ``lock_timeout`` as long as SQLite's ``busy_timeout`` (a writer that waits
+    for a row lock gives up with an error after it, as on SQLite, instead of holding its worker
+    for ever), a liveness check at each checkout (a restarted server costs no failed request),
     and a guard that a read request's connection, which has no transaction, only reads (see
     ``get_session``).
 
@@ -127,7 +129,7 @@ def _server_engine(url: str, *, echo: bool) -> Engine:
     (restart, idle timeout, terminated backend) reads as end-of-file or an error message, so a
     ``select`` with timeout 0 sees it at no cost, and the pool opens a new connection instead.
     """
-    engine = create_engine(url, echo=echo)
+    engine = create_engine(url, echo=echo, connect_args={"options": f"-c lock_timeout={int(lock_timeout_ms)}"})
 
     @event.listens_for(engine, "checkout")
     def _alive(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -176,7 +178,7 @@ def init_app(app: Flask) -> None:
     """Bind the database to an app: engine, per-request session, teardown."""
     engine = make_engine(
         app.config["DATABASE_URL"],
-        busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
+        busy_timeout_ms=app.config["LOCK_TIMEOUT_MS"],
         echo=app.config["SQL_ECHO"],
     )
     app.extensions[_EXTENSION] = Database(engine)

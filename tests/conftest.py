@@ -205,15 +205,15 @@ OWN_PG_DATABASE = pg_scratch_name("test_own")
 def file_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """The app on a database of its own, not the suite's shared outer transaction, so that commits
     and locks are real: a SQLite file, or a PostgreSQL database emptied for each test. A writer
-    waits at most 0.5 s for SQLite's write lock.
+    waits at most 0.5 s for SQLite's write lock (PostgreSQL's row locks keep the default wait).
 
     For tests of long work that must not hold a lock that ballots need.
     """
     if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'own.sqlite'}"
+        url, lock_timeout = f"sqlite:///{tmp_path / 'own.sqlite'}", {"LOCK_TIMEOUT_MS": 500}
     else:
-        url = _own_postgres_database(database_url)
-    app = create_app(app_config(url, tmp_path, SQLITE_BUSY_TIMEOUT_MS=500), instance_path=tmp_path)
+        url, lock_timeout = _own_postgres_database(database_url), {}
+    app = create_app(app_config(url, tmp_path, **lock_timeout), instance_path=tmp_path)
     migrate.upgrade(get_db(app).engine)
     yield app
     get_db(app).engine.dispose()

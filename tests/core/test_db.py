@@ -129,6 +129,20 @@ def test_begin_immediate_serialises_read_modify_write(tmp_path: Path, write_inte
         assert len(errors) == 1 and "locked" in str(errors[0]) and final == 1
 
 
+def test_a_row_lock_wait_ends_on_postgresql(app: Flask, database_url: str) -> None:
+    """PostgreSQL waits for a row lock no longer than LOCK_TIMEOUT_MS, as SQLite's busy_timeout."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite's busy_timeout is test_every_pooled_connection_gets_the_pragmas")
+    engine = make_engine(database_url, busy_timeout_ms=1234)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == "1234ms"
+    finally:
+        engine.dispose()
+    with get_db(app).engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == "15s"
+
+
 def test_row_locks_on_postgresql(app: Flask, database_url: str) -> None:
     """get_round(for_update=True) locks the row: a second locker must wait (here: NOWAIT fails)."""
     if not database_url.startswith("postgresql"):
