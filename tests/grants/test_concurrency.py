@@ -80,8 +80,8 @@ def test_two_approvals_that_together_exceed_the_grant(engine: Engine) -> None:
     for grant, (first, second) in zip(grants, pairs):
         results = race(
             engine,
-            lambda s, c=first: claims.decide_claim(s, STAFF, c, claims.Decision.APPROVE, LATER).id,
-            lambda s, c=second: claims.decide_claim(s, OTHER_STAFF, c, claims.Decision.APPROVE, LATER).id,
+            lambda s, c=first: claims.decide_claim(s, STAFF, c, claims.Decision.APPROVE, LATER).claim.id,
+            lambda s, c=second: claims.decide_claim(s, OTHER_STAFF, c, claims.Decision.APPROVE, LATER).claim.id,
         )
         _no_bugs(results)
         assert sum(isinstance(r, int) for r in results) == 1, results
@@ -98,11 +98,12 @@ def test_a_double_clicked_approval_approves_once(engine: Engine) -> None:
     for grant, claim_id in zip(grants, claim_ids):
         results = race(
             engine,
-            lambda s: claims.decide_claim(s, STAFF, claim_id, claims.Decision.APPROVE, LATER).id,
-            lambda s: claims.decide_claim(s, STAFF, claim_id, claims.Decision.APPROVE, LATER).id,
+            lambda s: claims.decide_claim(s, STAFF, claim_id, claims.Decision.APPROVE, LATER),
+            lambda s: claims.decide_claim(s, STAFF, claim_id, claims.Decision.APPROVE, LATER),
         )
         _no_bugs(results)
-        assert results == [claim_id, claim_id]  # the second click is a no-op, not an error
+        assert [r.claim.id for r in results] == [claim_id, claim_id]  # the second click is a no-op, not an error
+        assert sorted(r.decided_now for r in results) == [False, True]  # only the first tells the grantee
         with Session(engine) as session:
             assert session.get(Grant, grant.id).approved_ore == 400_00  # type: ignore[union-attr]
             decisions = session.scalar(select(func.count()).select_from(AuditEvent).where(
