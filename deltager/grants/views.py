@@ -403,7 +403,8 @@ def queue() -> ResponseReturnValue:
                            rounds=list_rounds(session), statuses=list(ClaimStatus), waitings=list(WaitingFor))
 
 
-def _claim_page(claim: ExpenseClaim, form: DecisionForm | None = None, status: int | None = None) -> ResponseReturnValue:
+def _claim_page(claim: ExpenseClaim, form: DecisionForm | None = None,
+                status: int | None = None) -> ResponseReturnValue:
     session = get_session()
     ledger = services.ledger(session, claim.grant_id)
     line = next((entry for entry in ledger.lines if entry.line_id == claim.budget_line_id), None)

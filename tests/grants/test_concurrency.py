@@ -26,7 +26,7 @@ from deltager.errors import DomainError
 from deltager.grants import batches, claims
 from deltager.grants.models import ExpenseClaim, Grant, PayoutBatchClaim
 from deltager.grants.services import NotEnoughLeft
-from tests.grants.factories import LATER, OTHER_STAFF, STAFF, make_plain_grants, submit
+from tests.grants.factories import LATER, OTHER_STAFF, STAFF, make_plain_grants, rounds_waiting_for_payout, submit
 
 REPETITIONS = 20
 
@@ -112,15 +112,8 @@ def test_a_double_clicked_approval_approves_once(engine: Engine) -> None:
 
 
 def test_two_batches_built_at_once_never_share_a_claim(engine: Engine) -> None:
-    rounds = []
     with Session(engine, expire_on_commit=False) as session:
-        for _ in range(REPETITIONS):
-            round_, grants = make_plain_grants(session, [1_000_00, 1_000_00])
-            ids = [submit(session, g, 100_00 * (n + 1)).claim.id for g in grants for n in range(3)]
-            for claim_id in ids:
-                claims.decide_claim(session, STAFF, claim_id, claims.Decision.APPROVE, LATER)
-            session.commit()
-            rounds.append((round_.id, set(ids)))
+        rounds = rounds_waiting_for_payout(session, REPETITIONS)
     for round_id, ids in rounds:
         results = race(
             engine,
