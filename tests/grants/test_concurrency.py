@@ -6,6 +6,8 @@ Each race starts its writers at a barrier, ≥ 20 repetitions:
 - two caseworkers approve two claims of one grant that together exceed it: exactly one succeeds;
 - two caseworkers approve the same claim (a double click): it is approved once;
 - two payout batches are built at once: no claim is in both, every claim is in one.
+
+tests/grants/test_concurrency_http.py runs the same races as caseworkers' requests to gunicorn -w 4.
 """
 
 from __future__ import annotations
