@@ -15,10 +15,11 @@ Inside the block the request writes: on SQLite it holds ``BEGIN IMMEDIATE`` (a v
 transaction commits once and then the e-mails queued with :meth:`Work.after_commit` go out, so
 nobody is told of a change that was rolled back. A ``DomainError`` raised inside rolls everything
 back and is shown on the form (on the field it names) or flashed; ``work.done`` is then False and
-the view shows its page again with what the user typed. A view that shows a refusal its own way
-(the phone ballot re-rendered with its message, a card's status page) passes ``show=False`` and
-reads ``work.error``. Any other exception propagates (a bug: the error page, and the teardown
-rolls back).
+the view shows its page again with what the user typed, answering ``work.refused_status`` (409
+Conflict when the state of things refused it, e.g. to the caseworker who came second). A view that
+shows a refusal its own way (the phone ballot re-rendered with its message, a card's status page)
+passes ``show=False`` and reads ``work.error``. Any other exception propagates (a bug: the error
+page, and the teardown rolls back).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from wtforms import Form
 
 from deltager.db import begin_write_now, get_session
-from deltager.errors import DomainError
+from deltager.errors import DomainError, NotAllowed
 from deltager.web import show_error
 
 
@@ -50,6 +51,12 @@ class Work:
         return value is appended to ``results``, in the order the calls were queued. Nothing runs
         if the work is rolled back."""
         self._after.append(lambda: send(*args, **kwargs))
+
+    @property
+    def refused_status(self) -> int:
+        """The HTTP status of the page shown after a refusal: 409 Conflict when the state of things
+        refused the change (``NotAllowed``: someone else changed it first), else 400 (the input)."""
+        return 409 if isinstance(self.error, NotAllowed) else 400
 
 
 @contextlib.contextmanager

@@ -112,6 +112,15 @@ class SubmittedClaim:
     flags: list[ClaimFlag]
 
 
+@dataclass(frozen=True)
+class DecidedClaim:
+    """A claim after a decision; ``decided_now`` is False when the decision had already been made
+    (a double click), so nothing changed and the grantee must not be told again."""
+
+    claim: ExpenseClaim
+    decided_now: bool
+
+
 def parse_claim_date(text: str | None) -> dt.date:
     """A date as people in Denmark type it ("24-12-2026", "24.12.26", "2026-12-24"), or ValidationFailed."""
     cleaned = (text or "").strip()
@@ -278,13 +287,13 @@ def _same_decision(claim: ExpenseClaim, decision: Decision, approved_ore: int | 
 def decide_claim(
     session: Session, actor: Actor, claim_id: int, decision: Decision, now: dt.datetime, *,
     approved_ore: int | None = None, reason: str = "",
-) -> ExpenseClaim:
+) -> DecidedClaim:
     """Approve in full, approve a lower amount (``approved_ore``, with a reason), reject (with a
     reason) or ask for more information (the question in ``reason``).
 
     The grant's row is locked before the claim's, and an approval must fit in what is left of the
     grant, so two caseworkers approving at once never exceed it. The same decision again is a
-    no-op (a double click); another decision on a decided claim is refused."""
+    no-op (a double click: ``decided_now`` is False); another decision on a decided claim is refused."""
     grant_id = session.scalar(select(ExpenseClaim.grant_id).where(ExpenseClaim.id == claim_id))
     if grant_id is None:
         raise NotFound(N_("This claim does not exist."))
@@ -293,10 +302,10 @@ def decide_claim(
     reason = (reason or "").strip()
     if claim.status not in OPEN_STATES:
         if _same_decision(claim, decision, approved_ore, reason):
-            return claim
+            return DecidedClaim(claim, decided_now=False)
         raise ClaimAlreadyDecided(N_("This claim has already been decided."))
     if decision is Decision.ASK_INFO and claim.status is ClaimStatus.NEEDS_INFO and claim.info_request == reason:
-        return claim
+        return DecidedClaim(claim, decided_now=False)
     if decision is not Decision.APPROVE and not reason:
         raise ValidationFailed(N_("Write the reason: the grantee is told."), field="reason")
     amount: int | None = None
@@ -325,7 +334,7 @@ def decide_claim(
     claim.waiting_since = now
     record(session, actor, "claim.decision", "expense_claim", claim.id, before=before,
            after={**claim.audit_snapshot(), "grant_approved_ore": grant.approved_ore}, at=now)
-    return claim
+    return DecidedClaim(claim, decided_now=True)
 
 
 def request_upfront_payout(session: Session, actor: Actor, grant_id: int, now: dt.datetime) -> ExpenseClaim:
@@ -520,7 +529,7 @@ def approved_unpaid(session: Session, grant_id: int) -> list[ExpenseClaim]:
 
 
 __all__ = [
-    "ClaimAlreadyDecided", "ClaimFlag", "ClaimInput", "Decision", "FileInput", "QueuePage",
+    "ClaimAlreadyDecided", "ClaimFlag", "ClaimInput", "DecidedClaim", "Decision", "FileInput", "QueuePage",
     "QueueRow", "SubmittedClaim", "WaitingFor", "answer_info_request", "approval_queue", "approved_unpaid",
     "ClaimPage", "GrantPage", "claim_flags", "claim_page", "claims_of_grant", "grant_page", "decide_claim", "flags_for", "get_claim", "get_claim_file", "get_own_claim",
     "parse_claim_date", "request_upfront_payout", "submit_claim", "waiting_for",

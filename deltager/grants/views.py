@@ -403,7 +403,8 @@ def queue() -> ResponseReturnValue:
                            rounds=list_rounds(session), statuses=list(ClaimStatus), waitings=list(WaitingFor))
 
 
-def _claim_page(claim: ExpenseClaim, form: DecisionForm | None = None) -> ResponseReturnValue:
+def _claim_page(claim: ExpenseClaim, form: DecisionForm | None = None,
+                status: int | None = None) -> ResponseReturnValue:
     session = get_session()
     ledger = services.ledger(session, claim.grant_id)
     line = next((entry for entry in ledger.lines if entry.line_id == claim.budget_line_id), None)
@@ -412,7 +413,7 @@ def _claim_page(claim: ExpenseClaim, form: DecisionForm | None = None) -> Respon
         flags=claims.claim_flags(session, claim), form=form or DecisionForm(), waiting=claims.waiting_for(claim),
         history=history(session, "expense_claim", claim.id), history_labels=FIELD_LABELS["expense_claim"],
         history_value_filters=VALUE_FILTERS["expense_claim"],
-    ), 400 if form is not None and form.errors else 200
+    ), status or (400 if form is not None and form.errors else 200)
 
 
 @bp.get("/staff/claims/<int:claim_id>")
@@ -436,16 +437,18 @@ def decide(claim_id: int) -> ResponseReturnValue:
     """Approve in full, approve a lower amount, reject, or ask for more; the grantee gets an e-mail."""
     claim = claims.get_claim(get_session(), claim_id)
     form = DecisionForm()
-    if form.validate_on_submit():
-        decision = Decision(form.decision.data)
-        with unit_of_work(form) as work:
-            decided = claims.decide_claim(work.session, staff_actor(), claim_id, decision, utcnow(),
-                                          approved_ore=form.approved_amount.data, reason=form.reason.data or "")
-            work.after_commit(emails.tell_claim, decided.grant, decided)
-        if work.done:
-            flash(_(DECIDED[decision]), "success")
-            return see_other("grants.claim", claim_id=claim_id)
-    return _claim_page(claim, form)
+    if not form.validate_on_submit():
+        return _claim_page(claim, form)
+    decision = Decision(form.decision.data)
+    with unit_of_work(form) as work:
+        decided = claims.decide_claim(work.session, staff_actor(), claim_id, decision, utcnow(),
+                                      approved_ore=form.approved_amount.data, reason=form.reason.data or "")
+        if decided.decided_now:  # a double click's second request changed nothing: no second e-mail
+            work.after_commit(emails.tell_claim, decided.claim.grant, decided.claim)
+    if work.done:
+        flash(_(DECIDED[decision]), "success")
+        return see_other("grants.claim", claim_id=claim_id)
+    return _claim_page(claim, form, work.refused_status)
 
 
 @bp.get("/staff/claim-files/<int:file_id>")

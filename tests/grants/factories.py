@@ -115,3 +115,17 @@ def make_plain_grants(session: Session, amounts: list[int], *, now: dt.datetime 
         services.accept_conditions(session, GRANTEE, grant.id, ConditionsChannel.ONLINE, now)
     session.commit()
     return round_, made
+
+
+def rounds_waiting_for_payout(session: Session, count: int) -> list[tuple[int, set[int]]]:
+    """``count`` rounds, each with two grants of 1.000 kr. and three approved claims on each
+    (100, 200 and 300 kr.), committed: (round id, its claim ids) each, for payout batch races."""
+    made = []
+    for _ in range(count):
+        round_, grants = make_plain_grants(session, [1_000_00, 1_000_00])
+        ids = [submit(session, g, 100_00 * (n + 1)).claim.id for g in grants for n in range(3)]
+        for claim_id in ids:
+            claims.decide_claim(session, STAFF, claim_id, claims.Decision.APPROVE, LATER)
+        session.commit()
+        made.append((round_.id, set(ids)))
+    return made

@@ -6,6 +6,8 @@ Each race starts its writers at a barrier, ≥ 20 repetitions:
 - two caseworkers approve two claims of one grant that together exceed it: exactly one succeeds;
 - two caseworkers approve the same claim (a double click): it is approved once;
 - two payout batches are built at once: no claim is in both, every claim is in one.
+
+tests/grants/test_concurrency_http.py runs the same races as caseworkers' requests to gunicorn -w 4.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from deltager.errors import DomainError
 from deltager.grants import batches, claims
 from deltager.grants.models import ExpenseClaim, Grant, PayoutBatchClaim
 from deltager.grants.services import NotEnoughLeft
-from tests.grants.factories import LATER, OTHER_STAFF, STAFF, make_plain_grants, submit
+from tests.grants.factories import LATER, OTHER_STAFF, STAFF, make_plain_grants, rounds_waiting_for_payout, submit
 
 REPETITIONS = 20
 
@@ -80,8 +82,8 @@ def test_two_approvals_that_together_exceed_the_grant(engine: Engine) -> None:
     for grant, (first, second) in zip(grants, pairs):
         results = race(
             engine,
-            lambda s, c=first: claims.decide_claim(s, STAFF, c, claims.Decision.APPROVE, LATER).id,
-            lambda s, c=second: claims.decide_claim(s, OTHER_STAFF, c, claims.Decision.APPROVE, LATER).id,
+            lambda s, c=first: claims.decide_claim(s, STAFF, c, claims.Decision.APPROVE, LATER).claim.id,
+            lambda s, c=second: claims.decide_claim(s, OTHER_STAFF, c, claims.Decision.APPROVE, LATER).claim.id,
         )
         _no_bugs(results)
         assert sum(isinstance(r, int) for r in results) == 1, results
@@ -98,11 +100,12 @@ def test_a_double_clicked_approval_approves_once(engine: Engine) -> None:
     for grant, claim_id in zip(grants, claim_ids):
         results = race(
             engine,
-            lambda s: claims.decide_claim(s, STAFF, claim_id, claims.Decision.APPROVE, LATER).id,
-            lambda s: claims.decide_claim(s, STAFF, claim_id, claims.Decision.APPROVE, LATER).id,
+            lambda s: claims.decide_claim(s, STAFF, claim_id, claims.Decision.APPROVE, LATER),
+            lambda s: claims.decide_claim(s, STAFF, claim_id, claims.Decision.APPROVE, LATER),
         )
         _no_bugs(results)
-        assert results == [claim_id, claim_id]  # the second click is a no-op, not an error
+        assert [r.claim.id for r in results] == [claim_id, claim_id]  # the second click is a no-op, not an error
+        assert sorted(r.decided_now for r in results) == [False, True]  # only the first tells the grantee
         with Session(engine) as session:
             assert session.get(Grant, grant.id).approved_ore == 400_00  # type: ignore[union-attr]
             decisions = session.scalar(select(func.count()).select_from(AuditEvent).where(
@@ -111,15 +114,8 @@ def test_a_double_clicked_approval_approves_once(engine: Engine) -> None:
 
 
 def test_two_batches_built_at_once_never_share_a_claim(engine: Engine) -> None:
-    rounds = []
     with Session(engine, expire_on_commit=False) as session:
-        for _ in range(REPETITIONS):
-            round_, grants = make_plain_grants(session, [1_000_00, 1_000_00])
-            ids = [submit(session, g, 100_00 * (n + 1)).claim.id for g in grants for n in range(3)]
-            for claim_id in ids:
-                claims.decide_claim(session, STAFF, claim_id, claims.Decision.APPROVE, LATER)
-            session.commit()
-            rounds.append((round_.id, set(ids)))
+        rounds = rounds_waiting_for_payout(session, REPETITIONS)
     for round_id, ids in rounds:
         results = race(
             engine,

@@ -161,7 +161,8 @@ def test_approve_lower_reject_and_ask(session: Session) -> None:
     # A second, different decision is refused; the same one again is a no-op.
     with pytest.raises(claims.ClaimAlreadyDecided):
         claims.decide_claim(session, STAFF, a.id, D.REJECT, SOON, reason="nej")
-    assert claims.decide_claim(session, STAFF, a.id, D.APPROVE, SOON) is a
+    again = claims.decide_claim(session, STAFF, a.id, D.APPROVE, SOON)
+    assert again.claim is a and not again.decided_now
     assert services.get_grant(session, grant.id).approved_ore == 1_600_00
     assert actions(session, "expense_claim", b.id) == ["claim.submit", "claim.decision"]
 

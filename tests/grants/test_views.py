@@ -190,6 +190,20 @@ def test_caseworker_lowers_a_claim_with_a_reason_and_the_grantee_is_told(
     assert "Kun 8 personer deltog" in mine and "8.700 kr." in mine  # 9.500 − 800 left
 
 
+def test_an_approval_that_came_second_is_409_with_why_and_a_repeated_one_mails_once(
+        client: FlaskClient, auth: Auth, db: Session, granted: GrantSetup, instance_path: Path) -> None:
+    grant = _receipt_grant(granted)  # 9.500 kr.
+    first, second = (submit(db, grant, 600_000).claim.id for _ in range(2))
+    db.commit()
+    auth.login(Role.CASEWORKER)
+    for _ in range(2):  # the second POST is a double click: approved once, the grantee told once
+        assert client.post(f"/staff/claims/{first}/decision", data={"decision": "approve"}).status_code == 303
+    assert len(outbox(instance_path)) == 1
+    refused = client.post(f"/staff/claims/{second}/decision", data={"decision": "approve"})
+    assert refused.status_code == 409 and "Der er kun 3.500 kr. tilbage" in refused.text
+    assert len(outbox(instance_path)) == 1
+
+
 def test_the_claim_page_shows_a_photo_inline_and_a_pdf_only_as_download(
         client: FlaskClient, auth: Auth, db: Session, granted: GrantSetup) -> None:
     grant = _receipt_grant(granted)

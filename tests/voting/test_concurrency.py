@@ -7,16 +7,9 @@ PostgreSQL when a server answers) and serves all repetitions; CSRF stays on.
 
 from __future__ import annotations
 
-import http.client
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -26,7 +19,8 @@ from sqlalchemy.orm import Session
 from deltager import migrate
 from deltager.db import make_engine
 from deltager.voting.models import Ballot, BallotCard, CardStatus
-from tests.conftest import ROOT, csrf_token, scratch_postgres_url
+from tests.conftest import csrf_token, scratch_postgres_url
+from tests.fixtures.gunicorn import Gunicorn, cookie_header, cookies, serve
 from tests.voting.factories import issue, make_vote_meeting
 
 pytestmark = pytest.mark.slow
@@ -39,21 +33,9 @@ CONCURRENCY = 50
 class Arena:
     """A gunicorn server on a prepared database: a voting meeting with one card per repetition."""
 
-    host: str
-    port: int
-    url: str
+    server: Gunicorn
     codes: list[str]
     project_ids: list[int]
-
-    def connection(self) -> http.client.HTTPConnection:
-        """A new keep-alive connection to the server."""
-        return http.client.HTTPConnection(self.host, self.port, timeout=60)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _prepare(url: str) -> tuple[list[str], list[int]]:
@@ -67,85 +49,31 @@ def _prepare(url: str) -> tuple[list[str], list[int]]:
     return codes, ids
 
 
-def _wait_until_up(host: str, port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {log.read_text()[-2000:]}")
-        conn = http.client.HTTPConnection(host, port, timeout=2)
-        try:
-            conn.request("GET", "/healthz")
-            response = conn.getresponse()
-            response.read()
-            if response.status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-        finally:
-            conn.close()
-    raise RuntimeError(f"gunicorn did not answer in time: {log.read_text()[-2000:]}")
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def arena(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Arena]:
     """Start gunicorn -w 4 once per backend on a prepared database."""
     tmp = tmp_path_factory.mktemp(f"gunicorn-{request.param}")
     url = f"sqlite:///{tmp / 'votes.sqlite'}" if request.param == "sqlite" else scratch_postgres_url("test_voting_concurrency")
     codes, ids = _prepare(url)
-    port = _free_port()
-    config = tmp / "gunicorn_test.py"
-    config.write_text(
-        f'bind = "127.0.0.1:{port}"\nworkers = 4\nworker_class = "sync"\ntimeout = 60\nbacklog = 512\n'
-        f'accesslog = None\nerrorlog = "{tmp / "gunicorn.log"}"\n'
-    )
-    instance = tmp / "instance"
-    instance.mkdir()
-    env = {
-        **os.environ,
-        "DELTAGER_INSTANCE_PATH": str(instance),
-        "DELTAGER_DATABASE_URL": url,
-        "DELTAGER_SECRET_KEY": "concurrency-test-secret-key",
-        "DELTAGER_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(config), "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_until_up("127.0.0.1", port, proc, tmp / "gunicorn.log")
-        yield Arena("127.0.0.1", port, url, codes, ids)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _cookies(response: http.client.HTTPResponse) -> dict[str, str]:
-    jar = {}
-    for header in response.headers.get_all("Set-Cookie") or []:
-        name, _, rest = header.partition("=")
-        jar[name] = rest.split(";", 1)[0]
-    return jar
+    with serve(url, tmp, workers=4) as server:
+        yield Arena(server, codes, ids)
 
 
 def _open_ballot(arena: Arena, code: str) -> tuple[str, str]:
     """Scan the card and load the ballot page: the cookie header and the CSRF token."""
-    conn = arena.connection()
+    conn = arena.server.connection()
     conn.request("GET", f"/v/{code}")
     scanned = conn.getresponse()
     scanned.read()
     assert scanned.status == 303 and urlsplit(scanned.getheader("Location", "")).path == "/ballot"
-    jar = _cookies(scanned)
-    conn.request("GET", "/ballot", headers={"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})
+    jar = cookies(scanned)
+    conn.request("GET", "/ballot", headers={"Cookie": cookie_header(jar)})
     page = conn.getresponse()
     html = page.read().decode()
     assert page.status == 200, html[:500]
-    jar.update(_cookies(page))
+    jar.update(cookies(page))
     conn.close()
-    return "; ".join(f"{k}={v}" for k, v in jar.items()), csrf_token(html)
+    return cookie_header(jar), csrf_token(html)
 
 
 def _storm(arena: Arena, cookie: str, token: str, choices: list[int]) -> list[int]:
@@ -157,7 +85,7 @@ def _storm(arena: Arena, cookie: str, token: str, choices: list[int]) -> list[in
     lock = threading.Lock()
 
     def shoot() -> None:
-        conn = arena.connection()
+        conn = arena.server.connection()
         conn.connect()
         barrier.wait()
         try:
@@ -181,7 +109,7 @@ def _storm(arena: Arena, cookie: str, token: str, choices: list[int]) -> list[in
 
 
 def test_fifty_simultaneous_posts_for_one_card_make_exactly_one_ballot(arena: Arena) -> None:
-    engine = make_engine(arena.url)
+    engine = make_engine(arena.server.database_url)
     try:
         for repetition, code in enumerate(arena.codes):
             cookie, token = _open_ballot(arena, code)
