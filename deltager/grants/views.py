@@ -13,7 +13,7 @@ import io
 import zipfile
 from typing import Any
 
-from flask import Blueprint, current_app, flash, render_template, request
+from flask import Blueprint, current_app, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -26,6 +26,7 @@ from deltager.applications.models import Applicant, ApplicantType, Application
 from deltager.audit.services import history
 from deltager.citizens.auth import applicant_required, current_applicant
 from deltager.citizens.services import applicant_actor
+from deltager.confirmation import Confirmation, Consequence, confirmation_page
 from deltager.db import get_session, reads_first, utcnow
 from deltager.errors import N_, DomainError, NotFound
 from deltager.forms import ConfirmForm
@@ -37,6 +38,7 @@ from deltager.grants.forms import (
 from deltager.grants.labels import FIELD_LABELS, VALUE_FILTERS
 from deltager.grants.models import ClaimFile, ClaimStatus, ConditionsChannel, ExpenseClaim, Grant, PayoutMode
 from deltager.i18n import format_local_date
+from deltager.money import format_ore
 from deltager.pdf.grant_letter import GrantLetter, LetterLine, grant_letter_pdf, load_template
 from deltager.permissions import Permission
 from deltager.rounds.services import get_round, list_rounds
@@ -288,6 +290,44 @@ def stop(grant_id: int) -> ResponseReturnValue:
             return see_other("grants.grant", grant_id=grant_id)
     return render_template("grants/stop.html", grant=grant, form=form,
                            ledger=services.ledger_of(grant)), 400 if form.errors else 200
+
+
+def _completion(grant: Grant) -> Confirmation:
+    """What completing the grant does, and why it would be refused now (blocking)."""
+    ledger = services.ledger_of(grant)
+    found = [Consequence(_("Nothing more can be claimed or approved on the grant."))]
+    found.append(Consequence(_("What is left and not approved (%(left)s) goes back to the round's pot.",
+                               left=format_ore(ledger.left_ore))))
+    if ledger.waiting_ore:
+        found.append(Consequence(_("Claims approved and not paid yet (%(waiting)s) are still paid.",
+                                   waiting=format_ore(ledger.waiting_ore))))
+    found.append(Consequence(_("The grantee is told by e-mail that the grant is completed.")))
+    found.append(Consequence(_("This cannot be undone."), warning=True))
+    try:
+        services.refuse_completing(get_session(), grant)
+    except DomainError as error:
+        found.insert(0, Consequence(translate_error(error), blocking=True))
+    return Confirmation(
+        title=_("Complete the grant"), lead=_("The project “%(title)s” is done. Read what completing does before "
+                                              "you confirm.", title=grant.title),
+        consequences=found, action=url_for("grants.complete", grant_id=grant.id), button=_("Complete the grant"),
+        back=url_for("grants.grant", grant_id=grant.id), breadcrumb=grant.title,
+    )
+
+
+@bp.route("/staff/grants/<int:grant_id>/complete", methods=["GET", "POST"])
+@requires(Permission.GRANTS_MANAGE)
+def complete(grant_id: int) -> ResponseReturnValue:
+    """Say what completing does (the remainder back to the pot; refused while claims wait), then do it."""
+    grant = services.get_grant(get_session(), grant_id)
+    if request.method == "GET" or not ConfirmForm().validate_on_submit():
+        return confirmation_page(_completion(grant))
+    with unit_of_work() as work:
+        done = services.complete_grant(work.session, staff_actor(), grant_id, utcnow())
+        work.after_commit(emails.tell, done, "completed", amount_ore=done.released_ore)
+    if work.done:
+        flash(_("The grant is completed. What was left is back in the pot. The grantee has been told."), "success")
+    return see_other("grants.grant", grant_id=grant_id)
 
 
 @bp.post("/staff/grants/<int:grant_id>/repayment")
