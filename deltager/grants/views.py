@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -527,9 +527,12 @@ def _batch_page(batch_id: int, template: str = "grants/batch.html", **extra: Any
     session = get_session()
     batch = batches.get_batch(session, batch_id)
     summary = batches.batch_summary(session, batch_id, get_round(session, batch.round_id).pot_ore)
-    _ready, blocked = batches.waiting_for_payout(session, batch.round_id)
+    ready, blocked = batches.waiting_for_payout(session, batch.round_id)
     return render_template(template, batch=batch, summary=summary, claims=batches.batch_claims(session, batch_id),
-                           blocked=blocked, form=ConfirmForm(), **extra)
+                           ready=ready, blocked=blocked, form=ConfirmForm(),
+                           history=history(session, "payout_batch", batch_id),
+                           history_labels=FIELD_LABELS["payout_batch"],
+                           history_value_filters=VALUE_FILTERS["payout_batch"], **extra)
 
 
 @bp.get("/staff/payouts/<int:batch_id>")
@@ -537,6 +540,35 @@ def _batch_page(batch_id: int, template: str = "grants/batch.html", **extra: Any
 def batch(batch_id: int) -> ResponseReturnValue:
     """A batch: its total against the pot, its claims, and what to do next."""
     return _batch_page(batch_id)
+
+
+@bp.post("/staff/payouts/<int:batch_id>/claims")
+@requires(Permission.GRANTS_PAYOUT)
+def add_claims(batch_id: int) -> ResponseReturnValue:
+    """Add the ticked approved claims (in no batch yet) to an open batch."""
+    batches.get_batch(get_session(), batch_id)
+    wanted = [int(v) for v in request.form.getlist("claim") if v.isdigit() and len(v) < 10]
+    if ConfirmForm().validate_on_submit():
+        with unit_of_work() as work:
+            added = batches.add_to_batch(work.session, staff_actor(), batch_id, wanted, utcnow())
+        if work.done:
+            flash(ngettext("%(num)d claim is added to the batch.", "%(num)d claims are added to the batch.",
+                           len(added)) if added else _("Tick the claims to add."), "success" if added else "error")
+    return see_other("grants.batch", batch_id=batch_id)
+
+
+@bp.post("/staff/payouts/<int:batch_id>/claims/<int:claim_id>/remove")
+@requires(Permission.GRANTS_PAYOUT)
+def take_out(batch_id: int, claim_id: int) -> ResponseReturnValue:
+    """Take a claim out of an open batch: it waits for the next one."""
+    batches.get_batch(get_session(), batch_id)
+    if ConfirmForm().validate_on_submit():
+        with unit_of_work() as work:
+            batches.remove_from_batch(work.session, staff_actor(), batch_id, claim_id, utcnow())
+        if work.done:
+            flash(_("The claim U-%(id)d is taken out of the batch. It waits for the next batch.", id=claim_id),
+                  "success")
+    return see_other("grants.batch", batch_id=batch_id)
 
 
 @bp.route("/staff/payouts/<int:batch_id>/export", methods=["GET", "POST"])
