@@ -270,7 +270,8 @@ def payee_rows(claims: Sequence[ExpenseClaim]) -> list[_Payee]:
         grant = claim.grant
         if claim.kind is ClaimKind.INVOICE:
             key: tuple[str, object] = ("supplier", claim.supplier_cvr)
-            payee = payees.setdefault(key, _Payee(PayeeType.SUPPLIER, claim.supplier_name, "", claim.supplier_cvr, [], []))
+            payee = payees.setdefault(key, _Payee(PayeeType.SUPPLIER, claim.supplier_name, claim.supplier_address,
+                                                  claim.supplier_cvr, [], []))
         else:
             key = ("grant", grant.id)
             payee = payees.setdefault(key, _Payee(grant.payee_type, grant.payee_name, grant.payee_address,

@@ -104,7 +104,8 @@ def _money_road(session: Session, grants: list[Grant], now: dt.datetime) -> None
     _claim(session, second, 450, "Maling til fællesrummet", now, file=twice, supplier="Bauhaus")  # the duplicate
     invoice = ClaimInput(budget_line_id=second.budget_lines[0].id, amount_ore=1500_00, spent_on=now.date(),
                          description="Trykning af 200 plakater", kind=ClaimKind.INVOICE,
-                         supplier_name="Tryk & Co ApS", supplier_cvr="12345678")
+                         supplier_name="Tryk & Co ApS", supplier_cvr="12345678",
+                         supplier_address="Industrivej 12, 8260 Viby J")
     claims.submit_claim(session, _applicant(session, second), second.id, invoice,
                         [_receipt("Faktura 2291 Tryk & Co")], now)
     asked = _claim(session, second, 300, "Diverse", now)
