@@ -595,6 +595,21 @@ def get_follow_up(session: Session, talk_id: int) -> FollowUpTalk:
     return talk
 
 
+def get_own_follow_up(session: Session, talk_id: int, grant_id: int) -> FollowUpTalk:
+    """A follow-up talk of this grant (the grantee's own), or NotFound: grantee A can never tell
+    B's talk from one that does not exist."""
+    talk = session.get(FollowUpTalk, talk_id)
+    if talk is None or talk.grant_id != grant_id:
+        raise NotFound(N_("This follow-up talk does not exist."))
+    return talk
+
+
+def upcoming_follow_ups(session: Session, grant_id: int, now: dt.datetime) -> list[FollowUpTalk]:
+    """A grant's follow-up talks still ahead, soonest first (what the grantee sees)."""
+    return list(session.scalars(select(FollowUpTalk).where(FollowUpTalk.grant_id == grant_id, FollowUpTalk.at > now)
+                                .order_by(FollowUpTalk.at, FollowUpTalk.id)))
+
+
 def follow_ups_of(session: Session, grant_id: int) -> list[FollowUpTalk]:
     """A grant's follow-up talks, oldest first."""
     return list(session.scalars(select(FollowUpTalk).where(FollowUpTalk.grant_id == grant_id)

@@ -36,7 +36,9 @@ from deltager.grants.forms import (
     AnswerForm, CertificateForm, ClaimForm, DecisionForm, NotesForm, PotForm, ReasonForm, RepaymentForm, TalkForm,
 )
 from deltager.grants.labels import FIELD_LABELS, VALUE_FILTERS
-from deltager.grants.models import ClaimFile, ClaimStatus, ConditionsChannel, ExpenseClaim, Grant, PayoutMode
+from deltager.grants.models import (
+    ClaimFile, ClaimStatus, ConditionsChannel, ExpenseClaim, FollowUpTalk, Grant, PayoutMode,
+)
 from deltager.i18n import format_local_date
 from deltager.money import format_ore
 from deltager.pdf.grant_letter import GrantLetter, LetterLine, grant_letter_pdf, load_template
@@ -379,7 +381,11 @@ def talk_notes(talk_id: int) -> ResponseReturnValue:
 @requires(Permission.GRANTS_VIEW)
 def talk_ics(talk_id: int) -> ResponseReturnValue:
     """The follow-up talk as a calendar file, to send to the grantee."""
-    talk = services.get_follow_up(get_session(), talk_id)
+    return _talk_file(services.get_follow_up(get_session(), talk_id))
+
+
+def _talk_file(talk: FollowUpTalk) -> Response:
+    """A follow-up talk as a calendar file (for the caseworker to send, or the grantee to save)."""
     data = services.follow_up_ics(talk, title=talk.grant.title, now=utcnow())
     return download(data, f"opfoelgning-{talk.id}.ics", "text/calendar")
 
@@ -656,6 +662,7 @@ def mine(application_id: int) -> ResponseReturnValue:
     application, grant = _own(application_id)
     return render_template("grants/mine.html", application=application, grant=grant,
                            ledger=services.ledger(session, grant.id), claims=claims.claims_of_grant(session, grant.id),
+                           talks=services.upcoming_follow_ups(session, grant.id, utcnow()),
                            waiting=claims.waiting_for, form=ConfirmForm())
 
 
@@ -671,6 +678,14 @@ def accept(application_id: int) -> ResponseReturnValue:
         if work.done:
             flash(_("Thank you. You have accepted the conditions."), "success")
     return see_other("grants.mine", application_id=application_id)
+
+
+@bp.get("/apply/<int:application_id>/grant/talks/<int:talk_id>/talk.ics")
+@applicant_required
+def my_talk_ics(application_id: int, talk_id: int) -> ResponseReturnValue:
+    """A follow-up talk about my grant, as a calendar file to save in my phone's calendar."""
+    _application, grant = _own(application_id)
+    return _talk_file(services.get_own_follow_up(get_session(), talk_id, grant.id))
 
 
 @bp.get("/apply/<int:application_id>/grant/letter.pdf")
