@@ -53,7 +53,7 @@ def test_take_a_claim_out_and_add_one_in_no_batch(
     assert client.post(f"/staff/payouts/{batch_id}/claims", data={"claim": [str(outside), str(first)]}).status_code == 303
     assert _members(session, batch_id) == sorted([first, second, outside])
     events = {e.action: e for e in session.scalars(select(AuditEvent).where(AuditEvent.object_type == "payout_batch",
-                                                                             AuditEvent.object_id == batch_id))}
+                                                                             AuditEvent.object_id == str(batch_id)))}
     assert events["batch.remove"].before == {"claims": [first], "total_ore": 3_000_00}
     assert events["batch.remove"].after == {"claims": [], "total_ore": 2_000_00}
     assert events["batch.add"].after == {"claims": sorted([first, outside]), "total_ore": 3_500_00}
