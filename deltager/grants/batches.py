@@ -127,13 +127,16 @@ def create_batch(
 
 
 def add_to_batch(session: Session, actor: Actor, batch_id: int, claim_ids: Collection[int], now: dt.datetime) -> list[int]:
-    """Add approved claims waiting for payout to an open batch; returns those added."""
+    """Add approved claims waiting for payout (in no batch, their grant payable now) to an open
+    batch; returns those added (none, if another batch took them first)."""
     batch = get_batch(session, batch_id, for_update=True)
     _require_open(batch)
     ready, _ = waiting_for_payout(session, batch.round_id)
+    before = _total(session, batch.id)
     taken = _take(session, batch.id, [c.id for c in ready if c.id in claim_ids])
     if taken:
-        record(session, actor, "batch.add", "payout_batch", batch.id, after={"claims": taken}, at=now)
+        record(session, actor, "batch.add", "payout_batch", batch.id, before={"total_ore": before},
+               after={"claims": taken, "total_ore": _total(session, batch.id)}, at=now)
     return taken
 
 
@@ -149,9 +152,11 @@ def remove_from_batch(session: Session, actor: Actor, batch_id: int, claim_id: i
     member = session.get(PayoutBatchClaim, claim_id)
     if member is None or member.batch_id != batch.id:
         return batch
+    before = _total(session, batch.id)
     session.delete(member)
     session.flush()
-    record(session, actor, "batch.remove", "payout_batch", batch.id, before={"claims": [claim_id]}, after={"claims": []},
+    record(session, actor, "batch.remove", "payout_batch", batch.id,
+           before={"claims": [claim_id], "total_ore": before}, after={"claims": [], "total_ore": _total(session, batch.id)},
            at=now)
     return batch
 
@@ -265,7 +270,8 @@ def payee_rows(claims: Sequence[ExpenseClaim]) -> list[_Payee]:
         grant = claim.grant
         if claim.kind is ClaimKind.INVOICE:
             key: tuple[str, object] = ("supplier", claim.supplier_cvr)
-            payee = payees.setdefault(key, _Payee(PayeeType.SUPPLIER, claim.supplier_name, "", claim.supplier_cvr, [], []))
+            payee = payees.setdefault(key, _Payee(PayeeType.SUPPLIER, claim.supplier_name, claim.supplier_address,
+                                                  claim.supplier_cvr, [], []))
         else:
             key = ("grant", grant.id)
             payee = payees.setdefault(key, _Payee(grant.payee_type, grant.payee_name, grant.payee_address,

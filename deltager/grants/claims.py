@@ -102,6 +102,7 @@ class ClaimInput:
     kind: ClaimKind = ClaimKind.REIMBURSE
     supplier_name: str = ""
     supplier_cvr: str = ""
+    supplier_address: str = ""  # an invoice's supplier, for the payout file
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,9 @@ def _check_input(session: Session, grant: Grant, data: ClaimInput, files: Sequen
         raise ValidationFailed(N_("A CVR number has 8 digits."), field="supplier_cvr")
     if data.kind is ClaimKind.INVOICE and not data.supplier_cvr:
         raise ValidationFailed(N_("Write the supplier's CVR number (8 digits)."), field="supplier_cvr")
+    if data.kind is ClaimKind.INVOICE and not data.supplier_address.strip():
+        raise ValidationFailed(N_("Write the supplier's address: the finance system pays the bill to it."),
+                               field="supplier_address")
     if not 1 <= len(files) <= MAX_FILES:
         raise ValidationFailed(N_("Add between 1 and 5 files: a photo of the receipt or a PDF."), field="files")
 
@@ -230,7 +234,8 @@ def submit_claim(
     claim = ExpenseClaim(
         grant_id=grant.id, budget_line_id=data.budget_line_id, kind=data.kind, amount_ore=data.amount_ore,
         spent_on=data.spent_on, description=data.description.strip(), supplier_name=data.supplier_name.strip()[:200],
-        supplier_cvr=data.supplier_cvr, status=ClaimStatus.SUBMITTED, submitted_at=now,
+        supplier_cvr=data.supplier_cvr, supplier_address=data.supplier_address.strip()[:200],
+        status=ClaimStatus.SUBMITTED, submitted_at=now,
         submitted_by=actor.label[:120], on_paper=on_paper, waiting_since=now,
     )
     claim.files = _stored_files(files, now)

@@ -1,7 +1,8 @@
-"""Demo grants for last year's round: grants in every state, claims in every state (one a flagged
-duplicate), a paid payout batch and an open one, a grant on hold, a stopped grant with money back
-in the pot, and a follow-up talk booked. Made through the road and the services, as staff and
-grantees would."""
+"""Demo grants for last year's round: grants in every state (one association paid up front, one
+project completed), claims in every state and kind (one a flagged duplicate, one an invoice to a
+supplier), a paid payout batch and an open one, a grant on hold, a stopped grant with its
+remainder and a repayment back in the pot, and a follow-up talk booked. Made through the road and
+the services, as staff and grantees would; tests/grants/test_demo.py checks that every state shows."""
 
 from __future__ import annotations
 
@@ -37,13 +38,16 @@ def _receipt(text: str) -> FileInput:
     return FileInput(f"{text[:20]}.jpg", "image/jpeg", out.getvalue())
 
 
+def _applicant(session: Session, grant: Grant) -> Actor:
+    return applicant_actor(applications.get_application(session, grant.application_id).applicant)
+
+
 def _claim(session: Session, grant: Grant, amount_kr: int, what: str, now: dt.datetime, *,
            file: FileInput | None = None, supplier: str = "Netto", days_ago: int = 0) -> int:
-    applicant = applications.get_application(session, grant.application_id).applicant
     data = ClaimInput(budget_line_id=grant.budget_lines[0].id, amount_ore=amount_kr * 100,
                       spent_on=(now - dt.timedelta(days=days_ago)).date(), description=what,
                       kind=ClaimKind.REIMBURSE, supplier_name=supplier)
-    sent = claims.submit_claim(session, applicant_actor(applicant), grant.id, data, [file or _receipt(what)], now)
+    sent = claims.submit_claim(session, _applicant(session, grant), grant.id, data, [file or _receipt(what)], now)
     return sent.claim.id
 
 
@@ -62,7 +66,7 @@ def load_grants_demo(session: Session, now: dt.datetime) -> None:
     round_ = session.scalar(select(Round).where(Round.title == ROUND))
     if round_ is None or round_.status is not RoundStatus.ALLOCATED:
         return
-    grants = [g for g in road.make_grants(session, round_.id, CASEWORKER, now) if g.payout_mode is PayoutMode.RECEIPTS]
+    grants = road.make_grants(session, round_.id, CASEWORKER, now)
     for grant in grants:
         if grant.child_certificate_missing:
             services.set_child_certificate(session, CASEWORKER, grant.id, required=True,
@@ -73,12 +77,24 @@ def load_grants_demo(session: Session, now: dt.datetime) -> None:
 
 
 def _money_road(session: Session, grants: list[Grant], now: dt.datetime) -> None:
-    first, second, third, fourth = grants[:4]
+    first, second, third, fourth, upfront, done = grants[:6]
     paid = _claim(session, first, 1200, "Leje af grill og bænke", now)
     claims.decide_claim(session, CASEWORKER, paid, Decision.APPROVE, now)
+    # An association paid up front (it sends a final account later).
+    services.set_payout_mode(session, CASEWORKER, upfront.id, PayoutMode.UPFRONT, now)
+    claims.request_upfront_payout(session, CASEWORKER, upfront.id, now)
+    # A project that spent its money before the stop below, and paid some of it back.
+    bought = _claim(session, fourth, 400, "Frø og plantesække", now, days_ago=20)
+    claims.decide_claim(session, CASEWORKER, bought, Decision.APPROVE, now)
+    # A project done: its last receipt paid, then completed (the remainder goes back to the pot).
+    last = _claim(session, done, 1800, "Værktøj og reservedele", now, supplier="Harald Nyborg", days_ago=30)
+    claims.decide_claim(session, CASEWORKER, last, Decision.APPROVE, now)
     paid_batch = batches.create_batch(session, CASEWORKER, first.round_id, now)
     batches.export_batch(session, CASEWORKER, paid_batch.id, now)
     batches.mark_batch_paid(session, CASEWORKER, paid_batch.id, now)
+    services.complete_grant(session, CASEWORKER, done.id, now)
+    services.record_repayment(session, CASEWORKER, fourth.id, 150_00, now.date(),
+                              "Ubrugte plantesække returneret til butikken.", now)
     lowered = _claim(session, first, 800, "Kaffe, kage og saft til 40 personer", now)
     claims.decide_claim(session, CASEWORKER, lowered, Decision.LOWER, now, approved_ore=650_00,
                         reason="Saft til børnene er ikke en del af budgettet.")
@@ -86,6 +102,12 @@ def _money_road(session: Session, grants: list[Grant], now: dt.datetime) -> None
     twice = _receipt("Bauhaus maling 2 spande")
     _claim(session, second, 450, "Maling til fællesrummet", now, file=twice, supplier="Bauhaus")
     _claim(session, second, 450, "Maling til fællesrummet", now, file=twice, supplier="Bauhaus")  # the duplicate
+    invoice = ClaimInput(budget_line_id=second.budget_lines[0].id, amount_ore=1500_00, spent_on=now.date(),
+                         description="Trykning af 200 plakater", kind=ClaimKind.INVOICE,
+                         supplier_name="Tryk & Co ApS", supplier_cvr="12345678",
+                         supplier_address="Industrivej 12, 8260 Viby J")
+    claims.submit_claim(session, _applicant(session, second), second.id, invoice,
+                        [_receipt("Faktura 2291 Tryk & Co")], now)
     asked = _claim(session, second, 300, "Diverse", now)
     claims.decide_claim(session, CASEWORKER, asked, Decision.ASK_INFO, now,
                         reason="Skriv, hvad I har købt, og send et billede af bonen, hvor vi kan læse beløbet.")

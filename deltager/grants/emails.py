@@ -1,5 +1,5 @@
 """The e-mails to a grantee, in their language, after the commit: a claim approved, lowered,
-rejected or needing more information, a payout made, the grant on hold or stopped.
+rejected or needing more information, a payout made, the grant on hold, stopped or completed.
 
 Views queue them with ``work.after_commit``; the texts use gettext (web-side, flask_babel)."""
 
@@ -28,6 +28,7 @@ NEWS = {
     "paid": N_("Money from your grant is on its way"),
     "hold": N_("Your grant is on hold"),
     "stopped": N_("Your grant is stopped"),
+    "completed": N_("Your grant is completed"),
     "talk": N_("A talk about your project"),
 }
 CLAIM_NEWS = {ClaimStatus.APPROVED: "approved", ClaimStatus.LOWERED: "lowered", ClaimStatus.REJECTED: "rejected",

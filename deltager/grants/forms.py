@@ -37,6 +37,8 @@ class ClaimForm(BaseForm):
     supplier_name = StringField(_("Name of the shop"), validators=[Optional(), Length(max=200), no_control_characters])
     supplier_cvr = StringField(_("CVR number of the shop"), validators=[Optional(), Length(max=8)],
                                description=_("8 digits. You find it on the bill."))
+    supplier_address = StringField(_("Address of the shop"), validators=[Optional(), Length(max=200), no_control_characters],
+                                   description=_("Street, number, postcode and town, as on the bill."))
 
     def set_lines(self, lines: list[GrantBudgetLine]) -> None:
         """The grant's budget lines as the choices."""
@@ -48,6 +50,7 @@ class ClaimForm(BaseForm):
             budget_line_id=self.budget_line_id.data, amount_ore=self.amount.data or 0, spent_on=self.spent_on.data,
             description=self.description.data or "", kind=ClaimKind(self.kind.data),
             supplier_name=self.supplier_name.data or "", supplier_cvr=(self.supplier_cvr.data or "").replace(" ", ""),
+            supplier_address=self.supplier_address.data or "",
         )
 
 

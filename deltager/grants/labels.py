@@ -145,7 +145,8 @@ FIELD_LABELS = {
     "expense_claim": {
         "status": _("Status"), "amount_ore": _("Claimed (kr.)"), "approved_ore": _("Approved (kr.)"),
         "budget_line_id": _("Budget line no."), "spent_on": _("Date of the expense"), "kind": _("Kind"),
-        "supplier_name": _("Supplier"), "supplier_cvr": _("Supplier's CVR"), "reason": _("Reason"),
+        "supplier_name": _("Supplier"), "supplier_cvr": _("Supplier's CVR"),
+        "supplier_address": _("Supplier's address"), "reason": _("Reason"),
         "info_request": _("Information asked for"), "info_answer": _("Answer"),
         "grant_id": _("Grant no."), "grant_approved_ore": _("Approved of the grant in all (kr.)"),
         "on_paper": _("Handed in on paper"), "files": _("Files (checksums)"), "flags": _("Flags"),

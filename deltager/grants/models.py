@@ -245,6 +245,8 @@ class ExpenseClaim(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     supplier_name: Mapped[str] = mapped_column(String(200), default="")
     supplier_cvr: Mapped[str] = mapped_column(String(8), default="")
+    # The supplier's address for the payout file (an invoice; '' on claims sent before migration 0013).
+    supplier_address: Mapped[str] = mapped_column(String(200), default="", server_default="")
     status: Mapped[ClaimStatus] = mapped_column(str_enum(ClaimStatus), default=ClaimStatus.SUBMITTED)
 
     # The caseworker's reason (lowered, rejected) and the conversation on a request for information.
@@ -278,7 +280,8 @@ class ExpenseClaim(Base):
         return {
             "status": self.status, "amount_ore": self.amount_ore, "approved_ore": self.approved_ore,
             "budget_line_id": self.budget_line_id, "spent_on": self.spent_on, "kind": self.kind,
-            "supplier_name": self.supplier_name, "supplier_cvr": self.supplier_cvr, "reason": self.reason,
+            "supplier_name": self.supplier_name, "supplier_cvr": self.supplier_cvr,
+            "supplier_address": self.supplier_address, "reason": self.reason,
             "info_request": self.info_request, "info_answer": self.info_answer,
         }
 

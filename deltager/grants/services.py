@@ -38,7 +38,9 @@ from deltager.grants.models import (
     GrantBudgetLine,
     GrantStatus,
     PayeeType,
+    BatchStatus,
     PayoutBatch,
+    PayoutBatchClaim,
     PayoutMode,
     Repayment,
 )
@@ -352,16 +354,43 @@ def stop_grant(session: Session, actor: Actor, grant_id: int, reason: str, now: 
     return _changed(session, actor, "grant.stop", grant, before, now)
 
 
+def _references(claim_ids: Sequence[int]) -> str:
+    return ", ".join(f"U-{claim_id}" for claim_id in claim_ids)
+
+
+def refuse_completing(session: Session, grant: Grant) -> None:
+    """Raise why the grant cannot be completed now, if so (reads only): it must be active, no claim
+    may wait for a decision or the grantee's answer, and no open payout batch may hold its claims
+    (they would be paid after the project is closed, or taken out and forgotten)."""
+    if grant.status is GrantStatus.ON_HOLD:
+        raise GrantOnHold(N_("The grant is on hold: resume it before it is completed."))
+    if grant.status is not GrantStatus.ACTIVE:
+        raise GrantClosed(N_("Only an active grant can be completed."))
+    waiting = list(session.scalars(select(ExpenseClaim.id).where(
+        ExpenseClaim.grant_id == grant.id, ExpenseClaim.status.in_(OPEN_STATES)).order_by(ExpenseClaim.id)))
+    if waiting:
+        raise NotAllowed(N_("Claims still wait for a decision or an answer (%(claims)s): decide them before the "
+                            "grant is completed."), claims=_references(waiting))
+    batched = session.execute(
+        select(ExpenseClaim.id, PayoutBatch.id)
+        .join(PayoutBatchClaim, PayoutBatchClaim.claim_id == ExpenseClaim.id)
+        .join(PayoutBatch, PayoutBatch.id == PayoutBatchClaim.batch_id)
+        .where(ExpenseClaim.grant_id == grant.id, PayoutBatch.status == BatchStatus.OPEN)
+        .order_by(ExpenseClaim.id)
+    ).all()
+    if batched:
+        raise NotAllowed(N_("The open payout batch %(batch)s holds claims of this grant (%(claims)s): export it, "
+                            "or take them out, before the grant is completed."),
+                         batch=f"UB-{batched[0][1]}", claims=_references([claim_id for claim_id, _ in batched]))
+
+
 def complete_grant(session: Session, actor: Actor, grant_id: int, now: dt.datetime) -> Grant:
-    """Mark a project done: nothing more is claimed, what is left goes back to the pot."""
+    """Mark a project done: nothing more is claimed, what is left goes back to the pot; approved
+    claims not yet paid are still paid. Refused as :func:`refuse_completing` says."""
     grant = get_grant(session, grant_id, for_update=True)
     if grant.status is GrantStatus.COMPLETED:
         return grant
-    if grant.status is not GrantStatus.ACTIVE:
-        raise GrantClosed(N_("Only an active grant can be completed."))
-    if session.scalar(select(ExpenseClaim.id).where(
-            ExpenseClaim.grant_id == grant.id, ExpenseClaim.status.in_(OPEN_STATES)).limit(1)) is not None:
-        raise NotAllowed(N_("Decide the open claims before the grant is completed."))
+    refuse_completing(session, grant)
     before = grant.audit_snapshot()
     grant.released_ore += grant.left_ore
     grant.status = GrantStatus.COMPLETED
@@ -564,6 +593,21 @@ def get_follow_up(session: Session, talk_id: int) -> FollowUpTalk:
     if talk is None:
         raise NotFound(N_("This follow-up talk does not exist."))
     return talk
+
+
+def get_own_follow_up(session: Session, talk_id: int, grant_id: int) -> FollowUpTalk:
+    """A follow-up talk of this grant (the grantee's own), or NotFound: grantee A can never tell
+    B's talk from one that does not exist."""
+    talk = session.get(FollowUpTalk, talk_id)
+    if talk is None or talk.grant_id != grant_id:
+        raise NotFound(N_("This follow-up talk does not exist."))
+    return talk
+
+
+def upcoming_follow_ups(session: Session, grant_id: int, now: dt.datetime) -> list[FollowUpTalk]:
+    """A grant's follow-up talks still ahead, soonest first (what the grantee sees)."""
+    return list(session.scalars(select(FollowUpTalk).where(FollowUpTalk.grant_id == grant_id, FollowUpTalk.at > now)
+                                .order_by(FollowUpTalk.at, FollowUpTalk.id)))
 
 
 def follow_ups_of(session: Session, grant_id: int) -> list[FollowUpTalk]:

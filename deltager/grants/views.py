@@ -13,9 +13,9 @@ import io
 import zipfile
 from typing import Any
 
-from flask import Blueprint, current_app, flash, render_template, request
+from flask import Blueprint, current_app, flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -26,6 +26,7 @@ from deltager.applications.models import Applicant, ApplicantType, Application
 from deltager.audit.services import history
 from deltager.citizens.auth import applicant_required, current_applicant
 from deltager.citizens.services import applicant_actor
+from deltager.confirmation import Confirmation, Consequence, confirmation_page
 from deltager.db import get_session, reads_first, utcnow
 from deltager.errors import N_, DomainError, NotFound
 from deltager.forms import ConfirmForm
@@ -35,8 +36,11 @@ from deltager.grants.forms import (
     AnswerForm, CertificateForm, ClaimForm, DecisionForm, NotesForm, PotForm, ReasonForm, RepaymentForm, TalkForm,
 )
 from deltager.grants.labels import FIELD_LABELS, VALUE_FILTERS
-from deltager.grants.models import ClaimFile, ClaimStatus, ConditionsChannel, ExpenseClaim, Grant, PayoutMode
+from deltager.grants.models import (
+    ClaimFile, ClaimStatus, ConditionsChannel, ExpenseClaim, FollowUpTalk, Grant, PayoutMode,
+)
 from deltager.i18n import format_local_date
+from deltager.money import format_ore
 from deltager.pdf.grant_letter import GrantLetter, LetterLine, grant_letter_pdf, load_template
 from deltager.permissions import Permission
 from deltager.rounds.services import get_round, list_rounds
@@ -290,6 +294,44 @@ def stop(grant_id: int) -> ResponseReturnValue:
                            ledger=services.ledger_of(grant)), 400 if form.errors else 200
 
 
+def _completion(grant: Grant) -> Confirmation:
+    """What completing the grant does, and why it would be refused now (blocking)."""
+    ledger = services.ledger_of(grant)
+    found = [Consequence(_("Nothing more can be claimed or approved on the grant."))]
+    found.append(Consequence(_("What is left and not approved (%(left)s) goes back to the round's pot.",
+                               left=format_ore(ledger.left_ore))))
+    if ledger.waiting_ore:
+        found.append(Consequence(_("Claims approved and not paid yet (%(waiting)s) are still paid.",
+                                   waiting=format_ore(ledger.waiting_ore))))
+    found.append(Consequence(_("The grantee is told by e-mail that the grant is completed.")))
+    found.append(Consequence(_("This cannot be undone."), warning=True))
+    try:
+        services.refuse_completing(get_session(), grant)
+    except DomainError as error:
+        found.insert(0, Consequence(translate_error(error), blocking=True))
+    return Confirmation(
+        title=_("Complete the grant"), lead=_("The project “%(title)s” is done. Read what completing does before "
+                                              "you confirm.", title=grant.title),
+        consequences=found, action=url_for("grants.complete", grant_id=grant.id), button=_("Complete the grant"),
+        back=url_for("grants.grant", grant_id=grant.id), breadcrumb=grant.title,
+    )
+
+
+@bp.route("/staff/grants/<int:grant_id>/complete", methods=["GET", "POST"])
+@requires(Permission.GRANTS_MANAGE)
+def complete(grant_id: int) -> ResponseReturnValue:
+    """Say what completing does (the remainder back to the pot; refused while claims wait), then do it."""
+    grant = services.get_grant(get_session(), grant_id)
+    if request.method == "GET" or not ConfirmForm().validate_on_submit():
+        return confirmation_page(_completion(grant))
+    with unit_of_work() as work:
+        done = services.complete_grant(work.session, staff_actor(), grant_id, utcnow())
+        work.after_commit(emails.tell, done, "completed", amount_ore=done.released_ore)
+    if work.done:
+        flash(_("The grant is completed. What was left is back in the pot. The grantee has been told."), "success")
+    return see_other("grants.grant", grant_id=grant_id)
+
+
 @bp.post("/staff/grants/<int:grant_id>/repayment")
 @requires(Permission.GRANTS_MANAGE)
 def repayment(grant_id: int) -> ResponseReturnValue:
@@ -339,7 +381,11 @@ def talk_notes(talk_id: int) -> ResponseReturnValue:
 @requires(Permission.GRANTS_VIEW)
 def talk_ics(talk_id: int) -> ResponseReturnValue:
     """The follow-up talk as a calendar file, to send to the grantee."""
-    talk = services.get_follow_up(get_session(), talk_id)
+    return _talk_file(services.get_follow_up(get_session(), talk_id))
+
+
+def _talk_file(talk: FollowUpTalk) -> Response:
+    """A follow-up talk as a calendar file (for the caseworker to send, or the grantee to save)."""
     data = services.follow_up_ics(talk, title=talk.grant.title, now=utcnow())
     return download(data, f"opfoelgning-{talk.id}.ics", "text/calendar")
 
@@ -490,9 +536,12 @@ def _batch_page(batch_id: int, template: str = "grants/batch.html", **extra: Any
     session = get_session()
     batch = batches.get_batch(session, batch_id)
     summary = batches.batch_summary(session, batch_id, get_round(session, batch.round_id).pot_ore)
-    _ready, blocked = batches.waiting_for_payout(session, batch.round_id)
+    ready, blocked = batches.waiting_for_payout(session, batch.round_id)
     return render_template(template, batch=batch, summary=summary, claims=batches.batch_claims(session, batch_id),
-                           blocked=blocked, form=ConfirmForm(), **extra)
+                           ready=ready, blocked=blocked, form=ConfirmForm(),
+                           history=history(session, "payout_batch", batch_id),
+                           history_labels=FIELD_LABELS["payout_batch"],
+                           history_value_filters=VALUE_FILTERS["payout_batch"], **extra)
 
 
 @bp.get("/staff/payouts/<int:batch_id>")
@@ -500,6 +549,35 @@ def _batch_page(batch_id: int, template: str = "grants/batch.html", **extra: Any
 def batch(batch_id: int) -> ResponseReturnValue:
     """A batch: its total against the pot, its claims, and what to do next."""
     return _batch_page(batch_id)
+
+
+@bp.post("/staff/payouts/<int:batch_id>/claims")
+@requires(Permission.GRANTS_PAYOUT)
+def add_claims(batch_id: int) -> ResponseReturnValue:
+    """Add the ticked approved claims (in no batch yet) to an open batch."""
+    batches.get_batch(get_session(), batch_id)
+    wanted = [int(v) for v in request.form.getlist("claim") if v.isdigit() and len(v) < 10]
+    if ConfirmForm().validate_on_submit():
+        with unit_of_work() as work:
+            added = batches.add_to_batch(work.session, staff_actor(), batch_id, wanted, utcnow())
+        if work.done:
+            flash(ngettext("%(num)d claim is added to the batch.", "%(num)d claims are added to the batch.",
+                           len(added)) if added else _("Tick the claims to add."), "success" if added else "error")
+    return see_other("grants.batch", batch_id=batch_id)
+
+
+@bp.post("/staff/payouts/<int:batch_id>/claims/<int:claim_id>/remove")
+@requires(Permission.GRANTS_PAYOUT)
+def take_out(batch_id: int, claim_id: int) -> ResponseReturnValue:
+    """Take a claim out of an open batch: it waits for the next one."""
+    batches.get_batch(get_session(), batch_id)
+    if ConfirmForm().validate_on_submit():
+        with unit_of_work() as work:
+            batches.remove_from_batch(work.session, staff_actor(), batch_id, claim_id, utcnow())
+        if work.done:
+            flash(_("The claim U-%(id)d is taken out of the batch. It waits for the next batch.", id=claim_id),
+                  "success")
+    return see_other("grants.batch", batch_id=batch_id)
 
 
 @bp.route("/staff/payouts/<int:batch_id>/export", methods=["GET", "POST"])
@@ -587,6 +665,7 @@ def mine(application_id: int) -> ResponseReturnValue:
     application, grant = _own(application_id)
     return render_template("grants/mine.html", application=application, grant=grant,
                            ledger=services.ledger(session, grant.id), claims=claims.claims_of_grant(session, grant.id),
+                           talks=services.upcoming_follow_ups(session, grant.id, utcnow()),
                            waiting=claims.waiting_for, form=ConfirmForm())
 
 
@@ -602,6 +681,14 @@ def accept(application_id: int) -> ResponseReturnValue:
         if work.done:
             flash(_("Thank you. You have accepted the conditions."), "success")
     return see_other("grants.mine", application_id=application_id)
+
+
+@bp.get("/apply/<int:application_id>/grant/talks/<int:talk_id>/talk.ics")
+@applicant_required
+def my_talk_ics(application_id: int, talk_id: int) -> ResponseReturnValue:
+    """A follow-up talk about my grant, as a calendar file to save in my phone's calendar."""
+    _application, grant = _own(application_id)
+    return _talk_file(services.get_own_follow_up(get_session(), talk_id, grant.id))
 
 
 @bp.get("/apply/<int:application_id>/grant/letter.pdf")

@@ -57,7 +57,7 @@ NOT_HTML = {
     "meetings.calendar": "iCalendar", "voting.export_pb": "Pabulib file",
     "meetings.sign_up_receipt": "PDF", "applications.receipt": "PDF", "voting.cards_again": "PDF",
     "voting.paper_ballot_pdf": "PDF", "voting.posters": "PDF", "voting.protocol": "PDF",
-    "grants.letter": "PDF", "grants.my_letter": "PDF", "grants.talk_ics": "iCalendar",
+    "grants.letter": "PDF", "grants.my_letter": "PDF", "grants.talk_ics": "iCalendar", "grants.my_talk_ics": "iCalendar",
     "grants.staff_file": "JPEG, or a PDF as an attachment", "grants.my_file": "JPEG, or a PDF as an attachment",
     "grants.batch_zip": "ZIP of a batch's receipts",
 }

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from deltager.grants import services
+from deltager.grants import batches, claims, services
 from deltager.permissions import Role
 from tests.applications.factories import image_bytes
 from tests.browser.conftest import LiveApp, citizen_cookie
-from tests.grants.factories import LATER, STAFF, make_granted_round
+from tests.grants.factories import LATER, STAFF, make_granted_round, submit
 
 pytestmark = pytest.mark.browser
 
@@ -84,3 +84,36 @@ def test_grantee_and_caseworker_on_the_money_road(live_app: LiveApp, browser: An
         axe(page)
     finally:
         phone.context.close()
+
+
+def test_take_out_is_reachable_on_a_320_px_phone_without_sideways_scrolling(
+        live_app: LiveApp, browser: Any, axe: Any) -> None:
+    """The batch's claims stack on a phone: each claim's "Tag ud" button is inside the window."""
+    with live_app.session() as s:
+        setup = make_granted_round(s)
+        grant = setup.grants[1]
+        for amount in (1_000_00, 2_000_00):
+            claim = submit(s, grant, amount).claim
+            claims.decide_claim(s, STAFF, claim.id, claims.Decision.APPROVE, LATER)
+        batch_id = batches.create_batch(s, STAFF, setup.round.id, LATER).id
+    context = browser.new_context(viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True,
+                                  locale="da-DK")
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    try:
+        live_app.login(tab, Role.CASEWORKER)
+        tab.goto(f"{live_app.url}/staff/payouts/{batch_id}")
+        buttons = tab.get_by_role("button", name=re.compile(r"^Tag U-\d+ ud af bunken$"))
+        assert buttons.count() == 2
+        for n in range(2):
+            box = buttons.nth(n).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 320, box
+            assert box["height"] >= 44
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 320
+        axe(tab)
+        buttons.first.click()
+        tab.wait_for_load_state()
+        assert tab.get_by_text(re.compile(r"er taget ud af bunken")).is_visible()
+        assert tab.get_by_role("button", name=re.compile(r"^Tag U-\d+ ud af bunken$")).count() == 1
+    finally:
+        context.close()

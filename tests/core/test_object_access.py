@@ -137,7 +137,8 @@ def _grants(session: Session, world: World, round_id: int, pot_ore: int) -> None
     world.objects["batch_id"] = {"open": batch.id}
     world.objects["talk_id"] = {"booked": talk.id}
     world.owner |= {("claim_id", "A's claim"): APPLICANT_A, ("claim_id", "B's claim"): APPLICANT_B,
-                    ("file_id", "A's receipt"): APPLICANT_A, ("file_id", "B's receipt"): APPLICANT_B}
+                    ("file_id", "A's receipt"): APPLICANT_A, ("file_id", "B's receipt"): APPLICANT_B,
+                    ("talk_id", "booked"): APPLICANT_A}
     session.commit()
 
 

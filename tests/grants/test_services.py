@@ -102,7 +102,8 @@ def test_a_claim_cannot_exceed_what_is_left(session: Session) -> None:
     ("overrides", "field"),
     [({"description": " "}, "description"),
      ({"spent_on": dt.date(2099, 1, 1)}, "spent_on"), ({"kind": ClaimKind.INVOICE, "supplier_cvr": ""}, "supplier_cvr"),
-     ({"supplier_cvr": "1234"}, "supplier_cvr"), ({"kind": ClaimKind.INVOICE, "supplier_name": ""}, "supplier_name")],
+     ({"supplier_cvr": "1234"}, "supplier_cvr"), ({"kind": ClaimKind.INVOICE, "supplier_name": ""}, "supplier_name"),
+     ({"kind": ClaimKind.INVOICE, "supplier_cvr": "12345678", "supplier_address": " "}, "supplier_address")],
 )
 def test_a_claim_is_checked(session: Session, overrides: dict[str, object], field: str) -> None:
     _, [grant] = make_plain_grants(session, [1_000_00])
@@ -310,7 +311,7 @@ def test_a_batch_is_locked_once_exported_and_its_csv_has_one_row_per_payee(sessi
     round_, [grant, other] = make_plain_grants(session, [5_000_00, 5_000_00])
     own = [submit(session, grant, 100_00).claim, submit(session, grant, 50_50).claim]
     invoice = submit(session, other, 1_234_50, kind=ClaimKind.INVOICE, supplier_name="=HYPERLINK(\"x\")",
-                     supplier_cvr="11223344").claim
+                     supplier_cvr="11223344", supplier_address="@Industrivej 12, 8260 Viby J").claim
     for claim in [*own, invoice]:
         claims.decide_claim(session, STAFF, claim.id, D.APPROVE, SOON)
     batch = batches.create_batch(session, STAFF, round_.id, SOON)
@@ -327,6 +328,7 @@ def test_a_batch_is_locked_once_exported_and_its_csv_has_one_row_per_payee(sessi
     assert person["Bilag"] == f"U-{own[0].id} U-{own[1].id}" and person["Godkendt af"] == STAFF.label
     assert supplier["Modtagertype"] == "Leverandør" and supplier["CVR"] == "11223344"
     assert supplier["Navn"].startswith("'=")  # neutralised
+    assert supplier["Adresse"] == "'@Industrivej 12, 8260 Viby J"  # the invoice's payee address, neutralised
     assert supplier["Beløb"] == "1234,50"
     with pytest.raises(NotAllowed):
         batches.remove_from_batch(session, STAFF, batch.id, invoice.id, SOON)

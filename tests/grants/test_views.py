@@ -283,12 +283,15 @@ def test_staff_registers_a_paper_claim(client: FlaskClient, auth: Auth, db: Sess
     auth.login(Role.CASEWORKER)
     assert client.get(f"/staff/grants/{grant.id}/paper-claim").status_code == 200
     sent = client.post(f"/staff/grants/{grant.id}/paper-claim", data={
-        **_claim_form(grant, kind="invoice", supplier_name="Bauhaus", supplier_cvr="12345678"),
+        **_claim_form(grant, kind="invoice", supplier_name="Bauhaus", supplier_cvr="12345678",
+                     supplier_address="Skejbyvej 2, 8200 Aarhus N"),
         "files": _files(("scan.pdf", shop_invoice_pdf()))}, content_type="multipart/form-data")
     assert sent.status_code == 303, sent.text
     db.expire_all()
     claim = db.scalars(select(ExpenseClaim).where(ExpenseClaim.grant_id == grant.id)).one()
     assert claim.on_paper and claim.supplier_cvr == "12345678"
+    assert claim.supplier_address == "Skejbyvej 2, 8200 Aarhus N"
+    assert "Skejbyvej 2, 8200 Aarhus N" in client.get(f"/staff/claims/{claim.id}").text
 
 
 def test_payout_batch_export_zip_and_paid(client: FlaskClient, auth: Auth, db: Session, granted: GrantSetup,
