@@ -99,12 +99,12 @@ def load_demo(session: Session, *, only_if_empty: bool = False, today: dt.date |
                 cap_ore=25_000_00,
                 funding_source="§ 18-midler",
                 partners="Frivilligcenter Nord",
-                applications_open_at=_at(today - dt.timedelta(days=600), 9),
-                applications_close_at=_at(today - dt.timedelta(days=540), 23),
-                voting_on=today - dt.timedelta(days=500),
-                project_deadline=today - dt.timedelta(days=135),
+                applications_open_at=_at(today - dt.timedelta(days=300), 9),
+                applications_close_at=_at(today - dt.timedelta(days=240), 23),
+                voting_on=today - dt.timedelta(days=200),
+                project_deadline=today + dt.timedelta(days=165),
             ),
-            RoundStatus.CLOSED,
+            RoundStatus.RUNNING,  # its projects are under way: grants, receipts and payouts in every state
         ),
         (
             RoundInput(

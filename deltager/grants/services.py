@@ -290,18 +290,27 @@ def _reason(reason: str, field_name: str = "reason") -> str:
     return reason
 
 
-def hold_grant(session: Session, actor: Actor, grant_id: int, reason: str, now: dt.datetime) -> Grant:
+@dataclass(frozen=True)
+class GrantChange:
+    """A grant after a step that the grantee is told about; ``changed_now`` is False when the step
+    had already been taken (a double click, or a colleague just before), so nobody is told twice."""
+
+    grant: Grant
+    changed_now: bool
+
+
+def hold_grant(session: Session, actor: Actor, grant_id: int, reason: str, now: dt.datetime) -> GrantChange:
     """Put an active grant on hold: no approvals and no payouts until it is resumed."""
     grant = get_grant(session, grant_id, for_update=True)
     if grant.status is GrantStatus.ON_HOLD:
-        return grant
+        return GrantChange(grant, changed_now=False)
     if grant.status is not GrantStatus.ACTIVE:
         raise GrantClosed(N_("Only an active grant can be put on hold."))
     reason = _reason(reason)
     before = grant.audit_snapshot()
     grant.status = GrantStatus.ON_HOLD
     grant.hold_reason = reason
-    return _changed(session, actor, "grant.hold", grant, before, now)
+    return GrantChange(_changed(session, actor, "grant.hold", grant, before, now), changed_now=True)
 
 
 def resume_grant(session: Session, actor: Actor, grant_id: int, now: dt.datetime) -> Grant:
@@ -336,12 +345,12 @@ def _release_remainder(session: Session, actor: Actor, grant: Grant, reason: str
     return open_claims
 
 
-def stop_grant(session: Session, actor: Actor, grant_id: int, reason: str, now: dt.datetime) -> Grant:
+def stop_grant(session: Session, actor: Actor, grant_id: int, reason: str, now: dt.datetime) -> GrantChange:
     """Stop a grant with a reason: open claims are rejected, the unapproved remainder goes back to
     the round's pot. Approved claims not yet paid are still paid."""
     grant = get_grant(session, grant_id, for_update=True)
     if grant.status is GrantStatus.STOPPED:
-        return grant
+        return GrantChange(grant, changed_now=False)
     if grant.status is GrantStatus.COMPLETED:
         raise GrantClosed(N_("A completed grant cannot be stopped."))
     reason = _reason(reason)
@@ -351,7 +360,7 @@ def stop_grant(session: Session, actor: Actor, grant_id: int, reason: str, now: 
     grant.stop_reason = reason
     grant.stopped_at = now
     grant.hold_reason = ""
-    return _changed(session, actor, "grant.stop", grant, before, now)
+    return GrantChange(_changed(session, actor, "grant.stop", grant, before, now), changed_now=True)
 
 
 def _references(claim_ids: Sequence[int]) -> str:
@@ -384,17 +393,17 @@ def refuse_completing(session: Session, grant: Grant) -> None:
                          batch=f"UB-{batched[0][1]}", claims=_references([claim_id for claim_id, _ in batched]))
 
 
-def complete_grant(session: Session, actor: Actor, grant_id: int, now: dt.datetime) -> Grant:
+def complete_grant(session: Session, actor: Actor, grant_id: int, now: dt.datetime) -> GrantChange:
     """Mark a project done: nothing more is claimed, what is left goes back to the pot; approved
     claims not yet paid are still paid. Refused as :func:`refuse_completing` says."""
     grant = get_grant(session, grant_id, for_update=True)
     if grant.status is GrantStatus.COMPLETED:
-        return grant
+        return GrantChange(grant, changed_now=False)
     refuse_completing(session, grant)
     before = grant.audit_snapshot()
     grant.released_ore += grant.left_ore
     grant.status = GrantStatus.COMPLETED
-    return _changed(session, actor, "grant.complete", grant, before, now)
+    return GrantChange(_changed(session, actor, "grant.complete", grant, before, now), changed_now=True)
 
 
 def record_repayment(

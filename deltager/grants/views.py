@@ -247,7 +247,8 @@ def hold(grant_id: int) -> ResponseReturnValue:
 
     def act(work: Any) -> None:
         held = services.hold_grant(work.session, staff_actor(), grant_id, form.reason.data or "", utcnow())
-        work.after_commit(emails.tell, held, "hold", reason=held.hold_reason)
+        if held.changed_now:
+            work.after_commit(emails.tell, held.grant, "hold", reason=held.grant.hold_reason)
 
     return _grant_action(grant_id, form, act, _("The grant is on hold. The grantee has been told."), "hold")
 
@@ -286,7 +287,8 @@ def stop(grant_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         with unit_of_work(form) as work:
             stopped = services.stop_grant(work.session, staff_actor(), grant_id, form.reason.data or "", utcnow())
-            work.after_commit(emails.tell, stopped, "stopped", reason=stopped.stop_reason)
+            if stopped.changed_now:
+                work.after_commit(emails.tell, stopped.grant, "stopped", reason=stopped.grant.stop_reason)
         if work.done:
             flash(_("The grant is stopped. What was not approved is back in the pot."), "success")
             return see_other("grants.grant", grant_id=grant_id)
@@ -326,7 +328,8 @@ def complete(grant_id: int) -> ResponseReturnValue:
         return confirmation_page(_completion(grant))
     with unit_of_work() as work:
         done = services.complete_grant(work.session, staff_actor(), grant_id, utcnow())
-        work.after_commit(emails.tell, done, "completed", amount_ore=done.released_ore)
+        if done.changed_now:
+            work.after_commit(emails.tell, done.grant, "completed", amount_ore=done.grant.released_ore)
     if work.done:
         flash(_("The grant is completed. What was left is back in the pot. The grantee has been told."), "success")
     return see_other("grants.grant", grant_id=grant_id)

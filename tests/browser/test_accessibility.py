@@ -124,7 +124,7 @@ def _values(live: LiveApp) -> tuple[dict[str, list[Any]], int, str]:
     with live.session() as s:
         values = argument_values(s)
         rounds = {r.status: r.id for r in s.scalars(select(Round))}
-        values["round_id"] = [rounds[RoundStatus.OPEN], rounds[RoundStatus.CLOSED]]
+        values["round_id"] = [rounds[RoundStatus.OPEN], rounds[RoundStatus.RUNNING]]
         values = {k: v[:2] for k, v in values.items()}
         draft = s.scalars(select(Application).where(Application.status == ApplicationStatus.DRAFT)
                           .order_by(Application.id).limit(1)).one()

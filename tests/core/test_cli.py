@@ -68,4 +68,4 @@ def test_demo_loads_once(fresh_app: Flask) -> None:
         assert session.scalar(select(func.count(User.id))) == 4
         session.close()
     assert {r.value for r in roles} == {"admin", "caseworker", "meeting_staff", "viewer"}
-    assert {RoundStatus.OPEN, RoundStatus.VOTING, RoundStatus.CLOSED, RoundStatus.DRAFT} <= statuses
+    assert {RoundStatus.OPEN, RoundStatus.VOTING, RoundStatus.RUNNING, RoundStatus.DRAFT} <= statuses

@@ -54,7 +54,9 @@ def test_completing_is_refused_while_a_claim_waits_or_an_open_batch_holds_one(
     batches.export_batch(session, STAFF, batch.id, LATER)
     services.refuse_completing(session, grant)  # an exported batch is paid all the same
     done = services.complete_grant(session, STAFF, grant.id, LATER)
-    assert done.status is GrantStatus.COMPLETED and done.released_ore == 9_500_00 - 2_000_00
+    assert done.changed_now and done.grant.status is GrantStatus.COMPLETED
+    assert done.grant.released_ore == 9_500_00 - 2_000_00
+    assert not services.complete_grant(session, STAFF, grant.id, LATER).changed_now  # a double click
     assert "Only an active grant" in _refusal(session, grant)
 
 
@@ -83,6 +85,22 @@ def test_the_confirmation_page_names_the_consequences_then_completes_and_tells_t
     assert done is not None and done.status is GrantStatus.COMPLETED
     mails = [m for m in outbox(instance_path) if "afsluttet" in str(m["Subject"])]
     assert len(mails) == 1 and "7.500 kr." in body(mails[0])
+    assert client.post(f"/staff/grants/{grant.id}/complete").status_code == 303  # a double click
+    assert len([m for m in outbox(instance_path) if "afsluttet" in str(m["Subject"])]) == 1  # told once
+
+
+def test_a_double_clicked_stop_or_hold_tells_the_grantee_once(
+        client: FlaskClient, auth: Auth, session: Session, granted: GrantSetup, instance_path: Path) -> None:
+    held, stopped = granted.grants[0], granted.grants[1]
+    auth.login(Role.CASEWORKER)
+    before = len(outbox(instance_path))
+    for _ in range(2):
+        assert client.post(f"/staff/grants/{held.id}/hold", data={"hold-reason": "Mangler regnskab"}).status_code == 303
+        assert client.post(f"/staff/grants/{stopped.id}/stop", data={"reason": "Aflyst"}).status_code == 303
+    session.expire_all()
+    assert session.get(Grant, held.id).status is GrantStatus.ON_HOLD
+    assert session.get(Grant, stopped.id).status is GrantStatus.STOPPED
+    assert len(outbox(instance_path)) - before == 2  # one e-mail each, not two
 
 
 def test_a_blocked_completion_says_why_and_offers_no_button(

@@ -26,6 +26,7 @@ from deltager.grants.models import (
     PayoutMode,
     Repayment,
 )
+from deltager.rounds.models import Round, RoundStatus
 
 
 @pytest.fixture
@@ -51,6 +52,8 @@ def test_the_demo_shows_every_state_of_the_money_road(demo: Session) -> None:
     assert {g.payout_mode for g in grants} == set(PayoutMode)
     assert {c.kind for c in all_claims} == set(ClaimKind)
     assert {b.status for b in demo.scalars(select(PayoutBatch))} >= {BatchStatus.PAID, BatchStatus.OPEN}
+    rounds = {demo.get(Round, g.round_id) for g in grants}
+    assert [r.status for r in rounds if r is not None] == [RoundStatus.RUNNING]  # the projects are under way
 
 
 def test_the_demo_has_a_flagged_duplicate_a_hold_a_stop_with_money_back_and_a_talk(demo: Session) -> None:
