@@ -134,6 +134,7 @@ def money_road() -> dict[str, Any]:
     from deltager.audit.services import Actor
     from deltager.db import get_db, make_engine
     from deltager.grants import batches
+    from deltager.serving import warm_up
 
     with tempfile.TemporaryDirectory(prefix="deltager-bench-grants-") as tmp:
         instance = Path(tmp)
@@ -148,6 +149,7 @@ def money_road() -> dict[str, Any]:
             session.commit()
             user_id = user.get_id()
         app = create_app({"DATABASE_URL": url, "WTF_CSRF_ENABLED": False}, instance_path=instance)
+        warm_up(app)  # as gunicorn's master does before it forks the workers (gunicorn.conf.py)
         client = app.test_client()
         with client.session_transaction() as flask_session:
             flask_session["_user_id"] = user_id
