@@ -128,6 +128,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-allocation", action="store_true", help="skip sections (b, c), allocation")
     parser.add_argument("--skip-printing", action="store_true", help="skip section (d), the cards PDF")
     parser.add_argument("--skip-grants", action="store_true", help="skip section (e), the money road")
+    parser.add_argument("--upload-seconds", type=float, default=40,
+                        help="length of the vote run beside the uploaders (8 alternating phases: their noise averages out)")
     parser.add_argument("--upload-clients", type=int, default=4,
                         help="clients uploading the heaviest accepted file, in alternating phases of a second vote run (0: skip it)")
     parser.add_argument("--workers", type=int, default=4)
@@ -192,7 +194,7 @@ def _load(backend: str, settings: ServerSettings, args: argparse.Namespace, inst
 
     env = {"DELTAGER_INSTANCE_PATH": str(instance), "DELTAGER_DATABASE_URL": product_url,
            "DELTAGER_SECRET_KEY": "bench-secret-key-not-for-production"}
-    seconds = WARM_UP_SECONDS + args.vote_seconds * (2 if args.upload_clients else 1) + args.full_flow_seconds
+    seconds = WARM_UP_SECONDS + args.vote_seconds + (args.upload_seconds if args.upload_clients else 0) + args.full_flow_seconds
     cards = args.cards or min(50_000, max(500, int(ceiling.rate * seconds * 1.1)))
     try:
         import voting_setup
@@ -222,7 +224,7 @@ def _load(backend: str, settings: ServerSettings, args: argparse.Namespace, inst
                 result.uploads = upload_load.while_uploading(
                     server.port, server.origin, product_url, args.upload_clients,
                     lambda seconds: _vote(server.port, server.origin, setup, pile, args.phones,
-                                          flow=voting_setup.vote, deadline=seconds), args.vote_seconds)
+                                          flow=voting_setup.vote, deadline=seconds), args.upload_seconds, phases=8)
                 confirmed += result.uploads.confirmed
             if args.full_flow_seconds > 0:
                 print(f"-- {backend}: {args.phones} phones, whole phone flow …", flush=True)

@@ -108,8 +108,10 @@ class Defaults:
     UPLOAD_DECODES_PER_HOST = 1
     # Share of the time each of the host's decode slots may be busy: after a decode of t seconds a
     # slot rests t × (1 − duty) / duty, so a loop of uploads costs at most this share of a core per
-    # slot (0.25: a 0.3 s picture, then 0.9 s of rest). 1: no rest.
-    UPLOAD_DECODE_DUTY = 0.25
+    # slot (0.15: a 0.3 s picture, then 1.7 s of rest). 1: no rest. At 0.25, four clients looping
+    # the heaviest file took the vote on two cores to 0.77-0.87 of its rate (make bench, 2026-12-06):
+    # the decodes were half of that cost, the refusals and the clients' own CPU the rest.
+    UPLOAD_DECODE_DUTY = 0.15
     # Pictures are decoded in a thread of lower CPU priority (nice 0-19; 0: in the request's own
     # thread), so that ballots go first while the CPU is busy; an upload whose decode takes longer
     # than the timeout is answered "try again in a moment" (under gunicorn's 30 s timeout).
