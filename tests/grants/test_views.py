@@ -312,6 +312,8 @@ def test_payout_batch_export_zip_and_paid(client: FlaskClient, auth: Auth, db: S
     assert exported.headers["Content-Disposition"].startswith("attachment")
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"/staff/payouts/{batch_id}/receipts.zip").data))
     assert archive.namelist() == [f"claim-{claim.id}-1.jpg"]
+    assert archive.infolist()[0].compress_type == zipfile.ZIP_STORED  # a JPEG does not deflate: no CPU spent on it
+    assert archive.read(archive.namelist()[0])[:3] == b"\xff\xd8\xff"
     assert client.get(f"/staff/payouts/{batch_id}/paid").status_code == 200
     assert client.post(f"/staff/payouts/{batch_id}/paid").status_code == 303
     db.expire_all()
