@@ -42,8 +42,9 @@ PER_PATTERN = 3  # objects per route argument: a few of different kinds, not all
 
 
 def _spread(column: Any, kind: Any) -> Select[Any]:
-    """The lowest id of each kind (status, meeting kind …): different pages, few requests."""
-    return select(func.min(column)).group_by(kind)
+    """The lowest id of each kind (status, meeting kind …): different pages, few requests; in id
+    order, so that SQLite and PostgreSQL walk the same objects."""
+    return select(func.min(column)).group_by(kind).order_by(func.min(column))
 
 
 def argument_values(session: Session) -> dict[str, list[Any]]:
@@ -69,7 +70,7 @@ def argument_values(session: Session) -> dict[str, list[Any]]:
     # The grantee whose claim waits for their answer comes first: their grant's pages open for them.
     granted = values.pop("granted_application_id")
     values["application_id"] = [*granted, *(a for a in values["application_id"] if a not in granted)]
-    longer = {"meeting_id", "application_id"}
+    longer = {"meeting_id", "application_id", "round_id"}  # the demo's four rounds: open, voting, running, draft
     return {name: ids[: PER_PATTERN + (name in longer)] or [1] for name, ids in values.items()}
 
 

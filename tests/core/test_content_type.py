@@ -40,8 +40,8 @@ def _open_vote_card(app: Flask) -> tuple[int, str]:
 def test_every_page_is_sent_as_html(file_app: Flask) -> None:
     app = demo_app(file_app)
     readers = Readers(app)
-    with app.app_context():
-        values = argument_values(get_db(app).session())
+    with app.app_context(), get_db(app).session() as session:  # closed: an open read would block closing the vote
+        values = argument_values(session)
     wrong: dict[str, str] = {}
     answered: set[str] = set()
 

@@ -100,5 +100,5 @@ def test_after_screening_starts_the_public_page_shows_no_deadline_and_no_help_me
     client.post(f"/staff/rounds/{round_.id}/status", data={"status": "screening"})
     after = _text(client.get(f"/rounds/{round_.id}").text)
     assert "Sidste frist for at søge" not in after and "Du kan søge fra" not in after
-    assert "Lukket: der kan ikke længere sendes ansøgninger." in after
+    assert "Lukket: du kan ikke søge mere." in after
     assert "Hjælp i Gellerup" not in after and "Afstemningsmødet" in after
