@@ -34,6 +34,7 @@ from deltager.grants.models import (
     PayoutBatch,
     PayoutBatchClaim,
 )
+from deltager.grants.services import batch_total as _total
 from deltager.grants.services import get_grant, load, pot_totals, refuse_payout
 from deltager.timeutil import utc_to_local
 
@@ -159,13 +160,6 @@ def remove_from_batch(session: Session, actor: Actor, batch_id: int, claim_id: i
            before={"claims": [claim_id], "total_ore": before}, after={"claims": [], "total_ore": _total(session, batch.id)},
            at=now)
     return batch
-
-
-def _total(session: Session, batch_id: int) -> int:
-    return int(session.scalar(
-        select(func.coalesce(func.sum(ExpenseClaim.approved_ore), 0))
-        .join(PayoutBatchClaim, PayoutBatchClaim.claim_id == ExpenseClaim.id).where(PayoutBatchClaim.batch_id == batch_id)
-    ) or 0)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from deltager.forms import ConfirmForm
 from deltager.grants import batches, claims, emails, queries, services
 from deltager.grants.claims import Decision, FileInput, WaitingFor
 from deltager.grants.forms import (
-    AnswerForm, CertificateForm, ClaimForm, DecisionForm, NotesForm, PotForm, ReasonForm, RepaymentForm, TalkForm,
+    AnswerForm, CertificateForm, ClaimForm, DecisionForm, NotesForm, PotForm, ReasonForm, RepaymentForm, StopForm, TalkForm,
 )
 from deltager.grants.labels import FIELD_LABELS, VALUE_FILTERS
 from deltager.grants.models import (
@@ -281,18 +281,25 @@ def upfront(grant_id: int) -> ResponseReturnValue:
 @bp.route("/staff/grants/<int:grant_id>/stop", methods=["GET", "POST"])
 @requires(Permission.GRANTS_MANAGE)
 def stop(grant_id: int) -> ResponseReturnValue:
-    """Say what stopping does (open claims rejected, the rest back to the pot), then stop with a reason."""
-    grant = services.get_grant(get_session(), grant_id)
-    form = ReasonForm()
+    """Say what stopping does (open claims rejected, the rest back to the pot), let the caseworker
+    decide about approved receipts not yet paid, then stop with a reason."""
+    session = get_session()
+    grant = services.get_grant(session, grant_id)
+    preview = services.stop_preview(session, grant)
+    form = StopForm()
+    form.set_unpaid(format_ore(preview.withdrawable_ore))
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            stopped = services.stop_grant(work.session, staff_actor(), grant_id, form.reason.data or "", utcnow())
+            stopped = services.stop_grant(work.session, staff_actor(), grant_id, form.reason.data or "", utcnow(),
+                                          pay_approved=form.pay_approved)
             if stopped.changed_now:
-                work.after_commit(emails.tell, stopped.grant, "stopped", reason=stopped.grant.stop_reason)
+                work.after_commit(emails.tell, stopped.grant, "stopped", reason=stopped.grant.stop_reason,
+                                  amount_ore=stopped.withdrawn_ore)
         if work.done:
-            flash(_("The grant is stopped. What was not approved is back in the pot."), "success")
+            flash(_("The grant is stopped. What was not paid is back in the pot.") if stopped.withdrawn_ore
+                  else _("The grant is stopped. What was not approved is back in the pot."), "success")
             return see_other("grants.grant", grant_id=grant_id)
-    return render_template("grants/stop.html", grant=grant, form=form,
+    return render_template("grants/stop.html", grant=grant, form=form, preview=preview,
                            ledger=services.ledger_of(grant)), 400 if form.errors else 200
 
 
