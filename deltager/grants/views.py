@@ -610,11 +610,13 @@ def mark_paid(batch_id: int) -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         return _batch_page(batch_id, "grants/batch_paid.html")
     with unit_of_work() as work:
-        batches.mark_batch_paid(work.session, staff_actor(), batch_id, utcnow())
-        for grant_id, amount in _paid_per_grant(batches.batch_claims(work.session, batch_id)).items():
-            work.after_commit(emails.tell, services.get_grant(work.session, grant_id), "paid", amount_ore=amount)
+        paid = batches.mark_batch_paid(work.session, staff_actor(), batch_id, utcnow())
+        if paid.changed_now:  # a second click changed nothing: nobody is told twice
+            for grant_id, amount in _paid_per_grant(batches.batch_claims(work.session, batch_id)).items():
+                work.after_commit(emails.tell, services.get_grant(work.session, grant_id), "paid", amount_ore=amount)
     if work.done:
-        flash(_("The batch is marked as paid. The grantees have been told."), "success")
+        flash(_("The batch is marked as paid. The grantees have been told.") if paid.changed_now
+              else _("The batch was marked as paid already."), "success")
     return see_other("grants.batch", batch_id=batch_id)
 
 

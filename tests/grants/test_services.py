@@ -396,7 +396,8 @@ def test_a_batch_is_locked_once_exported_and_its_csv_has_one_row_per_payee(sessi
         batches.remove_from_batch(session, STAFF, batch.id, invoice.id, SOON)
     batches.mark_batch_paid(session, STAFF, batch.id, SOON)
     assert services.ledger(session, other.id).paid_ore == 1_234_50
-    assert batches.mark_batch_paid(session, STAFF, batch.id, SOON).status is BatchStatus.PAID
+    again = batches.mark_batch_paid(session, STAFF, batch.id, SOON)
+    assert again.batch.status is BatchStatus.PAID and not again.changed_now
 
 
 def test_a_claim_is_in_one_batch_only(session: Session) -> None:
