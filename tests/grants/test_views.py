@@ -18,8 +18,8 @@ from deltager.applications.models import ApplicantType, Application
 from deltager.citizens import services as citizens
 from deltager.db import utcnow
 from deltager.grants import batches, claims, services
-from deltager.money import format_ore
 from deltager.grants.models import BatchStatus, ClaimStatus, ConditionsChannel, ExpenseClaim, Grant, GrantStatus
+from deltager.money import format_ore
 from deltager.permissions import Role
 from tests.applications.conftest import body, outbox, sign_in_as
 from tests.applications.factories import image_bytes
