@@ -34,6 +34,7 @@ from deltager.grants.models import (
     PayoutBatch,
     PayoutBatchClaim,
 )
+from deltager.grants.services import batch_total as _total
 from deltager.grants.services import get_grant, load, pot_totals, refuse_payout
 from deltager.timeutil import utc_to_local
 
@@ -161,13 +162,6 @@ def remove_from_batch(session: Session, actor: Actor, batch_id: int, claim_id: i
     return batch
 
 
-def _total(session: Session, batch_id: int) -> int:
-    return int(session.scalar(
-        select(func.coalesce(func.sum(ExpenseClaim.approved_ore), 0))
-        .join(PayoutBatchClaim, PayoutBatchClaim.claim_id == ExpenseClaim.id).where(PayoutBatchClaim.batch_id == batch_id)
-    ) or 0)
-
-
 @dataclass(frozen=True)
 class BatchSummary:
     """A batch's total against the pot: what was paid out of it before, and what is left after."""
@@ -219,12 +213,21 @@ def export_batch(session: Session, actor: Actor, batch_id: int, now: dt.datetime
     return batch_csv(session, batch.id)
 
 
-def mark_batch_paid(session: Session, actor: Actor, batch_id: int, now: dt.datetime) -> PayoutBatch:
+@dataclass(frozen=True)
+class BatchPaid:
+    """A batch marked as paid; ``changed_now`` is False when it was paid already (a double click,
+    or a colleague just before), so no grantee is told twice."""
+
+    batch: PayoutBatch
+    changed_now: bool
+
+
+def mark_batch_paid(session: Session, actor: Actor, batch_id: int, now: dt.datetime) -> BatchPaid:
     """The finance system has paid an exported batch: its claims are paid, the grants' ledgers
     move the money from waiting to paid. Marking it again changes nothing."""
     batch = get_batch(session, batch_id, for_update=True)
     if batch.status is BatchStatus.PAID:
-        return batch
+        return BatchPaid(batch, changed_now=False)
     if batch.status is not BatchStatus.EXPORTED:
         raise NotAllowed(N_("Export the batch to the finance system before it is marked as paid."))
     claims = batch_claims(session, batch.id)
@@ -242,7 +245,7 @@ def mark_batch_paid(session: Session, actor: Actor, batch_id: int, now: dt.datet
     batch.paid_at, batch.paid_by = now, actor.label[:120]
     record(session, actor, "batch.paid", "payout_batch", batch.id, before={"status": BatchStatus.EXPORTED},
            after={"status": batch.status, "total_ore": _total(session, batch.id)}, at=now)
-    return batch
+    return BatchPaid(batch, changed_now=True)
 
 
 # --------------------------------------------------------------------------- the payout file

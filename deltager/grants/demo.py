@@ -117,7 +117,8 @@ def _money_road(session: Session, grants: list[Grant], now: dt.datetime) -> None
     services.hold_grant(session, CASEWORKER, third.id, "Vi mangler svar på to spørgsmål om budgettet.", now)
     spent = _claim(session, fourth, 500, "Materialer til første workshop", now)
     claims.decide_claim(session, CASEWORKER, spent, Decision.APPROVE, now)
-    services.stop_grant(session, CASEWORKER, fourth.id, "Projektet blev aflyst: der kom ingen deltagere.", now)
+    services.stop_grant(session, CASEWORKER, fourth.id, "Projektet blev aflyst: der kom ingen deltagere.", now,
+                        pay_approved=True)  # the materials were bought in good faith
     _same_citizen(session, second)
     services.set_follow_up_needed(session, CASEWORKER, second.id, True, now)
     services.book_follow_up(session, CASEWORKER, second.id, now + dt.timedelta(days=7, hours=2),

@@ -1,10 +1,13 @@
-"""The e-mails to a grantee, in their language, after the commit: a claim approved, lowered,
-rejected or needing more information, a payout made, the grant on hold, stopped or completed.
+"""The e-mails to a grantee, in their language, after the commit: the grant made (with the grant
+letter), a claim approved, lowered, rejected or needing more information, a payout made, the
+grant on hold, stopped or completed. A grantee without an e-mail address gets none: staff are
+told how to reach them instead (:func:`reach_them`).
 
 Views queue them with ``work.after_commit``; the texts use gettext (web-side, flask_babel)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
 
@@ -21,6 +24,7 @@ from deltager.grants.models import ClaimStatus, ExpenseClaim, FollowUpTalk, Gran
 
 #: What happened → (subject, what the e-mail says; the template shows the reason when there is one).
 NEWS = {
+    "granted": N_("You have got a grant"),
     "approved": N_("Your receipt is approved"),
     "lowered": N_("Your receipt is approved with a lower amount"),
     "rejected": N_("Your receipt was not approved"),
@@ -46,6 +50,37 @@ def tell(grant: Grant, news: str, *, claim: ExpenseClaim | None = None, amount_o
         text = render_template("grants/mail/news.html", news=news, grant=grant, claim=claim, amount_ore=amount_ore,
                                reason=reason, link=link, talk=talk)
         return mail.send(to=applicant.email, subject=_(NEWS[news]), text=text, notify=False, attachments=attachments)
+
+
+def tell_granted(grant: Grant, letter: Callable[[Grant], bytes]) -> bool:
+    """The grant is made: tell the grantee the amount and that they must read the grant letter
+    (attached as PDF, made by ``letter`` only for a grantee with an address) and accept the
+    conditions on their page."""
+    if applications.get_application(get_session(), grant.application_id).applicant.email is None:
+        return False
+    pdf = (f"tilsagn-B-{grant.id}.pdf", "application/pdf", letter(grant))
+    return tell(grant, "granted", amount_ore=grant.amount_ore, attachments=(pdf,))
+
+
+def reach_them(grant: Grant) -> str:
+    """For the caseworker, when the grantee could not be e-mailed: why, and how to reach them
+    instead (the phone and address on the application)."""
+    application = applications.get_application(get_session(), grant.application_id)
+    phone = application.contact_phone or application.applicant.phone
+    address = application.contact_address or grant.payee_address
+    if application.applicant.email is None:
+        why = _("The grantee has no e-mail.")
+    else:
+        why = _("The e-mail to the grantee could not be sent.")
+    if phone and address:
+        how = _("Phone them at %(phone)s or write to them at %(address)s.", phone=phone, address=address)
+    elif phone:
+        how = _("Phone them at %(phone)s.", phone=phone)
+    elif address:
+        how = _("Write to them at %(address)s.", address=address)
+    else:
+        how = _("Find their phone number or address on the application.")
+    return f"{why} {how}"
 
 
 def tell_talk(talk: FollowUpTalk, now: Any) -> bool:

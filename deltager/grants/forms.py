@@ -14,6 +14,10 @@ from deltager.grants.claims import ClaimInput, Decision
 from deltager.grants.models import ClaimKind, GrantBudgetLine
 
 
+#: The stop form's choices about approved receipts not yet paid.
+WITHDRAW, PAY = "withdraw", "pay"
+
+
 def _required() -> Any:
     return InputRequired(message=required_message())
 
@@ -81,6 +85,29 @@ class ReasonForm(BaseForm):
     reason = TextAreaField(_("Reason"), validators=[DataRequired(message=required_message()), Length(max=4000),
                                                     no_control_characters],
                            description=_("The grantee is told the reason by e-mail."))
+
+
+class StopForm(ReasonForm):
+    """Stop a grant: the reason, and whether approved receipts not yet paid are still paid. The
+    choices' words name the amount (:meth:`set_unpaid`); the default sends everything unpaid back."""
+
+    approved = RadioField(_("Approved receipts not paid yet"), default=WITHDRAW, choices=[
+        SelectChoice(WITHDRAW, _("They are not paid: the money goes back to the pot too")),
+        SelectChoice(PAY, _("They are still paid (the grantee spent the money in good faith)")),
+    ], validators=[Optional()])
+
+    def set_unpaid(self, amount: str) -> None:
+        """Name the amount of the approved receipts not yet paid in the choices."""
+        self.approved.choices = [
+            SelectChoice(WITHDRAW, _("They are not paid: %(amount)s goes back to the pot too", amount=amount)),
+            SelectChoice(PAY, _("They are still paid: %(amount)s (the grantee spent the money in good faith)",
+                                amount=amount)),
+        ]
+
+    @property
+    def pay_approved(self) -> bool:
+        """Whether the caseworker chose that approved receipts not yet paid are still paid."""
+        return self.approved.data == PAY
 
 
 class RepaymentForm(BaseForm):

@@ -113,6 +113,7 @@ ACTION_LABELS = {
     "claim.submit": _("Expense claim sent"),
     "claim.answer": _("Requested information sent"),
     "claim.decision": _("Decision on an expense claim"),
+    "claim.withdrawn": _("Approval withdrawn because the grant was stopped: the claim is not paid"),
     "batch.create": _("Payout batch created"),
     "batch.add": _("Claims added to a payout batch"),
     "batch.remove": _("Claim taken out of a payout batch"),
@@ -141,6 +142,8 @@ FIELD_LABELS = {
         "follow_up_needed": _("Follow-up talk needed"), "hold_reason": _("Reason for the hold"),
         "stop_reason": _("Reason for stopping"), "application_id": _("Application no."),
         "budget": _("Budget"), "repayment_ore": _("Paid back (kr.)"), "batch_id": _("Payout batch no."),
+        "approved_still_paid": _("Approved claims not paid yet are still paid"),
+        "withdrawn_ore": _("Approvals withdrawn (kr.)"),
     },
     "expense_claim": {
         "status": _("Status"), "amount_ore": _("Claimed (kr.)"), "approved_ore": _("Approved (kr.)"),
@@ -150,6 +153,7 @@ FIELD_LABELS = {
         "info_request": _("Information asked for"), "info_answer": _("Answer"),
         "grant_id": _("Grant no."), "grant_approved_ore": _("Approved of the grant in all (kr.)"),
         "on_paper": _("Handed in on paper"), "files": _("Files (checksums)"), "flags": _("Flags"),
+        "withdrawn_ore": _("Approval withdrawn (kr.)"),
     },
     "payout_batch": {
         "status": _("Status"), "claims": _("Claims (no.)"), "total_ore": _("Total (kr.)"),
@@ -161,7 +165,7 @@ FIELD_LABELS = {
 }
 
 _MONEY_FIELDS = {"amount_ore", "approved_ore", "paid_ore", "repaid_ore", "released_ore", "repayment_ore",
-                 "grant_approved_ore", "total_ore"}
+                 "grant_approved_ore", "total_ore", "withdrawn_ore"}
 #: Per object type, the template filter that shows a field's values in plain words.
 VALUE_FILTERS = {
     "grant": {"status": "grant_status", "payout_mode": "payout_mode", "conditions_channel": "conditions_channel",

@@ -326,9 +326,44 @@ def resume_grant(session: Session, actor: Actor, grant_id: int, now: dt.datetime
     return _changed(session, actor, "grant.resume", grant, before, now)
 
 
-def _release_remainder(session: Session, actor: Actor, grant: Grant, reason: str, now: dt.datetime) -> list[ExpenseClaim]:
-    """Reject the claims still open and send what is left back to the pot; approved claims stay
-    approved and are paid (the grantee spent the money in good faith)."""
+@dataclass(frozen=True)
+class StopPreview:
+    """What stopping a grant would do with its approved claims not yet paid: those that may still
+    be withdrawn (in no batch, or in an open one) and those in an exported batch (sent to the
+    finance system: they are paid whatever the caseworker chooses)."""
+
+    withdrawable_ore: int
+    exported_ore: int
+
+
+def _unpaid_approved(session: Session, grant_id: int) -> list[tuple[ExpenseClaim, PayoutBatch | None]]:
+    """The grant's approved claims not yet paid, each with its payout batch (or None)."""
+    rows = session.execute(
+        select(ExpenseClaim, PayoutBatch)
+        .outerjoin(PayoutBatchClaim, PayoutBatchClaim.claim_id == ExpenseClaim.id)
+        .outerjoin(PayoutBatch, PayoutBatch.id == PayoutBatchClaim.batch_id)
+        .where(ExpenseClaim.grant_id == grant_id,
+               ExpenseClaim.status.in_((ClaimStatus.APPROVED, ClaimStatus.LOWERED)))
+        .order_by(ExpenseClaim.id)
+    ).all()
+    return [(claim, batch) for claim, batch in rows]
+
+
+def _withdrawable(batch: PayoutBatch | None) -> bool:
+    return batch is None or batch.status is BatchStatus.OPEN
+
+
+def stop_preview(session: Session, grant: Grant) -> StopPreview:
+    """What the stop confirmation page says about approved claims not yet paid (reads only)."""
+    unpaid = _unpaid_approved(session, grant.id)
+    return StopPreview(
+        withdrawable_ore=sum(c.approved_ore or 0 for c, b in unpaid if _withdrawable(b)),
+        exported_ore=sum(c.approved_ore or 0 for c, b in unpaid if not _withdrawable(b)),
+    )
+
+
+def _reject_open_claims(session: Session, actor: Actor, grant: Grant, reason: str, now: dt.datetime) -> None:
+    """Reject the claims still waiting for a decision or an answer."""
     open_claims = list(session.scalars(
         select(ExpenseClaim).where(ExpenseClaim.grant_id == grant.id, ExpenseClaim.status.in_(OPEN_STATES))
         .order_by(ExpenseClaim.id).with_for_update()
@@ -341,26 +376,93 @@ def _release_remainder(session: Session, actor: Actor, grant: Grant, reason: str
         claim.waiting_since = now
         record(session, actor, "claim.decision", "expense_claim", claim.id, before=before,
                after=claim.audit_snapshot(), at=now)
-    grant.released_ore += grant.left_ore
-    return open_claims
 
 
-def stop_grant(session: Session, actor: Actor, grant_id: int, reason: str, now: dt.datetime) -> GrantChange:
-    """Stop a grant with a reason: open claims are rejected, the unapproved remainder goes back to
-    the round's pot. Approved claims not yet paid are still paid."""
+def _withdraw_approvals(session: Session, actor: Actor, grant: Grant, reason: str, now: dt.datetime) -> int:
+    """Withdraw the approvals not yet paid that are in no exported batch: each claim is rejected
+    with the stop's reason, taken out of its open batch, and its amount leaves "approved". Returns
+    the amount withdrawn (it goes back to the pot with the rest)."""
+    withdrawn = 0
+    for claim, batch in _unpaid_approved(session, grant.id):
+        if not _withdrawable(batch):
+            continue  # sent to the finance system: it is paid
+        session.refresh(claim, with_for_update=True)
+        if batch is not None:
+            total_before = batch_total(session, batch.id)
+            member = session.get(PayoutBatchClaim, claim.id)
+            if member is not None:
+                session.delete(member)
+                session.flush()
+            record(session, actor, "batch.remove", "payout_batch", batch.id,
+                   before={"claims": [claim.id], "total_ore": total_before},
+                   after={"claims": [], "total_ore": batch_total(session, batch.id)}, at=now)
+        before = claim.audit_snapshot()
+        amount = claim.approved_ore or 0
+        grant.approved_ore -= amount
+        withdrawn += amount
+        claim.status = ClaimStatus.REJECTED
+        claim.approved_ore = None
+        claim.reason = reason
+        claim.decided_at, claim.decided_by, claim.decided_by_user_id = now, actor.label[:120], actor.user_id
+        claim.waiting_since = now
+        record(session, actor, "claim.withdrawn", "expense_claim", claim.id, before=before,
+               after={**claim.audit_snapshot(), "withdrawn_ore": amount}, at=now)
+    return withdrawn
+
+
+def batch_total(session: Session, batch_id: int) -> int:
+    """The total approved of a payout batch's claims."""
+    return int(session.scalar(
+        select(func.coalesce(func.sum(ExpenseClaim.approved_ore), 0))
+        .join(PayoutBatchClaim, PayoutBatchClaim.claim_id == ExpenseClaim.id).where(PayoutBatchClaim.batch_id == batch_id)
+    ) or 0)
+
+
+def _lock_open_batches(session: Session, grant_id: int) -> None:
+    """Lock the open batches that hold claims of the grant, before the grant (the lock order)."""
+    batch_ids = session.scalars(
+        select(PayoutBatch.id).join(PayoutBatchClaim, PayoutBatchClaim.batch_id == PayoutBatch.id)
+        .join(ExpenseClaim, ExpenseClaim.id == PayoutBatchClaim.claim_id)
+        .where(ExpenseClaim.grant_id == grant_id, PayoutBatch.status == BatchStatus.OPEN)
+        .distinct().order_by(PayoutBatch.id)
+    ).all()
+    for batch_id in batch_ids:
+        load(session, PayoutBatch, batch_id, N_("This payout batch does not exist."), for_update=True)
+
+
+@dataclass(frozen=True)
+class GrantStop(GrantChange):
+    """A stopped grant, and what of its approved claims not yet paid was withdrawn (back to the pot)."""
+
+    withdrawn_ore: int = 0
+
+
+def stop_grant(
+    session: Session, actor: Actor, grant_id: int, reason: str, now: dt.datetime, *, pay_approved: bool = False,
+) -> GrantStop:
+    """Stop a grant with a reason: open claims are rejected and everything not paid goes back to
+    the round's pot. The caseworker decides about approved claims not yet paid: with
+    ``pay_approved`` they are still paid (the grantee spent the money in good faith); without it
+    their approval is withdrawn too. Claims in an exported batch (sent to the finance system) are
+    paid either way."""
+    _lock_open_batches(session, grant_id)
     grant = get_grant(session, grant_id, for_update=True)
     if grant.status is GrantStatus.STOPPED:
-        return GrantChange(grant, changed_now=False)
+        return GrantStop(grant, changed_now=False)
     if grant.status is GrantStatus.COMPLETED:
         raise GrantClosed(N_("A completed grant cannot be stopped."))
     reason = _reason(reason)
     before = grant.audit_snapshot()
-    _release_remainder(session, actor, grant, reason, now)
+    _reject_open_claims(session, actor, grant, reason, now)
+    withdrawn = 0 if pay_approved else _withdraw_approvals(session, actor, grant, reason, now)
+    grant.released_ore += grant.left_ore
     grant.status = GrantStatus.STOPPED
     grant.stop_reason = reason
     grant.stopped_at = now
     grant.hold_reason = ""
-    return GrantChange(_changed(session, actor, "grant.stop", grant, before, now), changed_now=True)
+    _changed(session, actor, "grant.stop", grant, before, now, approved_still_paid=pay_approved,
+             withdrawn_ore=withdrawn)
+    return GrantStop(grant, changed_now=True, withdrawn_ore=withdrawn)
 
 
 def _references(claim_ids: Sequence[int]) -> str:

@@ -33,7 +33,7 @@ from deltager.forms import ConfirmForm
 from deltager.grants import batches, claims, emails, queries, services
 from deltager.grants.claims import Decision, FileInput, WaitingFor
 from deltager.grants.forms import (
-    AnswerForm, CertificateForm, ClaimForm, DecisionForm, NotesForm, PotForm, ReasonForm, RepaymentForm, TalkForm,
+    AnswerForm, CertificateForm, ClaimForm, DecisionForm, NotesForm, PotForm, ReasonForm, RepaymentForm, StopForm, TalkForm,
 )
 from deltager.grants.labels import FIELD_LABELS, VALUE_FILTERS
 from deltager.grants.models import (
@@ -151,8 +151,15 @@ def make(round_id: int) -> ResponseReturnValue:
         upfront = [int(v) for v in request.form.getlist("upfront") if v.isdigit() and len(v) < 10]
         with unit_of_work() as work:
             made = road.make_grants(work.session, round_id, staff_actor(), utcnow(), upfront=upfront)
+            for made_grant in made:
+                work.after_commit(emails.tell_granted, made_grant, _letter)
         if work.done:
-            flash(_("%(count)d grants are made. Send each grantee the grant letter.", count=len(made)), "success")
+            flash(_("%(count)d grants are made. The grantees have been sent the grant letter by e-mail.",
+                    count=len(made)), "success")
+            for made_grant, told in zip(made, work.results):
+                if not told:
+                    flash(_("“%(title)s”: send the grant letter by post.", title=made_grant.title) + " "
+                          + emails.reach_them(made_grant), "warning")
         return see_other("grants.round_grants", round_id=round_id)
     return render_template("grants/make.html", round=round_, form=form, winners=_winners(round_id),
                            refused=_making_refused(round_id))
@@ -207,14 +214,26 @@ def letter(grant_id: int) -> ResponseReturnValue:
     return download(_letter(grant), f"tilsagn-B-{grant.id}.pdf", "application/pdf")
 
 
-def _grant_action(grant_id: int, form: Any, act: Any, done: str, key: str | None = None) -> ResponseReturnValue:
-    """The shape of every small action on a grant: validate, one service call, flash, back to the page."""
+def _flash_told(work: Any, grant: Grant, told: str, untold: str) -> None:
+    """Flash what was done and that the grantee was told, or, when the e-mail did not go out (no
+    address), what was done and how to reach the grantee instead."""
+    if all(work.results):
+        flash(told, "success")
+    else:
+        flash(untold, "success")
+        flash(emails.reach_them(grant), "warning")
+
+
+def _grant_action(grant_id: int, form: Any, act: Any, done: str, key: str | None = None,
+                  untold: str | None = None) -> ResponseReturnValue:
+    """The shape of every small action on a grant: validate, one service call, flash, back to the
+    page. ``untold`` is the flash when the grantee could not be e-mailed (then staff reach them)."""
     grant = services.get_grant(get_session(), grant_id)
     if form.validate_on_submit():
         with unit_of_work(form) as work:
             act(work)
         if work.done:
-            flash(done, "success")
+            _flash_told(work, grant, done, untold or done)
         if work.done or not form.errors:
             return see_other("grants.grant", grant_id=grant_id)
     return _grant_page(grant, 400, **({key: form} if key else {}))
@@ -250,7 +269,8 @@ def hold(grant_id: int) -> ResponseReturnValue:
         if held.changed_now:
             work.after_commit(emails.tell, held.grant, "hold", reason=held.grant.hold_reason)
 
-    return _grant_action(grant_id, form, act, _("The grant is on hold. The grantee has been told."), "hold")
+    return _grant_action(grant_id, form, act, _("The grant is on hold. The grantee has been told."), "hold",
+                         untold=_("The grant is on hold."))
 
 
 @bp.post("/staff/grants/<int:grant_id>/resume")
@@ -281,18 +301,26 @@ def upfront(grant_id: int) -> ResponseReturnValue:
 @bp.route("/staff/grants/<int:grant_id>/stop", methods=["GET", "POST"])
 @requires(Permission.GRANTS_MANAGE)
 def stop(grant_id: int) -> ResponseReturnValue:
-    """Say what stopping does (open claims rejected, the rest back to the pot), then stop with a reason."""
-    grant = services.get_grant(get_session(), grant_id)
-    form = ReasonForm()
+    """Say what stopping does (open claims rejected, the rest back to the pot), let the caseworker
+    decide about approved receipts not yet paid, then stop with a reason."""
+    session = get_session()
+    grant = services.get_grant(session, grant_id)
+    preview = services.stop_preview(session, grant)
+    form = StopForm()
+    form.set_unpaid(format_ore(preview.withdrawable_ore))
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            stopped = services.stop_grant(work.session, staff_actor(), grant_id, form.reason.data or "", utcnow())
+            stopped = services.stop_grant(work.session, staff_actor(), grant_id, form.reason.data or "", utcnow(),
+                                          pay_approved=form.pay_approved)
             if stopped.changed_now:
-                work.after_commit(emails.tell, stopped.grant, "stopped", reason=stopped.grant.stop_reason)
+                work.after_commit(emails.tell, stopped.grant, "stopped", reason=stopped.grant.stop_reason,
+                                  amount_ore=stopped.withdrawn_ore)
         if work.done:
-            flash(_("The grant is stopped. What was not approved is back in the pot."), "success")
+            back = (_("The grant is stopped. What was not paid is back in the pot.") if stopped.withdrawn_ore
+                    else _("The grant is stopped. What was not approved is back in the pot."))
+            _flash_told(work, grant, back + " " + _("The grantee has been told."), back)
             return see_other("grants.grant", grant_id=grant_id)
-    return render_template("grants/stop.html", grant=grant, form=form,
+    return render_template("grants/stop.html", grant=grant, form=form, preview=preview,
                            ledger=services.ledger_of(grant)), 400 if form.errors else 200
 
 
@@ -331,7 +359,8 @@ def complete(grant_id: int) -> ResponseReturnValue:
         if done.changed_now:
             work.after_commit(emails.tell, done.grant, "completed", amount_ore=done.grant.released_ore)
     if work.done:
-        flash(_("The grant is completed. What was left is back in the pot. The grantee has been told."), "success")
+        _flash_told(work, grant, _("The grant is completed. What was left is back in the pot. The grantee has been "
+                                   "told."), _("The grant is completed. What was left is back in the pot."))
     return see_other("grants.grant", grant_id=grant_id)
 
 
@@ -472,11 +501,18 @@ def claim(claim_id: int) -> ResponseReturnValue:
     return _claim_page(claims.get_claim(get_session(), claim_id))
 
 
+#: The same, when the grantee could not be e-mailed (staff are told how to reach them).
+DECIDED_UNTOLD = {
+    Decision.APPROVE: N_("The claim is approved."),
+    Decision.LOWER: N_("The claim is approved with a lower amount."),
+    Decision.REJECT: N_("The claim is rejected."),
+    Decision.ASK_INFO: N_("The claim waits for more information from the grantee."),
+}
 DECIDED = {
-    Decision.APPROVE: "The claim is approved. The grantee has been told.",
-    Decision.LOWER: "The claim is approved with a lower amount. The grantee has been told why.",
-    Decision.REJECT: "The claim is rejected. The grantee has been told why.",
-    Decision.ASK_INFO: "The grantee has been asked for more information.",
+    Decision.APPROVE: N_("The claim is approved. The grantee has been told."),
+    Decision.LOWER: N_("The claim is approved with a lower amount. The grantee has been told why."),
+    Decision.REJECT: N_("The claim is rejected. The grantee has been told why."),
+    Decision.ASK_INFO: N_("The grantee has been asked for more information."),
 }
 
 
@@ -495,7 +531,7 @@ def decide(claim_id: int) -> ResponseReturnValue:
         if decided.decided_now:  # a double click's second request changed nothing: no second e-mail
             work.after_commit(emails.tell_claim, decided.claim.grant, decided.claim)
     if work.done:
-        flash(_(DECIDED[decision]), "success")
+        _flash_told(work, claim.grant, _(DECIDED[decision]), _(DECIDED_UNTOLD[decision]))
         return see_other("grants.claim", claim_id=claim_id)
     return _claim_page(claim, form, work.refused_status)
 
@@ -602,12 +638,22 @@ def mark_paid(batch_id: int) -> ResponseReturnValue:
     """Say what marking as paid does, then do it; each grantee is told."""
     if not ConfirmForm().validate_on_submit():
         return _batch_page(batch_id, "grants/batch_paid.html")
+    told: list[Grant] = []
     with unit_of_work() as work:
-        batches.mark_batch_paid(work.session, staff_actor(), batch_id, utcnow())
-        for grant_id, amount in _paid_per_grant(batches.batch_claims(work.session, batch_id)).items():
-            work.after_commit(emails.tell, services.get_grant(work.session, grant_id), "paid", amount_ore=amount)
-    if work.done:
-        flash(_("The batch is marked as paid. The grantees have been told."), "success")
+        paid = batches.mark_batch_paid(work.session, staff_actor(), batch_id, utcnow())
+        if paid.changed_now:  # a second click changed nothing: nobody is told twice
+            for grant_id, amount in _paid_per_grant(batches.batch_claims(work.session, batch_id)).items():
+                told.append(services.get_grant(work.session, grant_id))
+                work.after_commit(emails.tell, told[-1], "paid", amount_ore=amount)
+    if work.done and not paid.changed_now:
+        flash(_("The batch was marked as paid already."), "success")
+    elif work.done:
+        flash(_("The batch is marked as paid. The grantees have been told.") if all(work.results)
+              else _("The batch is marked as paid."), "success")
+        for grant, was_told in zip(told, work.results):
+            if not was_told:
+                flash(_("“%(title)s”: the grantee is not told.", title=grant.title) + " " + emails.reach_them(grant),
+                      "warning")
     return see_other("grants.batch", batch_id=batch_id)
 
 

@@ -117,3 +117,35 @@ def test_take_out_is_reachable_on_a_320_px_phone_without_sideways_scrolling(
         assert tab.get_by_role("button", name=re.compile(r"^Tag U-\d+ ud af bunken$")).count() == 1
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_stop_page_asks_about_approved_receipts_in_plain_danish(
+        live_app: LiveApp, browser: Any, axe: Any, tmp_path: Path, width: int) -> None:
+    """Stopping a grant with an approved receipt not yet paid: two radios (no JavaScript), the
+    default sends everything back to the pot; the page fits a 360 px phone."""
+    with live_app.session() as s:
+        setup = make_granted_round(s)
+        grant = setup.grants[1]
+        claim = submit(s, grant, 1_000_00).claim
+        claims.decide_claim(s, STAFF, claim.id, claims.Decision.APPROVE, LATER)
+        grant_id = grant.id
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="da-DK")
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    try:
+        live_app.login(tab, Role.CASEWORKER)
+        tab.goto(f"{live_app.url}/staff/grants/{grant_id}/stop")
+        withdraw = tab.get_by_label("De bliver ikke udbetalt: 1.000 kr. går også tilbage til puljen")
+        assert withdraw.is_checked()
+        assert not tab.get_by_label(re.compile(r"^De bliver stadig udbetalt: 1.000 kr.")).is_checked()
+        assert tab.evaluate("document.documentElement.scrollWidth") <= width
+        tab.screenshot(path=str(tmp_path / f"stop-{width}.png"), full_page=True)
+        axe(tab)
+        tab.get_by_label(re.compile(r"^De bliver stadig udbetalt")).check()
+        tab.get_by_label("Begrundelse").fill("Projektet blev aflyst.")
+        tab.get_by_role("button", name="Stop bevillingen").click()
+        tab.wait_for_url(f"{live_app.url}/staff/grants/{grant_id}")
+        assert tab.get_by_text("Bevillingen er stoppet.").first.is_visible()
+    finally:
+        context.close()

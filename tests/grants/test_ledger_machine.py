@@ -92,6 +92,7 @@ def machine_class(session: Session, ids: list[int]) -> type[RuleBasedStateMachin
             self.clock = NOW
             self.claim_ids: list[int] = []
             self.batch_ids: list[int] = []
+            self.stopped_paying: dict[int, bool] = {}
 
         def teardown(self) -> None:
             session.rollback()
@@ -192,17 +193,21 @@ def machine_class(session: Session, ids: list[int]) -> type[RuleBasedStateMachin
         def approve(self, c: int) -> None:
             self.decide(c, claims.Decision.APPROVE, 100)
 
-        @rule(g=st.integers(0, 2), action=st.sampled_from(["hold", "resume", "resume", "stop", "repay", "repay"]),
+        @rule(g=st.integers(0, 2), action=st.sampled_from(["hold", "resume", "resume", "stop", "stop_paying", "repay", "repay"]),
               percent=st.integers(1, 100))
         def manage_grant(self, g: int, action: str, percent: int) -> None:
-            """Hold, resume, stop or record a repayment (one rule, so that they come as often as a claim)."""
+            """Hold, resume, stop (approvals not yet paid withdrawn, or still paid) or record a repayment
+            (one rule, so that they come as often as a claim)."""
             grant = self._grant(g)
             if action == "hold":
                 self._try(services.hold_grant, session, STAFF, grant.id, "Vi mangler regnskab", self._tick())
             elif action == "resume":
                 self._try(services.resume_grant, session, STAFF, grant.id, self._tick())
-            elif action == "stop":
-                self._try(services.stop_grant, session, STAFF, grant.id, "Brugt til andet", self._tick())
+            elif action in ("stop", "stop_paying"):
+                if grant.status is not GrantStatus.STOPPED:
+                    self.stopped_paying[grant.id] = action == "stop_paying"
+                self._try(services.stop_grant, session, STAFF, grant.id, "Brugt til andet", self._tick(),
+                          pay_approved=action == "stop_paying")
             else:
                 amount = max(1, (grant.paid_ore - grant.repaid_ore) * percent // 100)
                 self._try(services.record_repayment, session, STAFF, grant.id, amount, NOW.date(), "", self._tick())
@@ -229,6 +234,12 @@ def machine_class(session: Session, ids: list[int]) -> type[RuleBasedStateMachin
                 assert ledger.paid_ore + ledger.waiting_ore + ledger.left_ore + ledger.returned_ore == ledger.granted_ore
                 if grant.status is GrantStatus.STOPPED:
                     assert ledger.left_ore == 0
+                    exported = set(session.scalars(
+                        select(PayoutBatchClaim.claim_id).join(PayoutBatch, PayoutBatch.id == PayoutBatchClaim.batch_id)
+                        .where(PayoutBatch.status != BatchStatus.OPEN)))
+                    if self.stopped_paying.get(grant_id) is False:  # approvals not yet paid were withdrawn
+                        assert all(c.id in exported for c in claimed
+                                   if c.status in (ClaimStatus.APPROVED, ClaimStatus.LOWERED))
 
         @invariant()
         def pot_holds(self) -> None:

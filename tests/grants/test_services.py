@@ -268,9 +268,11 @@ def test_stop_sends_the_remainder_back_to_the_pot(session: Session) -> None:
     claims.decide_claim(session, STAFF, approved.id, D.APPROVE, SOON)
     before = road.pot_status(session, setup.round.id)
     assert before.left_ore == 6_000_00 and before.next_fundable is None
-    services.stop_grant(session, STAFF, grant.id, "Pengene blev brugt til en biograftur", SOON)
+    # The caseworker chose that the approved receipt is still paid (spent in good faith).
+    services.stop_grant(session, STAFF, grant.id, "Pengene blev brugt til en biograftur", SOON, pay_approved=True)
     ledger = services.ledger(session, grant.id)
     assert (ledger.left_ore, ledger.returned_ore, ledger.waiting_ore) == (0, 16_500_00, 2_000_00)
+    assert approved.status is ClaimStatus.APPROVED
     assert pending.status is ClaimStatus.REJECTED and pending.reason.startswith("Pengene")
     after = road.pot_status(session, setup.round.id)
     assert after.returned_ore == 16_500_00 and after.left_ore == 22_500_00
@@ -282,6 +284,66 @@ def test_stop_sends_the_remainder_back_to_the_pot(session: Session) -> None:
     assert road.pot_status(session, setup.round.id).left_ore == 500_00
     with pytest.raises(services.NotEnoughLeft):
         road.grant_from_pot(session, STAFF, setup.round.id, setup.unfunded[-1], SOON)
+
+
+def test_stop_by_default_sends_everything_unpaid_back_to_the_pot(session: Session) -> None:
+    round_, [grant] = make_plain_grants(session, [5_000_00])
+    loose, batched, paid = (submit(session, grant, amount).claim for amount in (1_000_00, 700_00, 300_00))
+    for claim in (paid,):
+        claims.decide_claim(session, STAFF, claim.id, D.APPROVE, SOON)
+    done = batches.create_batch(session, STAFF, round_.id, SOON)
+    batches.export_batch(session, STAFF, done.id, SOON)
+    batches.mark_batch_paid(session, STAFF, done.id, SOON)
+    claims.decide_claim(session, STAFF, batched.id, D.APPROVE, SOON)
+    open_batch = batches.create_batch(session, STAFF, round_.id, SOON)
+    claims.decide_claim(session, STAFF, loose.id, D.LOWER, SOON, approved_ore=800_00, reason="Kun 800 kr.")
+    assert services.stop_preview(session, grant) == services.StopPreview(withdrawable_ore=1_500_00, exported_ore=0)
+    stopped = services.stop_grant(session, STAFF, grant.id, "Projektet blev aflyst", SOON)
+    assert stopped.changed_now and stopped.withdrawn_ore == 1_500_00
+    assert (grant.approved_ore, grant.paid_ore, grant.released_ore) == (300_00, 300_00, 4_700_00)
+    for claim in (loose, batched):
+        assert claim.status is ClaimStatus.REJECTED and claim.approved_ore is None
+        assert claim.reason == "Projektet blev aflyst"
+    assert paid.status is ClaimStatus.PAID
+    assert batches.batch_claims(session, open_batch.id) == []  # taken out of the open batch
+    ledger = services.ledger(session, grant.id)
+    assert (ledger.paid_ore, ledger.waiting_ore, ledger.left_ore, ledger.returned_ore) == (300_00, 0, 0, 4_700_00)
+    actions = set(session.scalars(select(AuditEvent.action).where(AuditEvent.at == SOON)))
+    assert {"claim.withdrawn", "batch.remove", "grant.stop"} <= actions
+    again = services.stop_grant(session, STAFF, grant.id, "Igen", SOON)
+    assert not again.changed_now and again.withdrawn_ore == 0
+
+
+def test_stop_pays_claims_already_sent_to_the_finance_system(session: Session) -> None:
+    round_, [grant] = make_plain_grants(session, [5_000_00])
+    exported, loose = (submit(session, grant, amount).claim for amount in (1_000_00, 400_00))
+    claims.decide_claim(session, STAFF, exported.id, D.APPROVE, SOON)
+    batch = batches.create_batch(session, STAFF, round_.id, SOON)
+    batches.export_batch(session, STAFF, batch.id, SOON)
+    claims.decide_claim(session, STAFF, loose.id, D.APPROVE, SOON)
+    assert services.stop_preview(session, grant) == services.StopPreview(withdrawable_ore=400_00,
+                                                                        exported_ore=1_000_00)
+    stopped = services.stop_grant(session, STAFF, grant.id, "Aflyst", SOON)
+    assert stopped.withdrawn_ore == 400_00
+    assert exported.status is ClaimStatus.APPROVED and loose.status is ClaimStatus.REJECTED
+    assert (grant.approved_ore, grant.released_ore) == (1_000_00, 4_000_00)
+    batches.mark_batch_paid(session, STAFF, batch.id, SOON)  # the finance system pays it
+    ledger = services.ledger(session, grant.id)
+    assert (ledger.paid_ore, ledger.waiting_ore, ledger.left_ore, ledger.returned_ore) == (1_000_00, 0, 0, 4_000_00)
+
+
+def test_stop_keeping_approvals_pays_them(session: Session) -> None:
+    round_, [grant] = make_plain_grants(session, [5_000_00])
+    claim = submit(session, grant, 1_000_00).claim
+    claims.decide_claim(session, STAFF, claim.id, D.APPROVE, SOON)
+    batch = batches.create_batch(session, STAFF, round_.id, SOON)
+    stopped = services.stop_grant(session, STAFF, grant.id, "Aflyst", SOON, pay_approved=True)
+    assert stopped.withdrawn_ore == 0 and claim.status is ClaimStatus.APPROVED
+    assert [c.id for c in batches.batch_claims(session, batch.id)] == [claim.id]
+    assert (grant.approved_ore, grant.released_ore) == (1_000_00, 4_000_00)
+    batches.export_batch(session, STAFF, batch.id, SOON)
+    batches.mark_batch_paid(session, STAFF, batch.id, SOON)
+    assert claim.status is ClaimStatus.PAID
 
 
 def test_repayments_go_back_to_the_pot(session: Session) -> None:
@@ -334,7 +396,8 @@ def test_a_batch_is_locked_once_exported_and_its_csv_has_one_row_per_payee(sessi
         batches.remove_from_batch(session, STAFF, batch.id, invoice.id, SOON)
     batches.mark_batch_paid(session, STAFF, batch.id, SOON)
     assert services.ledger(session, other.id).paid_ore == 1_234_50
-    assert batches.mark_batch_paid(session, STAFF, batch.id, SOON).status is BatchStatus.PAID
+    again = batches.mark_batch_paid(session, STAFF, batch.id, SOON)
+    assert again.batch.status is BatchStatus.PAID and not again.changed_now
 
 
 def test_a_claim_is_in_one_batch_only(session: Session) -> None:

@@ -19,6 +19,7 @@ from deltager.citizens import services as citizens
 from deltager.db import utcnow
 from deltager.grants import batches, claims, services
 from deltager.grants.models import BatchStatus, ClaimStatus, ConditionsChannel, ExpenseClaim, Grant, GrantStatus
+from deltager.money import format_ore
 from deltager.permissions import Role
 from tests.applications.conftest import body, outbox, sign_in_as
 from tests.applications.factories import image_bytes
@@ -318,7 +319,10 @@ def test_payout_batch_export_zip_and_paid(client: FlaskClient, auth: Auth, db: S
     assert client.post(f"/staff/payouts/{batch_id}/paid").status_code == 303
     db.expire_all()
     assert batches.get_batch(db, batch_id).status is BatchStatus.PAID
-    assert any("200 kr." in body(m) for m in outbox(instance_path))
+    assert sum("200 kr." in body(m) for m in outbox(instance_path)) == 1
+    again = client.post(f"/staff/payouts/{batch_id}/paid", follow_redirects=True)  # a second click
+    assert again.status_code == 200
+    assert sum("200 kr." in body(m) for m in outbox(instance_path)) == 1  # one e-mail per grantee, not two
 
 
 def test_make_grants_from_the_frozen_result(client: FlaskClient, auth: Auth, db: Session) -> None:
@@ -429,3 +433,78 @@ def test_a_batch_zip_too_large_for_memory_is_refused_with_a_message(
     response = client.get(f"/staff/payouts/{batch.id}/receipts.zip")
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/staff/payouts/{batch.id}")
     assert "for meget" in client.get(response.headers["Location"]).text
+
+
+def test_making_grants_emails_each_grantee_the_grant_letter(client: FlaskClient, auth: Auth, db: Session,
+                                                            instance_path: Path) -> None:
+    from deltager import road
+    from tests.voting.factories import NOW, cast_ballots, make_vote_meeting
+
+    setup = make_vote_meeting(db, open_vote=True, min_choices=1, max_choices=6)
+    cast_ballots(db, setup, [setup.ids] * 3)
+    road.close_vote(db, STAFF, setup.meeting.id, NOW)
+    no_mail = citizens.create_applicant_without_email(db, NOW)
+    cheapest = min(setup.projects, key=lambda p: p.requested_ore)
+    cheapest.applicant_id, cheapest.contact_phone = no_mail.id, "20 30 40 50"
+    db.commit()
+    auth.login(Role.CASEWORKER)
+    done = client.post(f"/staff/rounds/{setup.round.id}/grants/make", follow_redirects=True)
+    assert done.status_code == 200
+    grants = services.grants_of_round(db, setup.round.id)
+    letters = [m for m in outbox(instance_path) if m["Subject"] in ("Du har fået en bevilling", "You have got a grant")]
+    assert len(letters) == len(grants) - 1  # not the grantee without e-mail
+    for grant in grants:
+        if grant.application_id != cheapest.id:
+            assert any(f"/apply/{grant.application_id}/grant" in body(m) and format_ore(grant.amount_ore) in body(m)
+                       and "http" in body(m) for m in letters)
+    letter = letters[0]
+    pdfs = [part for part in letter.iter_attachments() if part.get_content_type() == "application/pdf"]
+    assert len(pdfs) == 1 and pdfs[0].get_content()[:5] == b"%PDF-"
+    assert "20 30 40 50" in done.text  # staff are told to send it by post or phone
+
+
+def test_a_grantee_without_email_is_not_said_to_be_told(client: FlaskClient, auth: Auth, db: Session,
+                                                        granted: GrantSetup, instance_path: Path) -> None:
+    grant = _receipt_grant(granted)
+    application = db.get(Application, grant.application_id)
+    assert application is not None
+    application.applicant_id = citizens.create_applicant_without_email(db, LATER).id
+    application.contact_phone, application.contact_address = "20 30 40 50", "Byvej 3, 8000 Aarhus C"
+    claim = submit(db, grant, 5_000).claim
+    db.commit()
+    auth.login(Role.CASEWORKER)
+    decided = client.post(f"/staff/claims/{claim.id}/decision", data={"decision": "approve"}, follow_redirects=True)
+    assert "20 30 40 50" in decided.text and "Byvej 3, 8000 Aarhus C" in decided.text
+    assert "har fået besked" not in decided.text and "has been told" not in decided.text
+    held = client.post(f"/staff/grants/{grant.id}/hold", data={"hold-reason": "Mangler regnskab"},
+                       follow_redirects=True)
+    assert "20 30 40 50" in held.text and "har fået besked" not in held.text and "has been told" not in held.text
+    assert outbox(instance_path) == []
+    told = granted.grants[2]  # a grantee with an e-mail address
+    said = client.post(f"/staff/grants/{told.id}/hold", data={"hold-reason": "Mangler regnskab"},
+                       follow_redirects=True)
+    assert "20 30 40 50" not in said.text and len(outbox(instance_path)) == 1
+
+
+def test_stop_page_lets_the_caseworker_choose(client: FlaskClient, auth: Auth, db: Session, granted: GrantSetup,
+                                               instance_path: Path) -> None:
+    grant = _receipt_grant(granted)
+    claim = submit(db, grant, 100_000).claim
+    claims.decide_claim(db, STAFF, claim.id, claims.Decision.APPROVE, LATER + dt.timedelta(hours=2))
+    db.commit()
+    auth.login(Role.CASEWORKER)
+    page = client.get(f"/staff/grants/{grant.id}/stop")
+    assert page.status_code == 200 and 'type="radio"' in page.text and "1.000 kr." in page.text
+    assert 'value="withdraw" checked' in page.text  # the default: everything unpaid goes back
+    stopped = client.post(f"/staff/grants/{grant.id}/stop", data={"reason": "Aflyst", "approved": "withdraw"})
+    assert stopped.status_code == 303
+    db.expire_all()
+    assert db.get(ExpenseClaim, claim.id).status is ClaimStatus.REJECTED  # type: ignore[union-attr]
+    assert any("1.000 kr." in body(m) for m in outbox(instance_path))
+    other = granted.grants[2]
+    kept = submit(db, other, 50_000).claim
+    claims.decide_claim(db, STAFF, kept.id, claims.Decision.APPROVE, LATER + dt.timedelta(hours=2))
+    db.commit()
+    assert client.post(f"/staff/grants/{other.id}/stop", data={"reason": "Aflyst", "approved": "pay"}).status_code == 303
+    db.expire_all()
+    assert db.get(ExpenseClaim, kept.id).status is ClaimStatus.APPROVED  # type: ignore[union-attr]
