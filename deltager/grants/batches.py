@@ -192,6 +192,10 @@ def batch_summary(session: Session, batch_id: int, pot_ore: int) -> BatchSummary
 def _refuse_export(claims: Sequence[ExpenseClaim]) -> None:
     if not claims:
         raise NotAllowed(N_("The batch is empty."))
+    withdrawn = [c.reference for c in claims if c.status not in _PAYABLE]
+    if withdrawn:  # a stop withdrew its approval while the batch was being made
+        raise NotAllowed(N_("These claims are no longer approved: %(claims)s. Take them out of the batch first."),
+                         claims=", ".join(withdrawn))
     for grant in sorted({c.grant for c in claims}, key=lambda g: g.id):
         refuse_payout(grant)
 
@@ -204,6 +208,8 @@ def export_batch(session: Session, actor: Actor, batch_id: int, now: dt.datetime
         claims = batch_claims(session, batch.id)
         for grant_id in sorted({c.grant_id for c in claims}):  # hold and stop wait for the export
             get_grant(session, grant_id, for_update=True)
+        for claim in claims:  # as they are now, under the grants' locks
+            session.refresh(claim, ["status"])
         _refuse_export(claims)
         batch.status = BatchStatus.EXPORTED
         batch.exported_at, batch.exported_by, batch.exported_by_user_id = now, actor.label[:120], actor.user_id

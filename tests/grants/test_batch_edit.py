@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from deltager.audit.models import AuditEvent
 from deltager.grants import batches, claims
-from deltager.grants.models import PayoutBatchClaim
+from deltager.errors import NotAllowed
+from deltager.grants.models import BatchStatus, ClaimStatus, ExpenseClaim, PayoutBatchClaim
 from deltager.permissions import Role
 from tests.conftest import Auth
 from tests.grants.factories import LATER, STAFF, GrantSetup, make_granted_round, submit
@@ -81,3 +82,18 @@ def test_only_payout_staff_edit_a_batch(
     auth.login(Role.VIEWER)
     assert "/remove" not in client.get(f"/staff/payouts/{batch_id}").text
     assert client.post(f"/staff/payouts/{batch_id}/claims/{first}/remove").status_code == 403
+
+
+def test_a_claim_whose_approval_was_withdrawn_meanwhile_stops_the_export(
+        session: Session, batch_setup: tuple[int, list[int]]) -> None:
+    """A stop withdrew an approval while a colleague made the batch (the stop took it out of the
+    batches it saw): the export names the claim instead of sending it to the finance system."""
+    batch_id, (first, _second, _outside) = batch_setup
+    claim = session.get(ExpenseClaim, first)
+    assert claim is not None
+    claim.status, claim.reason, claim.approved_ore = ClaimStatus.REJECTED, "Bevillingen er stoppet.", None  # as a stop left it
+    session.commit()
+    with pytest.raises(NotAllowed, match=claim.reference):
+        batches.export_batch(session, STAFF, batch_id, LATER)
+    session.rollback()
+    assert batches.get_batch(session, batch_id).status is BatchStatus.OPEN
