@@ -7,11 +7,12 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import Field, FieldList, FormField, IntegerField, StringField
+from wtforms import Field, FieldList, FormField, HiddenField, IntegerField, StringField
 from wtforms.validators import StopValidation, ValidationError
 
 from deltager.errors import ValidationFailed
 from deltager.money import format_ore_input, parse_kroner
+from deltager.submissions import clean_key, new_key
 
 _ = lazy_gettext
 
@@ -75,6 +76,30 @@ def no_control_characters(_form: Any, field: Field) -> None:
 
 class ConfirmForm(BaseForm):
     """A form with nothing but its CSRF token, for buttons that change state."""
+
+
+class SubmissionKeyField(HiddenField):
+    """The hidden random key of one submission (deltager.submissions): a fresh one when the form
+    is shown, the one sent when it comes back (shown again after a refusal, it keeps it). ``data``
+    is None when no key of ours was sent: the form is then taken as new."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("default", new_key)
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = clean_key(valuelist[0]) if valuelist else None
+
+    def _value(self) -> str:
+        return self.data or ""
+
+
+class OnceForm(BaseForm):
+    """A form that creates something: sent twice with the same key, it changes once
+    (:func:`deltager.work.unit_of_work` writes the key). Render ``{{ form.submission_key }}``
+    beside the CSRF token."""
+
+    submission_key = SubmissionKeyField()
 
 
 

@@ -1,6 +1,7 @@
 """Imports every domain's models so that the metadata is complete (for Alembic and tests)."""
 
 from deltager import ratelimit as ratelimit_models
+from deltager import submissions as submissions_models
 from deltager.accounts import models as accounts_models
 from deltager.applications import models as applications_models
 from deltager.audit import models as audit_models
@@ -21,4 +22,5 @@ __all__ = [
     "metadata",
     "ratelimit_models",
     "rounds_models",
+    "submissions_models",
 ]

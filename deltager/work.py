@@ -20,6 +20,12 @@ Conflict when the state of things refused it, e.g. to the caseworker who came se
 shows a refusal its own way (the phone ballot re-rendered with its message, a card's status page)
 passes ``show=False`` and reads ``work.error``. Any other exception propagates (a bug: the error
 page, and the teardown rolls back).
+
+A form with a submission key (:class:`deltager.forms.OnceForm`) changes things once: the key is
+written first, in the same transaction (deltager.submissions). When it was written before (a
+double click's second request), the block still runs but everything is rolled back, a refusal is
+not shown and nothing is sent: ``work.repeated`` is True and ``work.done`` False, and the view
+answers as if done, with :func:`already_received`.
 """
 
 from __future__ import annotations
@@ -28,12 +34,16 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from flask import flash, has_request_context, request
+from flask_babel import gettext
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 from wtforms import Form
 
-from deltager.db import begin_write_now, get_session
+from deltager import submissions
+from deltager.db import begin_write_now, get_session, utcnow
 from deltager.errors import DomainError, NotAllowed
-from deltager.web import show_error
+from deltager.web import see_other, show_error
 
 
 class Work:
@@ -42,6 +52,8 @@ class Work:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.done = False
+        #: The form's key was written before: this is a second submission, and changed nothing.
+        self.repeated = False
         self.error: DomainError | None = None
         self.results: list[Any] = []
         self._after: list[Callable[[], Any]] = []
@@ -66,15 +78,36 @@ def unit_of_work(form: Form | None = None, *, session: Session | None = None, sh
     session = session or get_session()
     begin_write_now(session)
     work = Work(session)
+    key = submission_key(form)
+    if key is not None:
+        endpoint = (request.endpoint or "") if has_request_context() else ""
+        work.repeated = not submissions.record(session, key, endpoint, utcnow())
     try:
         yield work
     except DomainError as error:
         session.rollback()
+        if work.repeated:  # the first submission changed things already: nothing to show
+            return
         work.error = error
         if show:
             show_error(error, form)
+        return
+    if work.repeated:
+        session.rollback()
         return
     session.commit()
     work.done = True
     for send in work._after:
         work.results.append(send())
+
+
+def submission_key(form: Form | None) -> str | None:
+    """The form's submission key, or None (a form without one, or sent without one)."""
+    field = getattr(form, "submission_key", None) if form is not None else None
+    return submissions.clean_key(getattr(field, "data", None))
+
+
+def already_received(endpoint: str, **values: Any) -> Response:
+    """The answer to a second submission of the same form: where the first one went, calmly."""
+    flash(gettext("This was already received."), "success")
+    return see_other(endpoint, **values)

@@ -9,7 +9,9 @@ from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from deltager.forms import BaseForm, LocalDateField, LocalDateTimeField, MoneyField, no_control_characters, required_message
+from deltager.forms import (
+    BaseForm, LocalDateField, LocalDateTimeField, MoneyField, OnceForm, no_control_characters, required_message,
+)
 from deltager.grants.claims import ClaimInput, Decision
 from deltager.grants.models import ClaimKind, GrantBudgetLine
 
@@ -22,7 +24,7 @@ def _required() -> Any:
     return InputRequired(message=required_message())
 
 
-class ClaimForm(BaseForm):
+class ClaimForm(OnceForm):
     """"Send a receipt": what was bought, when, for how much, on which budget line, and who is paid.
 
     Supplier name and CVR are shown always (no JavaScript needed) and required only for an
@@ -58,7 +60,7 @@ class ClaimForm(BaseForm):
         )
 
 
-class AnswerForm(BaseForm):
+class AnswerForm(OnceForm):
     """"Here is what you asked for": text and optional files."""
 
     answer = TextAreaField(_("Your answer"), validators=[Optional(), Length(max=4000), no_control_characters])
@@ -110,7 +112,7 @@ class StopForm(ReasonForm):
         return self.approved.data == PAY
 
 
-class RepaymentForm(BaseForm):
+class RepaymentForm(OnceForm):
     """Money the grantee paid back."""
 
     amount = MoneyField(_("Amount paid back in kroner"), validators=[_required()])
@@ -124,7 +126,7 @@ class CertificateForm(BaseForm):
     received_on = LocalDateField(_("Børneattest received on"), validators=[_required()])
 
 
-class TalkForm(BaseForm):
+class TalkForm(OnceForm):
     """Book a follow-up talk."""
 
     at = LocalDateTimeField(_("Date and time"), validators=[_required()])

@@ -47,7 +47,7 @@ from deltager.rounds.services import get_round, list_rounds
 from deltager.timeutil import local_to_utc
 from deltager.voting import services as voting
 from deltager.web import download, page_number, requires, see_other, show_error, staff_actor, translate_error
-from deltager.work import unit_of_work
+from deltager.work import Work, already_received, unit_of_work
 
 bp = Blueprint("grants", __name__)
 PER_PAGE = 25
@@ -232,6 +232,8 @@ def _grant_action(grant_id: int, form: Any, act: Any, done: str, key: str | None
     if form.validate_on_submit():
         with unit_of_work(form) as work:
             act(work)
+        if work.repeated:  # a double click's second request: the first did it
+            return already_received("grants.grant", grant_id=grant_id)
         if work.done:
             _flash_told(work, grant, done, untold or done)
         if work.done or not form.errors:
@@ -433,24 +435,28 @@ def paper_claim(grant_id: int) -> ResponseReturnValue:
     form = ClaimForm()
     form.set_lines(grant.budget_lines)
     if form.validate_on_submit():
-        sent = _send_claim(form, grant, staff_actor(), on_paper=True)
+        work, sent = _send_claim(form, grant, staff_actor(), on_paper=True)
+        if work is not None and work.repeated:
+            return already_received("grants.grant", grant_id=grant_id)
         if sent is not None:
             flash(_("The claim %(ref)s is registered.", ref=sent.reference), "success")
             return see_other("grants.claim", claim_id=sent.id)
     return render_template("grants/paper_claim.html", grant=grant, form=form), 400 if request.method == "POST" else 200
 
 
-def _send_claim(form: ClaimForm, grant: Grant, actor: Any, *, on_paper: bool = False) -> ExpenseClaim | None:
-    """Check the files (no lock held), then submit the claim in one unit of work; None if refused."""
+def _send_claim(form: ClaimForm, grant: Grant, actor: Any, *,
+                on_paper: bool = False) -> tuple[Work | None, ExpenseClaim | None]:
+    """Check the files (no lock held), then submit the claim in one unit of work: the work (None
+    when a file was refused) and the claim (None unless it was submitted now)."""
     try:
         files = _received_files()
     except DomainError as error:
         show_error(error, form)
-        return None
+        return None, None
     with unit_of_work(form) as work:
         submitted = claims.submit_claim(work.session, actor, grant.id, form.to_input(), files, utcnow(),
                                         on_paper=on_paper)
-    return submitted.claim if work.done else None
+    return work, submitted.claim if work.done else None
 
 
 # --- staff: the approval queue and a claim ------------------------------------------------------
@@ -758,7 +764,9 @@ def send_receipt(application_id: int) -> ResponseReturnValue:
     form = ClaimForm()
     form.set_lines(grant.budget_lines)
     if form.validate_on_submit():
-        sent = _send_claim(form, grant, applicant_actor(_me()))
+        work, sent = _send_claim(form, grant, applicant_actor(_me()))
+        if work is not None and work.repeated:
+            return already_received("grants.mine", application_id=application_id)
         if sent is not None:
             flash(_("Thank you. We have your receipt. We look at it soon."), "success")
             return see_other("grants.mine", application_id=application_id)
@@ -784,6 +792,8 @@ def answer(application_id: int, claim_id: int) -> ResponseReturnValue:
             with unit_of_work(form) as work:
                 claims.answer_info_request(work.session, applicant_actor(_me()), claim_id, form.answer.data or "",
                                            files, utcnow())
+            if work.repeated:
+                return already_received("grants.mine", application_id=application_id)
             if work.done:
                 flash(_("Thank you. We have your answer."), "success")
                 return see_other("grants.mine", application_id=application_id)
