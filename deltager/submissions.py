@@ -64,8 +64,10 @@ def record(session: Session, key: str, endpoint: str, now: dt.datetime) -> bool:
     stays usable (PostgreSQL would abort it after a failed INSERT)."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(FormSubmission).values(key=key, endpoint=endpoint[:120], created_at=now)
-    result = session.execute(statement.on_conflict_do_nothing(index_elements=[FormSubmission.key]))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING, not the row count: psycopg reports a row count for a conflict that inserted nothing.
+    written = session.execute(statement.on_conflict_do_nothing(index_elements=[FormSubmission.key])
+                              .returning(FormSubmission.key)).scalar_one_or_none()
+    return written is not None
 
 
 def forget_older_than(session: Session, before: dt.datetime) -> int:
