@@ -23,6 +23,7 @@ from deltager.permissions import Role
 from tests.applications.conftest import body, outbox, sign_in_as
 from tests.applications.factories import image_bytes
 from tests.conftest import Auth
+from tests.core.test_money_rule import ENGLISH_WAY_DA
 from tests.core.test_upload_files import shop_invoice_pdf
 from tests.grants.factories import LATER, STAFF, GrantSetup, make_granted_round, submit
 
@@ -89,16 +90,20 @@ def test_grantee_sees_their_grant_and_sends_a_photo_and_a_pdf(client: FlaskClien
     assert "1.234,50 kr." in mine.text
 
 
+@pytest.mark.parametrize("typed", ["1,234.50", "1234.5"])
 def test_a_bad_amount_keeps_the_input_and_says_how_in_danish(client: FlaskClient, db: Session,
-                                                              granted: GrantSetup) -> None:
+                                                              granted: GrantSetup, typed: str) -> None:
+    """Acceptance 5: the English way is refused with the Danish message, the typed value kept."""
     grant = _receipt_grant(granted)
     application = _grantee(db, grant, client)
     response = client.post(f"/apply/{application.id}/grant/receipt", data={
-        **_claim_form(grant, amount="1,234.50", description="Mine ting"),
+        **_claim_form(grant, amount=typed, description="Mine ting"),
         "files": _files(("kvittering.jpg", image_bytes()))}, content_type="multipart/form-data")
     assert response.status_code == 400
-    assert "1.234,50" in response.text and "Mine ting" in response.text
+    assert ENGLISH_WAY_DA in response.text
+    assert f'value="{typed}"' in response.text and "Mine ting" in response.text
     assert response.mimetype == "text/html"
+    assert db.scalar(select(ExpenseClaim.id).where(ExpenseClaim.grant_id == grant.id)) is None
 
 
 def test_an_invoice_needs_the_shop_and_a_claim_needs_a_file(client: FlaskClient, db: Session,
