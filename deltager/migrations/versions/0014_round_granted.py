@@ -44,5 +44,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != 'sqlite':
         op.drop_constraint(op.f('ck_round_granted_within_pot'), 'round', type_='check')
-    with op.batch_alter_table('round', schema=None) as batch_op:
-        batch_op.drop_column('granted_net_ore')
+    # In place, no copy of ``round`` (SQLite ≥ 3.35 drops a column whose own CHECK goes with it).
+    op.drop_column('round', 'granted_net_ore')
