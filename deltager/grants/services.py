@@ -14,9 +14,10 @@ moves it (making a grant, a stop or completion that releases a remainder, a repa
 the round's row first and moves it in the same transaction (:func:`_move_pot`).
 
 Locks, always in this order so two writers never wait for each other in a circle:
-the round (taken by the road, or by :func:`_grant_and_pot`) → a payout batch → grants (by id) → claims. A rule that guards
-money locks the grant row it checks (:func:`get_grant` with ``for_update=True``); on SQLite the
-write transaction's ``BEGIN IMMEDIATE`` serialises writers already.
+the round (taken by the road, or by :func:`_grant_and_pot`) → a payout batch → grants (by id) →
+claims. A rule that guards money locks the grant row it checks (:func:`get_grant` with
+``for_update=True``); on SQLite the write transaction's ``BEGIN IMMEDIATE`` serialises writers
+already.
 
 Every decision on money writes an audit event with before and after (``deltager.audit``); the
 actions' plain words are in ``deltager.grants.labels``.
