@@ -51,6 +51,12 @@ class Defaults:
     # The grant letter's wording: a UTF-8 text file with $placeholders (deltager/pdf/grant_letter.py
     # lists them). None: deltager/pdf/templates/grant_letter_da.txt.
     GRANT_LETTER_TEMPLATE: str | None = None
+    # Who signs the grant letter ("Med venlig hilsen …"): the department.
+    GRANTS_SENDER = "Socialforvaltningen"
+    # Whom the grant letter tells the grantee to contact with questions: a line of text with a
+    # name, phone and e-mail, e.g. "Jens Holm, tlf. 87 65 43 21, deltagerbudget@kommune.dk".
+    # None: GRANTS_SENDER and the address in MAIL_FROM.
+    GRANTS_CONTACT: str | None = None
 
     # Behind a reverse proxy: how many proxies set X-Forwarded-* (0: not behind one).
     PROXY_COUNT = 0

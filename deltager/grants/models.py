@@ -5,6 +5,8 @@ its ledger's running totals on its own row (approved, paid, repaid, released) so
 
 - the database refuses a ledger that does not add up (CHECK constraints on the row): Σ approved +
   released ≤ granted, paid ≤ approved, repaid ≤ paid, nothing negative;
+- the round's row keeps Σ granted, net of returns (``Round.granted_net_ore``, moved by the
+  services with the round locked), and its CHECK ``granted_within_pot`` holds it within the pot;
 - the services lock one row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE``
   serialises writers anyway) before they check "is there money left?", so two caseworkers who
   approve claims of the same grant at once are served one after the other.

@@ -3,13 +3,21 @@ ledger, the round's pot and follow-up talks. Claims are in ``claims``, payouts i
 
 Plain functions taking a Session, the acting ``Actor`` and ``now``; they never commit and never
 read a request (views call one of them inside ``unit_of_work``). The grants domain imports no
-other domain: what it needs of the application and the frozen result is passed in by
-``deltager.road`` (a :class:`Winner` per funded project, the pot, the result's order).
+other domain but the round's model, whose pot it draws from: what it needs of the application
+and the frozen result is passed in by ``deltager.road`` (a :class:`Winner` per funded project,
+the pot, the result's order).
+
+The pot: Σ granted, net of returns (granted − released − repaid, as :func:`pot_totals` sums it),
+is kept on the round's row too (``Round.granted_net_ore``), whose CHECK constraint
+``granted_within_pot`` makes the database refuse a grant the pot cannot pay. Every step that
+moves it (making a grant, a stop or completion that releases a remainder, a repayment) locks
+the round's row first and moves it in the same transaction (:func:`_move_pot`).
 
 Locks, always in this order so two writers never wait for each other in a circle:
-the round (taken by the road) → a payout batch → grants (by id) → claims. A rule that guards
-money locks the grant row it checks (:func:`get_grant` with ``for_update=True``); on SQLite the
-write transaction's ``BEGIN IMMEDIATE`` serialises writers already.
+the round (taken by the road, or by :func:`_grant_and_pot`) → a payout batch → grants (by id) →
+claims. A rule that guards money locks the grant row it checks (:func:`get_grant` with
+``for_update=True``); on SQLite the write transaction's ``BEGIN IMMEDIATE`` serialises writers
+already.
 
 Every decision on money writes an audit event with before and after (``deltager.audit``); the
 actions' plain words are in ``deltager.grants.labels``.
@@ -22,7 +30,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from deltager.audit.services import Actor, record
@@ -46,6 +54,7 @@ from deltager.grants.models import (
 )
 from deltager.meetings.ics import event_calendar  # a pure RFC 5545 writer (values → bytes)
 from deltager.money import format_ore
+from deltager.rounds.models import Round
 from deltager.timeutil import add_years, utc_to_local
 
 #: The budget line of a grant whose application had none.
@@ -94,6 +103,25 @@ def get_own_grant(session: Session, grant_id: int, application_ids: Collection[i
     if grant is None or grant.application_id not in application_ids:
         raise NotFound(N_("This grant does not exist."))
     return grant
+
+
+def _lock_pot(session: Session, round_id: int) -> None:
+    """Lock the round's row (its pot) for the transaction; the first lock of a step on money."""
+    session.execute(select(Round.id).where(Round.id == round_id).with_for_update())
+
+
+def _move_pot(session: Session, round_id: int, delta_ore: int) -> None:
+    """Move the round's Σ granted, net of returns, by ``delta_ore`` (+ a grant made, − money
+    returned), in one UPDATE: the database refuses it (IntegrityError) beyond the pot or below 0."""
+    if delta_ore:
+        session.execute(update(Round).where(Round.id == round_id)
+                        .values(granted_net_ore=Round.granted_net_ore + delta_ore))
+
+
+def _grant_and_pot(session: Session, grant_id: int) -> Grant:
+    """The grant, locked after its round's row (a step that may send money back to the pot)."""
+    _lock_pot(session, get_grant(session, grant_id).round_id)
+    return get_grant(session, grant_id, for_update=True)
 
 
 def grants_of_round(session: Session, round_id: int) -> list[Grant]:
@@ -188,6 +216,7 @@ def _make_grant(
     ]
     session.add(grant)
     session.flush()
+    _move_pot(session, round_id, grant.amount_ore)
     record(session, actor, "grant.create", "grant", grant.id, after={
         **grant.audit_snapshot(), "application_id": winner.application_id,
         "budget": [[d, ore] for d, ore in lines],
@@ -204,6 +233,7 @@ def make_grants(
     Paid against receipts, except the applications in ``upfront`` (associations only). The project
     deadline is ``deadline`` or, if none or already past, one year from today. A round's grants
     are made once."""
+    _lock_pot(session, round_id)  # the road took it already; a direct caller gets it here
     if session.scalar(select(Grant.id).where(Grant.round_id == round_id).limit(1)) is not None:
         raise NotAllowed(N_("The grants of this round have already been made."))
     if sum(w.amount_ore for w in winners) > pot_ore:
@@ -410,6 +440,13 @@ def _withdraw_approvals(session: Session, actor: Actor, grant: Grant, reason: st
     return withdrawn
 
 
+def _release(session: Session, grant: Grant) -> None:
+    """Send what is left of the grant back to the round's pot (the caller locked the round)."""
+    left = grant.left_ore
+    grant.released_ore += left
+    _move_pot(session, grant.round_id, -left)
+
+
 def batch_total(session: Session, batch_id: int) -> int:
     """The total approved of a payout batch's claims."""
     return int(session.scalar(
@@ -445,6 +482,7 @@ def stop_grant(
     ``pay_approved`` they are still paid (the grantee spent the money in good faith); without it
     their approval is withdrawn too. Claims in an exported batch (sent to the finance system) are
     paid either way."""
+    _lock_pot(session, get_grant(session, grant_id).round_id)  # the lock order: round, batches, grant
     _lock_open_batches(session, grant_id)
     grant = get_grant(session, grant_id, for_update=True)
     if grant.status is GrantStatus.STOPPED:
@@ -455,7 +493,7 @@ def stop_grant(
     before = grant.audit_snapshot()
     _reject_open_claims(session, actor, grant, reason, now)
     withdrawn = 0 if pay_approved else _withdraw_approvals(session, actor, grant, reason, now)
-    grant.released_ore += grant.left_ore
+    _release(session, grant)
     grant.status = GrantStatus.STOPPED
     grant.stop_reason = reason
     grant.stopped_at = now
@@ -498,12 +536,12 @@ def refuse_completing(session: Session, grant: Grant) -> None:
 def complete_grant(session: Session, actor: Actor, grant_id: int, now: dt.datetime) -> GrantChange:
     """Mark a project done: nothing more is claimed, what is left goes back to the pot; approved
     claims not yet paid are still paid. Refused as :func:`refuse_completing` says."""
-    grant = get_grant(session, grant_id, for_update=True)
+    grant = _grant_and_pot(session, grant_id)
     if grant.status is GrantStatus.COMPLETED:
         return GrantChange(grant, changed_now=False)
     refuse_completing(session, grant)
     before = grant.audit_snapshot()
-    grant.released_ore += grant.left_ore
+    _release(session, grant)
     grant.status = GrantStatus.COMPLETED
     return GrantChange(_changed(session, actor, "grant.complete", grant, before, now), changed_now=True)
 
@@ -513,7 +551,7 @@ def record_repayment(
     now: dt.datetime,
 ) -> Repayment:
     """Record money a grantee paid back (it goes back to the pot); never more than was paid out."""
-    grant = get_grant(session, grant_id, for_update=True)
+    grant = _grant_and_pot(session, grant_id)
     if amount_ore <= 0:
         raise ValidationFailed(N_("The amount must be more than 0 kr."), field="amount")
     if amount_ore > grant.paid_ore - grant.repaid_ore:
@@ -526,6 +564,7 @@ def record_repayment(
     session.add(repayment)
     grant.repaid_ore += amount_ore
     session.flush()
+    _move_pot(session, grant.round_id, -amount_ore)
     _changed(session, actor, "grant.repayment", grant, before, now, repayment_ore=amount_ore)
     return repayment
 
@@ -652,6 +691,7 @@ def grant_from_pot(
 ) -> Grant:
     """Grant money that came back to the pot to one more project: an explicit, audited decision.
     The road locks the round first, so two such decisions never spend the same money."""
+    _lock_pot(session, round_id)
     granted, returned = pot_totals(session, round_id)
     if granted - returned + winner.amount_ore > pot_ore:
         raise NotEnoughLeft(N_("There is not enough money back in the pot for this project."))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Mapping
+from email.utils import parseaddr
 from typing import Any
 
 from flask import Blueprint, current_app, flash, render_template, request, url_for
@@ -84,6 +86,20 @@ def _file_response(claim_file: ClaimFile) -> Response:
     return download(claim_file.content, f"bilag-{claim_file.claim_id}-{claim_file.id}.pdf", "application/pdf")
 
 
+def letter_sender(config: Mapping[str, Any]) -> str:
+    """Who signs the grant letter: ``GRANTS_SENDER``."""
+    return str(config.get("GRANTS_SENDER") or "Socialforvaltningen")
+
+
+def letter_contact(config: Mapping[str, Any]) -> str:
+    """Whom the grant letter tells the grantee to contact: ``GRANTS_CONTACT`` (a name, phone and
+    e-mail), else the sender and the address in ``MAIL_FROM``."""
+    if config.get("GRANTS_CONTACT"):
+        return str(config["GRANTS_CONTACT"])
+    address = parseaddr(str(config.get("MAIL_FROM") or ""))[1]
+    return ", ".join(part for part in (letter_sender(config), address) if part)
+
+
 def _letter(grant: Grant) -> bytes:
     """The grant letter as PDF, always in Danish (the municipality's decision)."""
     session = get_session()
@@ -97,8 +113,7 @@ def _letter(grant: Grant) -> bytes:
             lines=[LetterLine(line.description, line.planned_ore) for line in grant.budget_lines],
             payout_mode="receipts" if grant.payout_mode.value == "receipts" else "up_front",
             deadline=format_local_date(grant.deadline), children=grant.child_certificate_required,
-            contact=current_app.config.get("GRANTS_CONTACT", "Socialforvaltningen"),
-            sender=current_app.config.get("GRANTS_SENDER", "Socialforvaltningen"),
+            contact=letter_contact(current_app.config), sender=letter_sender(current_app.config),
             letter_date=format_local_date(grant.created_at.date()),
         )
     return grant_letter_pdf(letter, load_template(current_app.config.get("GRANT_LETTER_TEMPLATE")))

@@ -40,6 +40,9 @@ class Round(Base):
         CheckConstraint("pot_ore > 0", name="pot_positive"),
         CheckConstraint("cap_ore > 0 AND cap_ore <= pot_ore", name="cap_within_pot"),
         CheckConstraint("applications_open_at < applications_close_at", name="application_window"),
+        # Σ granted, net of returns, ≤ the pot: the grants' services keep granted_net_ore with the
+        # round's row locked; the database refuses any write that would break it.
+        CheckConstraint("granted_net_ore >= 0 AND granted_net_ore <= pot_ore", name="granted_within_pot"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +59,10 @@ class Round(Base):
     project_deadline: Mapped[dt.date] = mapped_column(Date)
     report_deadline: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[RoundStatus] = mapped_column(str_enum(RoundStatus), default=RoundStatus.DRAFT)
+    # Σ of the round's grants as made, less what came back (released remainders and repayments):
+    # granted − returned as ``deltager.grants.services.pot_totals`` sums it, kept by the grants'
+    # services in the same transaction (migration 0014).
+    granted_net_ore: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

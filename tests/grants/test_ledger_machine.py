@@ -7,7 +7,8 @@ records repayments, in random order, on three grants of one round. After every s
 - per grant: Σ approved ≤ granted; Σ paid ≤ Σ approved; repaid ≤ paid;
   paid + waiting + left + returned = granted; the grant's running totals equal the sums of its
   claims and repayments; no claim approves more than it claims;
-- per round: Σ granted, net of what was returned, ≤ the pot;
+- per round: Σ granted, net of what was returned, ≤ the pot, and the round's ``granted_net_ore``
+  (which the database holds ≤ the pot) equals it;
 - a claim is in at most one batch, and only approved or paid claims are in batches;
 - nothing is approved or exported while its grant is on hold.
 
@@ -48,6 +49,7 @@ from deltager.grants.models import (
     PayoutBatchClaim,
     Repayment,
 )
+from deltager.rounds.models import Round
 from tests.grants.factories import GRANTEE, STAFF, claim_input, receipt
 from tests.rounds.factories import make_round
 
@@ -245,6 +247,9 @@ def machine_class(session: Session, ids: list[int]) -> type[RuleBasedStateMachin
         def pot_holds(self) -> None:
             granted, returned = services.pot_totals(session, round_id)
             assert granted - returned <= POT
+            kept = session.scalar(select(Round.granted_net_ore).where(Round.id == round_id)
+                                  .execution_options(populate_existing=True))
+            assert kept == granted - returned, "the round's granted_net_ore differs from its grants"
 
         @invariant()
         def batches_hold_approved_claims_once(self) -> None:

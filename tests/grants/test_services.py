@@ -29,6 +29,7 @@ from deltager.rounds.models import RoundStatus
 from tests.grants.factories import (
     GRANTEE,
     LATER,
+    OTHER_STAFF,
     STAFF,
     claim_input,
     make_granted_round,
@@ -398,6 +399,24 @@ def test_a_batch_is_locked_once_exported_and_its_csv_has_one_row_per_payee(sessi
     assert services.ledger(session, other.id).paid_ore == 1_234_50
     again = batches.mark_batch_paid(session, STAFF, batch.id, SOON)
     assert again.batch.status is BatchStatus.PAID and not again.changed_now
+
+
+def test_the_csv_names_an_association_by_cvr_and_the_approval_day_in_copenhagen(session: Session) -> None:
+    """An association's row: "Forening", its name, address and CVR; "Godkendt" is the day of the
+    latest approval of the row's claims, in Copenhagen (23:30 UTC on 24 May is 25 May there)."""
+    round_, [grant] = make_plain_grants(session, [5_000_00], payee_type=PayeeType.ASSOCIATION)
+    first, second = submit(session, grant, 200_00).claim, submit(session, grant, 34_50).claim
+    claims.decide_claim(session, STAFF, first.id, D.APPROVE, dt.datetime(2026, 5, 22, 9, 0, tzinfo=dt.UTC))
+    late = dt.datetime(2026, 5, 24, 23, 30, tzinfo=dt.UTC)
+    claims.decide_claim(session, OTHER_STAFF, second.id, D.APPROVE, late)
+    batch = batches.create_batch(session, STAFF, round_.id, late)
+    rows = list(csv.DictReader(io.StringIO(batches.export_batch(session, STAFF, batch.id, late)), delimiter=";"))
+    assert list(rows[0]) == batches.CSV_HEADER
+    assert rows == [{
+        "Modtagertype": "Forening", "Navn": "Mette Hansen", "Adresse": "Gade 1, 8000 Aarhus C", "CVR": "87654321",
+        "Beløb": "234,50", "Bilag": f"U-{first.id} U-{second.id}", "Reference": f"UB-{batch.id}-1",
+        "Godkendt": "2026-05-25", "Godkendt af": f"{OTHER_STAFF.label}, {STAFF.label}", "Bevilling": f"B-{grant.id}",
+    }]
 
 
 def test_a_claim_is_in_one_batch_only(session: Session) -> None:

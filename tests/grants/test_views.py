@@ -17,15 +17,19 @@ from sqlalchemy.orm import Session
 from deltager.applications.models import ApplicantType, Application
 from deltager.citizens import services as citizens
 from deltager.db import utcnow
+from deltager.config import Defaults
 from deltager.grants import batches, claims, services
 from deltager.grants.models import BatchStatus, ClaimStatus, ConditionsChannel, ExpenseClaim, Grant, GrantStatus
+from deltager.grants.views import letter_contact, letter_sender
 from deltager.money import format_ore
 from deltager.permissions import Role
 from tests.applications.conftest import body, outbox, sign_in_as
 from tests.applications.factories import image_bytes
 from tests.conftest import Auth
+from tests.core.test_money_rule import ENGLISH_WAY_DA
 from tests.core.test_upload_files import shop_invoice_pdf
 from tests.grants.factories import LATER, STAFF, GrantSetup, make_granted_round, submit
+from tests.pdf.poppler import pdf_text
 
 
 @pytest.fixture
@@ -90,16 +94,20 @@ def test_grantee_sees_their_grant_and_sends_a_photo_and_a_pdf(client: FlaskClien
     assert "1.234,50 kr." in mine.text
 
 
+@pytest.mark.parametrize("typed", ["1,234.50", "1234.5"])
 def test_a_bad_amount_keeps_the_input_and_says_how_in_danish(client: FlaskClient, db: Session,
-                                                              granted: GrantSetup) -> None:
+                                                              granted: GrantSetup, typed: str) -> None:
+    """Acceptance 5: the English way is refused with the Danish message, the typed value kept."""
     grant = _receipt_grant(granted)
     application = _grantee(db, grant, client)
     response = client.post(f"/apply/{application.id}/grant/receipt", data={
-        **_claim_form(grant, amount="1,234.50", description="Mine ting"),
+        **_claim_form(grant, amount=typed, description="Mine ting"),
         "files": _files(("kvittering.jpg", image_bytes()))}, content_type="multipart/form-data")
     assert response.status_code == 400
-    assert "1.234,50" in response.text and "Mine ting" in response.text
+    assert ENGLISH_WAY_DA in response.text
+    assert f'value="{typed}"' in response.text and "Mine ting" in response.text
     assert response.mimetype == "text/html"
+    assert db.scalar(select(ExpenseClaim.id).where(ExpenseClaim.grant_id == grant.id)) is None
 
 
 def test_an_invoice_needs_the_shop_and_a_claim_needs_a_file(client: FlaskClient, db: Session,
@@ -128,6 +136,28 @@ def test_grantee_accepts_the_conditions_and_gets_the_letter(client: FlaskClient,
     letter = client.get(f"/apply/{application.id}/grant/letter.pdf")
     assert letter.status_code == 200 and letter.data.startswith(b"%PDF")
     assert letter.headers["Content-Disposition"].startswith("attachment")
+
+
+def test_the_letter_says_whom_to_contact_from_the_config(client: FlaskClient, db: Session, app: Flask,
+                                                         granted: GrantSetup, monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    monkeypatch.setitem(app.config, "GRANTS_CONTACT", "Jens Holm, tlf. 87 65 43 21, deltagerbudget@kommune.dk")
+    monkeypatch.setitem(app.config, "GRANTS_SENDER", "Borgerbudgetteamet, Socialforvaltningen")
+    application = _grantee(db, granted.grants[1], client)
+    letter = client.get(f"/apply/{application.id}/grant/letter.pdf")
+    assert letter.status_code == 200
+    text = " ".join(pdf_text(letter.data, tmp_path).split())
+    assert "Kontakt Jens Holm, tlf. 87 65 43 21, deltagerbudget@kommune.dk." in text
+    assert "Med venlig hilsen Borgerbudgetteamet, Socialforvaltningen" in text
+
+
+def test_the_letters_contact_defaults_to_the_sender_and_the_mail_from_address() -> None:
+    defaults = {"MAIL_FROM": "Deltager <deltager@kommune.dk>", "GRANTS_SENDER": "Socialforvaltningen",
+                "GRANTS_CONTACT": None}
+    assert letter_sender(defaults) == "Socialforvaltningen"
+    assert letter_contact(defaults) == "Socialforvaltningen, deltager@kommune.dk"
+    assert letter_contact({**defaults, "GRANTS_CONTACT": "Jens Holm, 87 65 43 21"}) == "Jens Holm, 87 65 43 21"
+    assert Defaults.GRANTS_SENDER == "Socialforvaltningen" and Defaults.GRANTS_CONTACT is None
 
 
 def test_grantee_a_never_sees_grantee_bs_grant_claim_or_file(client: FlaskClient, db: Session,

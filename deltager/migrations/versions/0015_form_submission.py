@@ -6,8 +6,8 @@ transaction as the change, and a second request with the same key changes nothin
 matters while its page may still be sent: rows older than deltager.submissions.KEEP_DAYS days may
 be deleted. A new table: nothing to carry over.
 
-Revision ID: 0014_form_submission
-Revises: 0013_supplier_address
+Revision ID: 0015_form_submission
+Revises: 0014_round_granted
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from alembic import op
 
 import deltager.db
 
-revision = '0014_form_submission'
-down_revision = '0013_supplier_address'
+revision = '0015_form_submission'
+down_revision = '0014_round_granted'
 branch_labels = None
 depends_on = None
 
