@@ -64,7 +64,10 @@ class Defaults:
     # from any other peer is dropped (gunicorn binds 127.0.0.1, so the proxy is on this host).
     PROXY_ADDRESSES = "127.0.0.1 ::1"
 
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # The largest request body: a receipt form with its five files of up to 10 MB each and its
+    # fields (uploads.RECEIPT). Each file's own limit gives the clear message and keeps the form;
+    # only a body beyond this gets the short "too large" page. Files are spooled to disk as read.
+    MAX_CONTENT_LENGTH = 51 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "deltager_session"

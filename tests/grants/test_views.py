@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deltager import uploads
 from deltager.applications.models import ApplicantType, Application
 from deltager.citizens import services as citizens
 from deltager.db import utcnow
@@ -538,3 +539,21 @@ def test_stop_page_lets_the_caseworker_choose(client: FlaskClient, auth: Auth, d
     assert client.post(f"/staff/grants/{other.id}/stop", data={"reason": "Aflyst", "approved": "pay"}).status_code == 303
     db.expire_all()
     assert db.get(ExpenseClaim, kept.id).status is ClaimStatus.APPROVED  # type: ignore[union-attr]
+
+
+def test_three_big_phone_photos_are_judged_file_by_file_not_refused_whole(client: FlaskClient, db: Session,
+                                                                          granted: GrantSetup, app: Flask) -> None:
+    """A receipt form may carry five files of up to 10 MB: the request limit leaves room for them,
+    so each file gets its own clear message and the form keeps what was typed (a bare "too large"
+    page would lose it)."""
+    for policy in (uploads.PHOTO, uploads.RECEIPT):
+        assert policy.max_files * policy.max_bytes < app.config["MAX_CONTENT_LENGTH"]
+    grant = _receipt_grant(granted)
+    application = _grantee(db, grant, client)
+    big = b"\xff\xd8\xff\xe0" + bytes(6 * 1024 * 1024)  # 6 MB that begin like a JPEG and are not one
+    response = client.post(f"/apply/{application.id}/grant/receipt", data={
+        **_claim_form(grant, description="Maling og pensler"),
+        "files": _files(("IMG_1.jpg", big), ("IMG_2.jpg", big), ("IMG_3.jpg", big))}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "Filen kunne ikke læses" in response.text and "Maling og pensler" in response.text
+    assert not db.scalars(select(ExpenseClaim).where(ExpenseClaim.grant_id == grant.id)).all()
