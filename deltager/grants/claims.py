@@ -89,6 +89,10 @@ class FileInput:
     original_name: str
     content_type: str
     content: bytes
+    #: The fingerprint of the file as it was sent (before re-encoding), which the "same file"
+    #: flag compares: a re-encoding that changes with the imaging library must not hide a
+    #: receipt sent twice. None: the stored content's own (staff tools, tests).
+    sent_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,7 @@ def claims_of_grant(session: Session, grant_id: int) -> list[ExpenseClaim]:
 def _stored_files(files: Sequence[FileInput], now: dt.datetime) -> list[ClaimFile]:
     return [
         ClaimFile(stored_name=secrets.token_urlsafe(24), original_name=(f.original_name or "")[-255:],
-                  content_type=f.content_type[:100], sha256=hashlib.sha256(f.content).hexdigest(),
+                  content_type=f.content_type[:100], sha256=f.sent_sha256 or hashlib.sha256(f.content).hexdigest(),
                   size_bytes=len(f.content), content=f.content, created_at=now)
         for f in files
     ]

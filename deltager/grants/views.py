@@ -71,7 +71,7 @@ def _received_files() -> list[FileInput]:
     """The receipt files sent with the form, through the upload pipeline (no write lock is held:
     the views that call this are ``reads_first``). ValidationFailed names the bad file."""
     checked = uploads.receive_files(uploads.RECEIPT, request.files.getlist("files"))
-    return [FileInput(f.name, f.content_type, f.content) for f in checked]
+    return [FileInput(f.name, f.content_type, f.content, sent_sha256=f.sha256) for f in checked]
 
 
 def _file_response(claim_file: ClaimFile) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import zipfile
 from pathlib import Path
@@ -557,3 +558,21 @@ def test_three_big_phone_photos_are_judged_file_by_file_not_refused_whole(client
     assert response.status_code == 400
     assert "Filen kunne ikke læses" in response.text and "Maling og pensler" in response.text
     assert not db.scalars(select(ExpenseClaim).where(ExpenseClaim.grant_id == grant.id)).all()
+
+
+def test_the_same_photo_sent_twice_is_flagged_by_the_file_as_it_was_sent(client: FlaskClient, db: Session,
+                                                                         granted: GrantSetup) -> None:
+    """Through the real upload path: the fingerprint is the sent file's, not the re-encoded copy's
+    (which could change with the imaging library and hide a receipt sent twice)."""
+    grant = _receipt_grant(granted)
+    application = _grantee(db, grant, client)
+    photo = image_bytes()
+    for what in ("Maling", "Pensler"):
+        sent = client.post(f"/apply/{application.id}/grant/receipt", data={
+            **_claim_form(grant, amount="100", description=what), "files": _files(("IMG_7.jpg", photo))},
+            content_type="multipart/form-data")
+        assert sent.status_code == 303, sent.text
+    db.expire_all()
+    first, second = db.scalars(select(ExpenseClaim).where(ExpenseClaim.grant_id == grant.id).order_by(ExpenseClaim.id))
+    assert first.files[0].sha256 == hashlib.sha256(photo).hexdigest() != hashlib.sha256(first.files[0].content).hexdigest()
+    assert claims.ClaimFlag.SAME_FILE in claims.claim_flags(db, second)
