@@ -736,7 +736,7 @@ def mine(application_id: int) -> ResponseReturnValue:
     return render_template("grants/mine.html", application=application, grant=grant,
                            ledger=services.ledger(session, grant.id), claims=claims.claims_of_grant(session, grant.id),
                            talks=services.upcoming_follow_ups(session, grant.id, utcnow()),
-                           waiting=claims.waiting_for, form=ConfirmForm())
+                           waiting=claims.waiting_for, form=ConfirmForm(), contact=letter_contact(current_app.config))
 
 
 @bp.post("/apply/<int:application_id>/grant/accept")

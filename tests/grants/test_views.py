@@ -23,7 +23,9 @@ from deltager.citizens import services as citizens
 from deltager.db import utcnow
 from deltager.config import Defaults
 from deltager.grants import batches, claims, services
-from deltager.grants.models import BatchStatus, ClaimStatus, ConditionsChannel, ExpenseClaim, Grant, GrantStatus
+from deltager.grants.models import (
+    BatchStatus, ClaimStatus, ConditionsChannel, ExpenseClaim, Grant, GrantStatus, PayoutMode,
+)
 from deltager.grants.views import letter_contact, letter_sender
 from deltager.money import format_ore
 from deltager.permissions import Role
@@ -581,3 +583,16 @@ def test_the_same_photo_sent_twice_is_flagged_by_the_file_as_it_was_sent(client:
     first, second = db.scalars(select(ExpenseClaim).where(ExpenseClaim.grant_id == grant.id).order_by(ExpenseClaim.id))
     assert first.files[0].sha256 == hashlib.sha256(photo).hexdigest() != hashlib.sha256(first.files[0].content).hexdigest()
     assert claims.ClaimFlag.SAME_FILE in claims.claim_flags(db, second)
+
+
+def test_an_association_paid_up_front_is_told_how_to_send_its_final_account(
+        client: FlaskClient, db: Session, granted: GrantSetup) -> None:
+    """No receipts for a grant paid up front: its page says when and to whom the final account goes."""
+    association = granted.grants[0]  # the cheapest project is the association's
+    services.set_payout_mode(db, STAFF, association.id, PayoutMode.UPFRONT, LATER)
+    db.commit()
+    application = _grantee(db, association, client)
+    page = client.get(f"/apply/{application.id}/grant").text
+    assert "Jeres regnskab" in page and letter_contact(client.application.config) in page
+    assert f"/apply/{application.id}/grant/receipt" not in page
+    assert f"senest {association.deadline.day}." in page and str(association.deadline.year) in page
