@@ -35,7 +35,7 @@ def _while_decoding(monkeypatch: pytest.MonkeyPatch, app: Flask, grant_id: int) 
     real = uploads.process
 
     def decoding(policy: uploads.UploadPolicy, data: bytes) -> uploads.ProcessedImage:
-        seen.append(another_writer_can_lock(app, "grant", "id", grant_id))
+        seen.append(another_writer_can_lock(app, '"grant"', "id", grant_id))  # quoted: a reserved word in SQL
         return real(policy, data)
 
     monkeypatch.setattr(uploads, "process", decoding)
