@@ -86,13 +86,14 @@ def test_hostile_photos(client: FlaskClient, session: Session, content: bytes, f
         assert "Strikkeklub på biblioteket" in page and "vælge billedet igen" in page
 
 
-def test_a_30_mb_upload_gets_the_friendly_413_page(client: FlaskClient, session: Session) -> None:
+def test_an_upload_over_the_request_limit_gets_the_friendly_413_page(client: FlaskClient, session: Session) -> None:
     round_ = open_round(session)
     sign_in_as(client, make_applicant(session))
     boundary = "deltagerboundary"
+    too_large = int(client.application.config["MAX_CONTENT_LENGTH"]) + 1024 * 1024
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nStor fil\r\n"
             f"--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"x.jpg\"\r\n"
-            "Content-Type: image/jpeg\r\n\r\n").encode() + b"\xff" * (30 * 1024 * 1024) + f"\r\n--{boundary}--\r\n".encode()
+            "Content-Type: image/jpeg\r\n\r\n").encode() + b"\xff" * too_large + f"\r\n--{boundary}--\r\n".encode()
     response = client.post(f"/apply/rounds/{round_.id}/new", data=body,
                            content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 413 and "Filen er for stor" in response.get_data(as_text=True)
