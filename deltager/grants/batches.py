@@ -57,12 +57,13 @@ def batches_of_round(session: Session, round_id: int) -> list[PayoutBatch]:
                                 .order_by(PayoutBatch.id.desc())))
 
 
-def batch_claims(session: Session, batch_id: int) -> list[ExpenseClaim]:
-    """The claims of a batch, with their grants, in claim order."""
+def batch_claims(session: Session, batch_id: int, *, fresh: bool = False) -> list[ExpenseClaim]:
+    """The claims of a batch, with their grants, in claim order; ``fresh``: as the database has
+    them now, over what the session loaded before (one query)."""
     return list(session.scalars(
         select(ExpenseClaim).join(PayoutBatchClaim, PayoutBatchClaim.claim_id == ExpenseClaim.id)
         .where(PayoutBatchClaim.batch_id == batch_id).options(selectinload(ExpenseClaim.grant))
-        .order_by(ExpenseClaim.id)
+        .order_by(ExpenseClaim.id).execution_options(populate_existing=fresh)
     ))
 
 
@@ -208,8 +209,7 @@ def export_batch(session: Session, actor: Actor, batch_id: int, now: dt.datetime
         claims = batch_claims(session, batch.id)
         for grant_id in sorted({c.grant_id for c in claims}):  # hold and stop wait for the export
             get_grant(session, grant_id, for_update=True)
-        for claim in claims:  # as they are now, under the grants' locks
-            session.refresh(claim, ["status"])
+        claims = batch_claims(session, batch.id, fresh=True)  # as they are now, under the grants' locks
         _refuse_export(claims)
         batch.status = BatchStatus.EXPORTED
         batch.exported_at, batch.exported_by, batch.exported_by_user_id = now, actor.label[:120], actor.user_id
