@@ -15,7 +15,7 @@ from deltager import road
 from deltager.applications.models import Applicant, ApplicantType, Application, ApplicationStatus, BudgetLine
 from deltager.audit.services import Actor
 from deltager.grants import claims, services
-from deltager.grants.models import ConditionsChannel, Grant, PayeeType
+from deltager.grants.models import ConditionsChannel, ExpenseClaim, Grant, PayeeType
 from deltager.rounds.models import Round
 from tests.rounds.factories import make_round
 from tests.voting.factories import NOW, cast_ballots, make_vote_meeting
@@ -87,6 +87,15 @@ def submit(session: Session, grant: Grant, amount_ore: int, *, at: dt.datetime |
     """Submit a claim as the grantee (not committed)."""
     return claims.submit_claim(session, GRANTEE, grant.id, claim_input(grant, amount_ore, **overrides),
                                files or [receipt()], at or LATER + dt.timedelta(hours=1))
+
+
+def asked_claim(session: Session, grant: Grant) -> ExpenseClaim:
+    """A 100 kr. claim on which the caseworker asked for more information (committed)."""
+    claim = submit(session, grant, 10_000).claim
+    claims.decide_claim(session, STAFF, claim.id, claims.Decision.ASK_INFO, LATER + dt.timedelta(hours=2),
+                        reason="Send kvitteringen fra Netto")
+    session.commit()
+    return claim
 
 
 def sha(text: str) -> str:

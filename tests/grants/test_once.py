@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session
 
 from deltager import create_app, migrate, submissions
 from deltager.db import get_db, utcnow
-from deltager.grants import claims, queries, services
+from deltager.grants import queries, services
 from deltager.grants.models import ExpenseClaim, Grant
 from deltager.permissions import Role
 from deltager.submissions import FormSubmission
 from tests.applications.conftest import outbox, sign_in_as
 from tests.applications.factories import image_bytes
 from tests.conftest import Auth, _own_postgres_database, app_config
-from tests.grants.factories import LATER, STAFF, GrantSetup, make_granted_round, submit
+from tests.grants.factories import GrantSetup, asked_claim, make_granted_round
 from tests.grants.test_views import _claim_form, _files, _grantee, _receipt_grant
 
 ALREADY = ("Det er allerede modtaget.", "This was already received.")
@@ -73,15 +73,20 @@ def _talk(key: str | None) -> dict[str, str]:
     return data if key is None else {**data, "talk-submission_key": key}
 
 
+def _receipt_page(session: Session, granted: GrantSetup, client: FlaskClient) -> tuple[Grant, Any, str, str]:
+    """The grantee signed in on the receipt form: the grant, the application, the form's URL and its key."""
+    grant = _receipt_grant(granted)
+    application = _grantee(session, grant, client)
+    url = f"/apply/{application.id}/grant/receipt"
+    return grant, application, url, key_on(client.get(url).text)
+
+
 # --- the grantee --------------------------------------------------------------------------------
 
 
 def test_a_receipt_sent_twice_with_the_same_key_is_one_claim(client: FlaskClient, session: Session,
                                                              granted: GrantSetup) -> None:
-    grant = _receipt_grant(granted)
-    application = _grantee(session, grant, client)
-    key = key_on(client.get(f"/apply/{application.id}/grant/receipt").text)
-    url = f"/apply/{application.id}/grant/receipt"
+    grant, application, url, key = _receipt_page(session, granted, client)
 
     def send() -> Any:
         return client.post(url, data={**_claim_form(grant), "submission_key": key,
@@ -99,10 +104,7 @@ def test_a_receipt_sent_twice_with_the_same_key_is_one_claim(client: FlaskClient
 
 def test_a_refused_receipt_keeps_its_key_and_may_be_sent_again(client: FlaskClient, session: Session,
                                                                granted: GrantSetup) -> None:
-    grant = _receipt_grant(granted)
-    application = _grantee(session, grant, client)
-    key = key_on(client.get(f"/apply/{application.id}/grant/receipt").text)
-    url = f"/apply/{application.id}/grant/receipt"
+    grant, application, url, key = _receipt_page(session, granted, client)
     refused = client.post(url, data={**_claim_form(grant, amount="99.999"), "submission_key": key,
                                      "files": _files(("k.jpg", image_bytes()))}, content_type="multipart/form-data")
     assert refused.status_code == 400 and key_on(refused.text) == key  # shown again with the same key
@@ -115,10 +117,7 @@ def test_a_refused_receipt_keeps_its_key_and_may_be_sent_again(client: FlaskClie
 
 def test_an_answer_sent_twice_is_received_once(client: FlaskClient, session: Session, granted: GrantSetup) -> None:
     grant = _receipt_grant(granted)
-    claim = submit(session, grant, 10_000).claim
-    claims.decide_claim(session, STAFF, claim.id, claims.Decision.ASK_INFO, LATER + dt.timedelta(hours=2),
-                        reason="Send kvitteringen fra Netto")
-    session.commit()
+    claim = asked_claim(session, grant)
     application = _grantee(session, grant, client)
     url = f"/apply/{application.id}/grant/claims/{claim.id}/answer"
     key = key_on(client.get(url).text)

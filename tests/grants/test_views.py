@@ -34,7 +34,7 @@ from tests.applications.factories import image_bytes
 from tests.conftest import Auth
 from tests.core.test_money_rule import ENGLISH_WAY_DA
 from tests.core.test_upload_files import shop_invoice_pdf
-from tests.grants.factories import LATER, STAFF, GrantSetup, make_granted_round, submit
+from tests.grants.factories import LATER, STAFF, GrantSetup, asked_claim, make_granted_round, submit
 from tests.pdf.poppler import pdf_text
 
 
@@ -184,10 +184,7 @@ def test_grantee_a_never_sees_grantee_bs_grant_claim_or_file(client: FlaskClient
 def test_grantee_answers_a_question(client: FlaskClient, db: Session, granted: GrantSetup,
                                     instance_path: Path) -> None:
     grant = _receipt_grant(granted)
-    claim = submit(db, grant, 10_000).claim
-    claims.decide_claim(db, STAFF, claim.id, claims.Decision.ASK_INFO, LATER + dt.timedelta(hours=2),
-                        reason="Send kvitteringen fra Netto")
-    db.commit()
+    claim = asked_claim(db, grant)
     application = _grantee(db, grant, client)
     assert "Send kvitteringen fra Netto" in client.get(f"/apply/{application.id}/grant").text
     page = client.get(f"/apply/{application.id}/grant/claims/{claim.id}/answer")
