@@ -33,6 +33,11 @@ MAX_SUBJECT = 200
 Attachment = tuple[str, str, bytes]
 
 
+def sender_address(config: Mapping[str, Any]) -> str:
+    """The bare address in ``MAIL_FROM`` ("deltager@kommune.dk"), for pages that say whom to write to."""
+    return parseaddr(str(config.get("MAIL_FROM") or ""))[1]
+
+
 def _one_line(value: str) -> str:
     """A header value on one line: control characters (CR, LF …) become spaces."""
     return " ".join("".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in value).split())

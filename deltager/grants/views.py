@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Mapping
-from email.utils import parseaddr
 from typing import Any
 
 from flask import Blueprint, current_app, flash, render_template, request, url_for
@@ -42,6 +41,7 @@ from deltager.grants.models import (
     ClaimFile, ClaimStatus, ConditionsChannel, ExpenseClaim, FollowUpTalk, Grant, PayoutMode,
 )
 from deltager.i18n import format_local_date
+from deltager.mail import sender_address
 from deltager.money import format_ore
 from deltager.pdf.grant_letter import GrantLetter, LetterLine, grant_letter_pdf, load_template
 from deltager.permissions import Permission
@@ -96,8 +96,7 @@ def letter_contact(config: Mapping[str, Any]) -> str:
     e-mail), else the sender and the address in ``MAIL_FROM``."""
     if config.get("GRANTS_CONTACT"):
         return str(config["GRANTS_CONTACT"])
-    address = parseaddr(str(config.get("MAIL_FROM") or ""))[1]
-    return ", ".join(part for part in (letter_sender(config), address) if part)
+    return ", ".join(part for part in (letter_sender(config), sender_address(config)) if part)
 
 
 def _letter(grant: Grant) -> bytes:

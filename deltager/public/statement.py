@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+
+from deltager.mail import sender_address
 
 REPORT = Path(__file__).resolve().parent.parent / "accessibility.json"
 
@@ -45,4 +46,4 @@ def accessibility_figures(path: Path | None = None) -> Figures:
 
 def contact_address(config: dict[str, Any]) -> str:
     """Whom citizens tell about a barrier: ``ACCESSIBILITY_CONTACT``, else the address in ``MAIL_FROM``."""
-    return str(config.get("ACCESSIBILITY_CONTACT") or parseaddr(str(config["MAIL_FROM"]))[1])
+    return str(config.get("ACCESSIBILITY_CONTACT") or sender_address(config))
